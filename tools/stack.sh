@@ -170,6 +170,9 @@ stack_up() {
         STACK_UP_DIR=$dir
         : >"$dir/stack.env"
         stack_env_set "$dir" LTRR_STACK_DIR "$dir"
+        # The development API key that ltrr-collect accepts from apps.
+        stack_env_set "$dir" LTRR_API_KEY \
+                "dev-$(od -An -N8 -tx8 /dev/urandom | tr -d ' \n')"
         stack_want redis && stack_up_redis "$dir"
         stack_want broker && stack_up_broker "$dir"
         stack_want index && stack_up_index "$dir"

@@ -15,6 +15,7 @@ dir=$HARNESS_DIR/stack
 env_file=$dir/stack.env
 grep -q '^LTRR_REDIS=127.0.0.1:[0-9]\+$' "$env_file" || fail "LTRR_REDIS missing"
 grep -q '^LTRR_BOOTSTRAP=.\+$' "$env_file" || fail "LTRR_BOOTSTRAP missing"
+grep -q "^LTRR_API_KEY=dev-[0-9a-f]\{16\}$" "$env_file" || fail "LTRR_API_KEY missing"
 set -a; . "$env_file"; set +a
 
 assert_eq "$(harness_redis_cli ping)" PONG "redis ping"
