@@ -1,0 +1,260 @@
+/*
+ * ltrr - the config tables of every program.
+ *
+ * To add a program: define its struct in config.h (beginning with
+ * ltrr_config_common_t), its rows here, and one line in
+ * ltrr_config_programs[].
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <string.h>
+
+/*
+ * A row's field offset, checked at compile time against the C type the
+ * row's type needs: a size mismatch makes a negative array size.
+ */
+#define FIELD(st, field, ctype)                                                \
+        (offsetof(st, field) +                                                 \
+         0 * sizeof(char[sizeof(((st *)0)->field) == sizeof(ctype) ? 1 : -1]))
+
+/* clang-format off */
+#define ROW(name, type, st, field, ctype, min, max, def, enums, desc)         \
+        {name, type, FIELD(st, field, ctype), min, max, def, enums, desc}
+#define ROW_INT(name, st, field, min, max, def, desc)                         \
+        ROW(name, LTRR_CONFIG_INT, st, field, int, min, max, def, NULL, desc)
+#define ROW_STR(name, st, field, maxlen, def, desc)                           \
+        ROW(name, LTRR_CONFIG_STRING, st, field, char *, 0, maxlen, def,     \
+            NULL, desc)
+#define ROW_BOOL(name, st, field, def, desc)                                  \
+        ROW(name, LTRR_CONFIG_BOOL, st, field, bool, 0, 1, def, NULL, desc)
+#define ROW_ENUM(name, st, field, names, def, desc)                           \
+        ROW(name, LTRR_CONFIG_ENUM, st, field, int, 0, 0, def, names, desc)
+#define ROW_DURATION(name, st, field, min, max, def, desc)                    \
+        ROW(name, LTRR_CONFIG_DURATION, st, field, int64_t, min, max, def,   \
+            NULL, desc)
+#define ROW_SIZE(name, st, field, min, max, def, desc)                        \
+        ROW(name, LTRR_CONFIG_SIZE, st, field, int64_t, min, max, def, NULL, \
+            desc)
+#define ROW_END {NULL, LTRR_CONFIG_INT, 0, 0, 0, NULL, NULL, NULL}
+/* clang-format on */
+
+#define MS_M 60000.0
+#define MS_H 3600000.0
+#define KIB  1024.0
+#define MIB  (1024.0 * 1024.0)
+
+/* Same order as ltrr_log_level_t. */
+static const char *const log_levels[] = {"debug", "info", "warn", "error",
+                                         NULL};
+
+#define C ltrr_config_common_t
+const ltrr_config_prop_t ltrr_config_common_props[] = {
+    ROW_STR("node.id", C, node_id, 64, "",
+            "Name of this process in records and logs; empty: the host "
+            "name."),
+    ROW_ENUM("log.level", C, log_level, log_levels, "info",
+             "Lowest level of log lines written to stderr."),
+    ROW_STR("http.addr", C, http_addr, 255, "127.0.0.1",
+            "Address the HTTP listener binds (API, /metrics, /healthz)."),
+    ROW_INT("http.port", C, http_port, 0, 65535, "8080",
+            "TCP port of the HTTP listener; 0 picks a free port."),
+    ROW_STR("kafka.bootstrap", C, kafka_bootstrap, 1024, "127.0.0.1:9092",
+            "Kafka bootstrap servers, host:port[,host:port...]."),
+    ROW_STR("redis.addr", C, redis_addr, 255, "127.0.0.1:6379",
+            "Redis server, host:port."),
+    ROW_DURATION("redis.timeout", C, redis_timeout_ms, 1, 10 * MS_M, "500ms",
+                 "Connect and command timeout for Redis."),
+    ROW_BOOL("metrics.enabled", C, metrics_enabled, "true",
+             "Serve Prometheus metrics at /metrics on the HTTP port."),
+    ROW_END,
+};
+#undef C
+
+#define B ltrr_config_broker_t
+static const ltrr_config_prop_t broker_props[] = {
+    ROW_STR("bootstrap.file", B, bootstrap_file, 4096, "",
+            "File the broker writes its bootstrap address to once it "
+            "is ready; empty: none."),
+    ROW_INT("brokers", B, brokers, 1, 16, "3", "Brokers in the cluster."),
+    ROW_INT("partitions", B, partitions, 1, 1024, "6",
+            "Partitions of each topic it creates."),
+    ROW_STR("control", B, control, 107, "",
+            "Unix socket path of the control channel (fault "
+            "injection); empty: none."),
+    ROW_END,
+};
+#undef B
+
+/* ltrr-serve, -collect, -join and -learn: their own issues extend them. */
+#define S ltrr_config_serve_t
+static const ltrr_config_prop_t serve_props[] = {
+    ROW_INT("workers", S, workers, 1, 64, "2",
+            "Worker threads, each with its own event base."),
+    ROW_INT("k.max", S, k_max, 1, 1000, "100",
+            "Largest number of results a query may ask for."),
+    ROW_STR("topic.impressions", S, topic_impressions, 249, "ltrr.impressions",
+            "Topic impressions are published to."),
+    ROW_END,
+};
+#undef S
+
+#define CO ltrr_config_collect_t
+static const ltrr_config_prop_t collect_props[] = {
+    ROW_SIZE("body.max", CO, body_max, 1 * KIB, 16 * MIB, "64k",
+             "Largest request body accepted; larger gets 413."),
+    ROW_STR("topic.actions", CO, topic_actions, 249, "ltrr.actions",
+            "Topic actions are published to."),
+    ROW_END,
+};
+#undef CO
+
+#define J ltrr_config_join_t
+static const ltrr_config_prop_t join_props[] = {
+    ROW_DURATION("window", J, window_ms, 1, 24 * MS_H, "10m",
+                 "Attribution window after an impression."),
+    ROW_DURATION("tolerance", J, tolerance_ms, 0, MS_H, "2m",
+                 "How long before its impression an action may arrive."),
+    ROW_DURATION("idle", J, idle_ms, 1, MS_H, "30s",
+                 "Quiet time after which a partition's watermark "
+                 "advances by wall clock."),
+    ROW_END,
+};
+#undef J
+
+#define L ltrr_config_learn_t
+static const ltrr_config_prop_t learn_props[] = {
+    ROW_INT("batch.max", L, batch_max, 1, 100000, "512",
+            "Rewards applied per pipelined Redis batch."),
+    ROW_STR("group", L, group, 255, "ltrr-learn", "Kafka consumer group."),
+    ROW_END,
+};
+#undef L
+
+static const ltrr_config_default_t broker_defaults[] = {{"http.port", "8090"},
+                                                        {NULL, NULL}};
+static const ltrr_config_default_t collect_defaults[] = {{"http.port", "8081"},
+                                                         {NULL, NULL}};
+static const ltrr_config_default_t join_defaults[] = {{"http.port", "8082"},
+                                                      {NULL, NULL}};
+static const ltrr_config_default_t learn_defaults[] = {{"http.port", "8083"},
+                                                       {NULL, NULL}};
+
+_Static_assert(offsetof(ltrr_config_broker_t, common) == 0, "common first");
+_Static_assert(offsetof(ltrr_config_serve_t, common) == 0, "common first");
+_Static_assert(offsetof(ltrr_config_collect_t, common) == 0, "common first");
+_Static_assert(offsetof(ltrr_config_join_t, common) == 0, "common first");
+_Static_assert(offsetof(ltrr_config_learn_t, common) == 0, "common first");
+
+static const ltrr_config_program_t prog_broker = {
+    "broker",
+    "The embedded development Kafka (librdkafka's mock cluster), for "
+    "the demo and tests.",
+    sizeof(ltrr_config_broker_t), broker_props, broker_defaults};
+static const ltrr_config_program_t prog_serve = {
+    "serve",
+    "HTTP search API: runs the bandit, the arms and the ranker; "
+    "publishes impressions.",
+    sizeof(ltrr_config_serve_t), serve_props, NULL};
+static const ltrr_config_program_t prog_collect = {
+    "collect",
+    "HTTP event ingestion for apps: validates and publishes actions.",
+    sizeof(ltrr_config_collect_t), collect_props, collect_defaults};
+static const ltrr_config_program_t prog_join = {
+    "join", "Joins impressions with actions into rewards.",
+    sizeof(ltrr_config_join_t), join_props, join_defaults};
+static const ltrr_config_program_t prog_learn = {
+    "learn", "Applies rewards to Redis state, exactly once in effect.",
+    sizeof(ltrr_config_learn_t), learn_props, learn_defaults};
+
+const ltrr_config_program_t *const ltrr_config_programs[] = {
+    &prog_broker, &prog_serve, &prog_collect, &prog_join, &prog_learn, NULL,
+};
+
+const ltrr_config_program_t *ltrr_config_program_find(const char *name)
+{
+        size_t i;
+
+        for (i = 0; ltrr_config_programs[i]; i++)
+                if (!strcmp(ltrr_config_programs[i]->name, name))
+                        return ltrr_config_programs[i];
+        return NULL;
+}
+
+/*
+ * Table helpers: rows of a program are the common rows, then its own.
+ */
+
+static const char *const type_names[] = {"int",    "int64", "double",   "bool",
+                                         "string", "enum",  "duration", "size"};
+
+static size_t props_len(const ltrr_config_prop_t *props)
+{
+        size_t n = 0;
+
+        while (props && props[n].name)
+                n++;
+        return n;
+}
+
+size_t ltrr_config_prop_cnt(const ltrr_config_program_t *prog)
+{
+        return props_len(ltrr_config_common_props) + props_len(prog->props);
+}
+
+const ltrr_config_prop_t *ltrr_config_prop_at(const ltrr_config_program_t *prog,
+                                              size_t i)
+{
+        size_t ncommon = props_len(ltrr_config_common_props);
+
+        if (i < ncommon)
+                return &ltrr_config_common_props[i];
+        if (i - ncommon < props_len(prog->props))
+                return &prog->props[i - ncommon];
+        return NULL;
+}
+
+bool ltrr_config_prop_is_common(const ltrr_config_prop_t *prop)
+{
+        size_t n = props_len(ltrr_config_common_props);
+
+        return prop >= ltrr_config_common_props &&
+               prop < ltrr_config_common_props + n;
+}
+
+const char *ltrr_config_prop_default(const ltrr_config_program_t *prog,
+                                     const ltrr_config_prop_t *prop)
+{
+        const ltrr_config_default_t *d;
+
+        for (d = prog->defaults; d && d->name; d++)
+                if (ltrr_config_prop_is_common(prop) &&
+                    !strcmp(d->name, prop->name))
+                        return d->value;
+        return prop->defval ? prop->defval : "";
+}
+
+const char *ltrr_config_type2str(ltrr_config_type_t type)
+{
+        if ((unsigned)type >= sizeof(type_names) / sizeof(type_names[0]))
+                return "unknown";
+        return type_names[type];
+}
+
+void ltrr_config_env_name(const char *name, char *buf, size_t size)
+{
+        size_t i, o = 0;
+
+        if (size == 0)
+                return;
+        for (i = 0; o + 1 < size && "LTRR_"[i]; i++)
+                buf[o++] = "LTRR_"[i];
+        for (i = 0; name[i] && o + 1 < size; i++) {
+                char c = name[i];
+                buf[o++] = (c == '.' || c == '-')
+                               ? '_'
+                               : (char)toupper((unsigned char)c);
+        }
+        buf[o] = '\0';
+}
