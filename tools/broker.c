@@ -8,7 +8,6 @@
  *   ltrr-broker --control PATH --send 'broker down 1'
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,13 +22,10 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "cli.h"
 #include "kafka.h"
 #include "log.h"
 
-#define BROKER_DEFAULT_BROKERS 3
-#define BROKER_DEFAULT_PARTITIONS 6
-#define BROKER_MAX_BROKERS 16
-#define BROKER_MAX_PARTITIONS 1024
 /** Longest control line, newline included; longer: "error line too long". */
 #define CTL_LINE_MAX 256
 /** Control connections served at once; more are refused. */
@@ -82,33 +78,15 @@ static void on_signal(int sig)
         run = 0;
 }
 
-static void usage(FILE *fp)
-{
-        fprintf(fp,
-                "Usage: ltrr-broker --bootstrap-file PATH [options]\n"
-                "       ltrr-broker --control PATH --send COMMAND\n"
-                "\n"
-                "Embedded development Kafka (librdkafka mock cluster, in "
-                "memory).\n"
-                "\n"
-                "  --bootstrap-file PATH  write the bootstrap address here "
-                "once ready\n"
-                "  --brokers N            brokers, ids 1..N (default %d, "
-                "max %d)\n"
-                "  --partitions N         partitions of the data topics "
-                "(default %d, max %d)\n"
-                "  --control PATH         unix socket for control commands "
-                "(default: none)\n"
-                "  --send COMMAND         send one command to --control, "
-                "print the reply\n"
-                "  --help                 show this help\n"
-                "\n"
-                "Control commands: ping, topics, broker down|up ID, broker "
-                "rtt ID MS,\n"
-                "  error API ERR [COUNT], clear. See docs/broker.md.\n",
-                BROKER_DEFAULT_BROKERS, BROKER_MAX_BROKERS,
-                BROKER_DEFAULT_PARTITIONS, BROKER_MAX_PARTITIONS);
-}
+static const char usage[] =
+    "Usage: ltrr-broker --bootstrap-file PATH [options]\n"
+    "       ltrr-broker --control PATH --send COMMAND\n"
+    "\n"
+    "Embedded development Kafka (librdkafka mock cluster, in memory).\n"
+    "With --send, sends one control command to a running broker's\n"
+    "--control socket and prints the reply (exit 0 on `ok`).\n"
+    "Control commands: ping, topics, broker down|up ID, broker rtt ID MS,\n"
+    "  error API ERR [COUNT], clear. See docs/broker.md.\n\n";
 
 /* Parses a decimal integer in [min, max]; 0 on success, -1 otherwise. */
 static int parse_int(const char *s, long min, long max, int *out)
@@ -124,61 +102,48 @@ static int parse_int(const char *s, long min, long max, int *out)
         return 0;
 }
 
-/* Fills @o from argv; prints the reason and returns 2 on bad input,
- * 1 after --help, 0 to go on. */
-static int parse_args(int argc, char **argv, struct broker_opts *o)
+/* Client mode is `--control PATH --send COMMAND` and nothing else.
+ * Returns 1 and fills @o if argv asks for it, 0 if not, 2 on bad use. */
+static int client_args(int argc, char **argv, struct broker_opts *o)
 {
-        static const struct option longopts[] = {
-            {"bootstrap-file", required_argument, NULL, 'b'},
-            {"brokers", required_argument, NULL, 'n'},
-            {"partitions", required_argument, NULL, 'p'},
-            {"control", required_argument, NULL, 'c'},
-            {"send", required_argument, NULL, 's'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0}};
-        int c;
+        int i, send = 0;
 
-        *o = (struct broker_opts){NULL, NULL, NULL, BROKER_DEFAULT_BROKERS,
-                                  BROKER_DEFAULT_PARTITIONS};
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-                switch (c) {
-                case 'b': o->bootstrap_file = optarg; break;
-                case 'c': o->control = optarg; break;
-                case 's': o->send = optarg; break;
-                case 'h': usage(stdout); return 1;
-                case 'n':
-                        if (parse_int(optarg, 1, BROKER_MAX_BROKERS,
-                                      &o->brokers))
-                                goto bad_value;
+        for (i = 1; i < argc; i++)
+                if (!strcmp(argv[i], "--send"))
+                        send = 1;
+        if (!send)
+                return 0;
+        for (i = 1; i + 1 < argc; i += 2) {
+                if (!strcmp(argv[i], "--send"))
+                        o->send = argv[i + 1];
+                else if (!strcmp(argv[i], "--control"))
+                        o->control = argv[i + 1];
+                else
                         break;
-                case 'p':
-                        if (parse_int(optarg, 1, BROKER_MAX_PARTITIONS,
-                                      &o->partitions))
-                                goto bad_value;
-                        break;
-                default:
-                        fprintf(stderr, "ltrr-broker: unknown or incomplete "
-                                        "option %s (try --help)\n",
-                                argv[optind - 1]);
-                        return 2;
-                }
         }
-        if (optind < argc) {
-                fprintf(stderr, "ltrr-broker: unexpected argument %s\n",
-                        argv[optind]);
+        if (i != argc || !o->send || !o->control) {
+                fprintf(stderr, "ltrr-broker: usage: ltrr-broker --control "
+                                "PATH --send COMMAND\n");
                 return 2;
         }
-        if (o->send ? !o->control : !o->bootstrap_file) {
-                fprintf(stderr, "ltrr-broker: %s is required (try --help)\n",
-                        o->send ? "--control" : "--bootstrap-file");
+        return 1;
+}
+
+/* Fills @o from the config; 2 (reason on stderr) if it is unusable. */
+static int config_args(const ltrr_config_t *conf, struct broker_opts *o)
+{
+        const ltrr_config_broker_t *bc = ltrr_config_struct(conf);
+
+        o->bootstrap_file = bc->bootstrap_file;
+        o->control = *bc->control ? bc->control : NULL;
+        o->brokers = bc->brokers;
+        o->partitions = bc->partitions;
+        if (!*o->bootstrap_file) {
+                fprintf(stderr, "ltrr-broker: bootstrap.file is required "
+                                "(--bootstrap-file PATH; try --help)\n");
                 return 2;
         }
         return 0;
-bad_value:
-        fprintf(stderr, "ltrr-broker: bad value '%s' for --%s (try --help)\n",
-                optarg, c == 'n' ? "brokers" : "partitions");
-        return 2;
 }
 
 /* Fills a unix socket address; -1 if @path does not fit. */
@@ -605,15 +570,20 @@ static void install_signals(void)
 
 int main(int argc, char **argv)
 {
-        struct broker_opts opts;
+        struct broker_opts opts = {0};
         struct broker b = {.lfd = -1};
+        ltrr_config_t *conf = NULL;
         char nb[16], np[16];
-        int rc = parse_args(argc, argv, &opts), i;
+        int rc = client_args(argc, argv, &opts), i;
 
         if (rc)
-                return rc == 1 ? 0 : rc;
-        if (opts.send)
-                return ctl_send(opts.control, opts.send);
+                return rc == 1 ? ctl_send(opts.control, opts.send) : rc;
+        if (!(conf = ltrr_cli_config_load("broker", usage, argc, argv, &rc)))
+                return rc;
+        if ((rc = config_args(conf, &opts))) {
+                ltrr_config_destroy(conf);
+                return rc;
+        }
         install_signals();
         b.opts = &opts;
         for (i = 0; i < CTL_CLIENTS_MAX; i++)
@@ -639,5 +609,6 @@ int main(int argc, char **argv)
         rc = 0;
 done:
         broker_stop(&b);
+        ltrr_config_destroy(conf);
         return rc;
 }

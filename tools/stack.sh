@@ -143,14 +143,23 @@ stack_http_ready() {
 # if it has been built, and records its base URL under ENVKEY.
 stack_up_daemon() {
         local dir=$1 name=$2 envkey=$3 bin port url
+        local LTRR_REDIS_ENDPOINT LTRR_BOOTSTRAP_ENDPOINT
         shift 3
+        LTRR_REDIS_ENDPOINT=$(sed -n 's/^LTRR_REDIS=//p' "$dir/stack.env")
+        LTRR_BOOTSTRAP_ENDPOINT=$(sed -n 's/^LTRR_BOOTSTRAP=//p' "$dir/stack.env")
         bin=$LTRR_BIN/ltrr-$name
         [ -x "$bin" ] || return 0
         port=$(stack_free_port) || stack_die "no free port"
         url="http://127.0.0.1:$port"
         # shellcheck disable=SC1091
+        # stack.env names the stack's endpoints for people and scripts; the
+        # daemons get them as config flags.
+        # shellcheck disable=SC2046
         stack_spawn "$dir" "$name" env $(cat "$dir/stack.env") "$bin" \
-                --http.port="$port" "$@"
+                --http.port="$port" \
+                ${LTRR_REDIS_ENDPOINT:+--redis.addr="$LTRR_REDIS_ENDPOINT"} \
+                ${LTRR_BOOTSTRAP_ENDPOINT:+--kafka.bootstrap="$LTRR_BOOTSTRAP_ENDPOINT"} \
+                "$@"
         stack_wait "ltrr-$name at $url" "$STACK_WAIT_S" stack_http_ready "$url" ||
                 stack_die "ltrr-$name did not become ready; see $dir/logs/$name.log"
         stack_env_set "$dir" "$envkey" "$url"

@@ -17,7 +17,7 @@ assert_eq "$rc" 2 "exit code for --brokers 0"
 assert_contains "$out" "--brokers" "bad value message"
 rc=0; "$broker" --brokers 3 2>/dev/null || rc=$?
 assert_eq "$rc" 2 "exit code without --bootstrap-file"
-assert_contains "$("$broker" --help)" "--partitions N" "help text"
+assert_contains "$("$broker" --help)" "--partitions=INT" "help text"
 
 bs=$HARNESS_DIR/bootstrap
 sock=$HARNESS_DIR/broker.sock
