@@ -10,7 +10,7 @@ PACKAGES=(
         # libraries
         librdkafka-dev libhiredis-dev libavro-dev libevent-dev libcmocka-dev
         libjansson-dev libutf8proc-dev libstemmer-dev libinih-dev
-        liblapacke-dev libopenblas-dev
+        liblapacke-dev libopenblas-dev libssl-dev
         # servers and tools used by the demo, tests and benchmarks
         redis-server redis-tools kcat prometheus python3 python3-avro
         curl wrk procps iproute2
