@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The ltrr demo: installs the Debian packages it needs, builds, starts the
+# embedded stack (redis-server, ltrr-broker and every daemon built so far)
+# in .stack/demo, shows a record travelling through it, and keeps the
+# stack running until Ctrl-C, then stops everything it started.
+#
+#   tools/demo.sh [--once] [--no-install] [--no-build] [--dir DIR]
+#
+#   --once        stop the stack and exit after the round trip (tests)
+#   --no-install  skip tools/install-deps.sh
+#   --no-build    use the programs in $LTRR_BIN (default build/bin) as they are
+#   --dir DIR     where the stack lives (default .stack/demo)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+once=0
+install=1
+build=1
+dir=$root/.stack/demo
+while [ $# -gt 0 ]; do
+        case $1 in
+        --once) once=1 ;;
+        --no-install) install=0 ;;
+        --no-build) build=0 ;;
+        --dir) dir=$2; shift ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "demo.sh: unknown option $1" >&2; exit 2 ;;
+        esac
+        shift
+done
+
+say() {
+        printf '\n\033[1m== %s\033[0m\n' "$*"
+}
+
+[ "$install" = 1 ] && "$root/tools/install-deps.sh"
+if [ "$build" = 1 ]; then
+        say "build"
+        "$root/tools/build.sh" "$root/build" >/dev/null
+        export LTRR_BIN=$root/build/bin
+else
+        export LTRR_BIN=${LTRR_BIN:-$root/build/bin}
+fi
+echo "programs in $LTRR_BIN:"
+ls "$LTRR_BIN" | sed 's/^/  /'
+
+# A stack left over from an interrupted demo is stopped first.
+[ -d "$dir/pids" ] && "$root/tools/stack.sh" down "$dir" >/dev/null 2>&1 || true
+rm -rf "$dir"
+say "start the embedded stack in $dir"
+"$root/tools/stack.sh" up "$dir"
+stopped=0
+stop_stack() {
+        [ "$stopped" = 1 ] && return
+        stopped=1
+        say "stop the stack"
+        "$root/tools/stack.sh" down "$dir"
+}
+trap stop_stack EXIT
+trap 'exit 130' INT TERM
+# shellcheck source=/dev/null
+. "$dir/stack.env"
+
+say "Kafka topics on ltrr-broker ($LTRR_BOOTSTRAP)"
+kcat -b "$LTRR_BOOTSTRAP" -L -J |
+        /usr/bin/python3 -c 'import json,sys
+for t in sorted(json.load(sys.stdin)["topics"], key=lambda t: t["topic"]):
+    print("  %-18s %d partitions" % (t["topic"], len(t["partitions"])))'
+
+# shellcheck source=tools/demo_roundtrip.sh
+. "$root/tools/demo_roundtrip.sh"
+demo_roundtrip "$dir"
+
+say "the stack is up"
+sed 's/^/  /' "$dir/stack.env"
+echo "  logs: $dir/logs/"
+if [ "$once" = 1 ]; then
+        exit 0
+fi
+echo
+echo "Press Ctrl-C to stop."
+while :; do sleep 3600; done
