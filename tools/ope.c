@@ -1,0 +1,288 @@
+/*
+ * ltrr-ope: off-policy evaluation of a target policy on logged bandit
+ * feedback. Reads an Open Bandit Dataset log, builds the target policy's
+ * action distribution (uniform random, or Bernoulli Thompson sampling from
+ * its Beta prior), and prints IPS, SNIPS, DM, DR and Switch-DR with
+ * bootstrap intervals as a table or as JSON.
+ *
+ *   ltrr-ope obd LOGS.csv --target uniform|bts [--prior PRIOR.tsv] [--json]
+ *            [--bootstrap B] [--seed S] [--truth CTR] [--tau T]
+ *            [--folds K] [--smoothing S] [--sims N] [--max-bad N]
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "obd.h"
+#include "ope.h"
+
+enum ope_target { TARGET_NONE, TARGET_UNIFORM, TARGET_BTS };
+
+struct ope_args {
+        const char *log_path;     /* LOGS.csv */
+        enum ope_target target;   /* --target */
+        const char *prior_path;   /* --prior, needed for bts */
+        int json;                 /* --json */
+        double truth;             /* --truth, NAN when not given */
+        uint32_t sims;            /* --sims: Thompson draws */
+        uint64_t max_bad;         /* --max-bad */
+        ltrr_ope_conf_t conf;     /* --bootstrap, --seed, --tau */
+        ltrr_obd_model_conf_t mc; /* --folds, --smoothing */
+};
+
+static void usage(void)
+{
+        fprintf(stderr,
+                "usage: ltrr-ope obd LOGS.csv --target uniform|bts "
+                "[--prior PRIOR.tsv] [--json]\n"
+                "         [--bootstrap B] [--seed S] [--truth CTR] [--tau T]"
+                " [--folds K]\n"
+                "         [--smoothing S] [--sims N] [--max-bad N]\n");
+}
+
+/* Parses a number in [lo, hi]; returns 0 on success. */
+static int parse_num(const char *s, double lo, double hi, double *out)
+{
+        char *end;
+
+        errno = 0;
+        *out = strtod(s, &end);
+        return (errno || end == s || *end || !(*out >= lo && *out <= hi))
+                       ? -1 : 0;
+}
+
+/* Parses a whole number in [lo, hi]; returns 0 on success. */
+static int parse_count(const char *s, double lo, double hi, double *out)
+{
+        return (parse_num(s, lo, hi, out) || *out != floor(*out)) ? -1 : 0;
+}
+
+/* Applies option @o with value @val (unused by flags). Returns 1 for a
+ * flag, 2 for an option that took @val, -1 when unknown or invalid. */
+static int parse_opt(struct ope_args *a, const char *o, const char *val)
+{
+        double v;
+
+        if (!strcmp(o, "--json"))
+                return a->json = 1;
+        if (!strcmp(o, "--target")) {
+                a->target = !strcmp(val, "uniform") ? TARGET_UNIFORM
+                            : !strcmp(val, "bts")   ? TARGET_BTS
+                                                    : TARGET_NONE;
+                return a->target == TARGET_NONE ? -1 : 2;
+        }
+        if (!strcmp(o, "--prior"))
+                return (a->prior_path = val), 2;
+        if (!strcmp(o, "--truth"))
+                return parse_num(val, 1e-300, 1e300, &a->truth) ? -1 : 2;
+        if (!strcmp(o, "--tau"))
+                return parse_num(val, 1e-300, 1e300, &a->conf.switch_tau)
+                       ? -1 : 2;
+        if (!strcmp(o, "--smoothing"))
+                return parse_num(val, 0, 1e12, &a->mc.smoothing) ? -1 : 2;
+        if (!strcmp(o, "--bootstrap") &&
+            !parse_count(val, 0, LTRR_OPE_BOOTSTRAP_MAX, &v))
+                return (a->conf.bootstrap = (uint32_t)v), 2;
+        if (!strcmp(o, "--seed") && !parse_count(val, 0, 1.8e19, &v))
+                return (a->conf.seed = (uint64_t)v), 2;
+        if (!strcmp(o, "--folds") &&
+            !parse_count(val, 1, LTRR_OBD_FOLDS_MAX, &v))
+                return (a->mc.folds = (uint32_t)v), 2;
+        if (!strcmp(o, "--sims") && !parse_count(val, 1, 1e8, &v))
+                return (a->sims = (uint32_t)v), 2;
+        if (!strcmp(o, "--max-bad") && !parse_count(val, 0, 1e15, &v))
+                return (a->max_bad = (uint64_t)v), 2;
+        return -1;
+}
+
+/* Fills @a from the command line; returns 0, or -1 after printing why. */
+static int parse_args(int argc, char **argv, struct ope_args *a)
+{
+        int i, used;
+
+        memset(a, 0, sizeof(*a));
+        a->truth = NAN;
+        a->sims = LTRR_OBD_SIMS_DEFAULT;
+        ltrr_ope_conf_init(&a->conf);
+        ltrr_obd_model_conf_init(&a->mc);
+        if (argc < 3 || strcmp(argv[1], "obd"))
+                return -1;
+        a->log_path = argv[2];
+        for (i = 3; i < argc; i += used) {
+                const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+                used = parse_opt(a, argv[i], val ? val : "");
+                if (used < 0 || (used == 2 && !val)) {
+                        fprintf(stderr, "ltrr-ope: bad option %s %s\n",
+                                argv[i], val ? val : "");
+                        return -1;
+                }
+        }
+        if (a->target == TARGET_NONE ||
+            (a->target == TARGET_BTS && !a->prior_path)) {
+                fprintf(stderr, "ltrr-ope: --target uniform, or --target bts"
+                                " with --prior, is required\n");
+                return -1;
+        }
+        return 0;
+}
+
+/* Reads the log at @path; NULL after logging why. */
+static ltrr_obd_log_t *load_log(const struct ope_args *a)
+{
+        char errstr[256], n[32], line[32];
+        ltrr_obd_stats_t st;
+        ltrr_obd_log_t *log = NULL;
+        FILE *fp = fopen(a->log_path, "r");
+
+        if (!fp) {
+                log_error("ope", "cannot open log", "path", a->log_path,
+                          "err", strerror(errno));
+                return NULL;
+        }
+        if (!(log = ltrr_obd_log_new(errstr, sizeof(errstr))) ||
+            ltrr_obd_log_read(log, fp, a->max_bad, &st, errstr,
+                              sizeof(errstr))) {
+                log_error("ope", "cannot read log", "path", a->log_path,
+                          "err", errstr);
+                ltrr_obd_log_destroy(log);
+                log = NULL;
+        } else if (st.bad) {
+                log_warn("ope", "bad rows skipped", "path", a->log_path,
+                         "count", ltrr_log_i64(n, sizeof(n), (long long)st.bad),
+                         "first_line",
+                         ltrr_log_i64(line, sizeof(line),
+                                      (long long)st.first_bad_line),
+                         "first", st.first_bad);
+        }
+        fclose(fp);
+        return log;
+}
+
+/* Builds the target distribution for @log; NULL after logging why. */
+static ltrr_obd_dist_t *load_target(const struct ope_args *a,
+                                    const ltrr_obd_log_t *log)
+{
+        char errstr[256];
+        ltrr_obd_prior_t *prior = NULL;
+        ltrr_obd_dist_t *d;
+        FILE *fp;
+
+        d = ltrr_obd_dist_new(ltrr_obd_log_items(log),
+                              ltrr_obd_log_positions(log), errstr,
+                              sizeof(errstr));
+        if (!d || a->target == TARGET_UNIFORM)
+                goto done;
+        if (!(fp = fopen(a->prior_path, "r"))) {
+                snprintf(errstr, sizeof(errstr), "%s", strerror(errno));
+                goto fail;
+        }
+        prior = ltrr_obd_prior_new(fp, errstr, sizeof(errstr));
+        fclose(fp);
+        if (!prior || ltrr_obd_dist_bts(d, prior, a->sims,
+                                        LTRR_OBD_SIM_SEED_DEFAULT, errstr,
+                                        sizeof(errstr)))
+                goto fail;
+        goto done;
+fail:
+        ltrr_obd_dist_destroy(d);
+        d = NULL;
+done:
+        if (!d)
+                log_error("ope", "cannot build target policy", "err", errstr);
+        ltrr_obd_prior_destroy(prior);
+        return d;
+}
+
+static void print_table(const struct ope_args *a, const ltrr_obd_log_t *log,
+                        const ltrr_ope_report_t *rep)
+{
+        int e;
+
+        printf("target=%s rows=%zu items=%zu positions=%zu log_ctr=%.6g "
+               "bootstrap=%u\n",
+               a->target == TARGET_BTS ? "bts" : "uniform", rep->n,
+               ltrr_obd_log_items(log), ltrr_obd_log_positions(log),
+               ltrr_obd_log_ctr(log), a->conf.bootstrap);
+        printf("%-10s %12s %12s %12s %10s\n", "estimator", "value",
+               "ci_low", "ci_high", "rel_error");
+        for (e = 0; e < LTRR_OPE__CNT; e++) {
+                const ltrr_ope_estimate_t *x = &rep->est[e];
+
+                printf("%-10s %12.6g %12.6g %12.6g", ltrr_ope_est_name(e),
+                       x->value, x->ci_low, x->ci_high);
+                if (isnan(a->truth))
+                        printf(" %10s\n", "-");
+                else
+                        printf(" %10.4f\n",
+                               fabs(x->value - a->truth) / a->truth);
+        }
+        printf("ess=%.1f max_weight=%.6g mean_weight=%.6g switched=%zu "
+               "tau=%g\n", rep->ess, rep->max_weight, rep->mean_weight,
+               rep->n_switched, a->conf.switch_tau);
+}
+
+static void print_json(const struct ope_args *a, const ltrr_obd_log_t *log,
+                       const ltrr_ope_report_t *rep)
+{
+        int e;
+
+        printf("{\"target\":\"%s\",\"rows\":%zu,\"items\":%zu,"
+               "\"log_ctr\":%.9g,\"bootstrap\":%u,\"ess\":%.9g,"
+               "\"max_weight\":%.9g,\"mean_weight\":%.9g,\"n_switched\":%zu",
+               a->target == TARGET_BTS ? "bts" : "uniform", rep->n,
+               ltrr_obd_log_items(log), ltrr_obd_log_ctr(log),
+               a->conf.bootstrap, rep->ess, rep->max_weight, rep->mean_weight,
+               rep->n_switched);
+        if (!isnan(a->truth))
+                printf(",\"truth\":%.9g", a->truth);
+        for (e = 0; e < LTRR_OPE__CNT; e++) {
+                const ltrr_ope_estimate_t *x = &rep->est[e];
+
+                printf(",\"%s\":{\"value\":%.9g,\"ci\":[%.9g,%.9g]",
+                       ltrr_ope_est_name(e), x->value, x->ci_low, x->ci_high);
+                if (!isnan(a->truth))
+                        printf(",\"relative_error\":%.9g",
+                               fabs(x->value - a->truth) / a->truth);
+                printf("}");
+        }
+        printf("}\n");
+}
+
+int main(int argc, char **argv)
+{
+        struct ope_args a;
+        ltrr_obd_log_t *log = NULL;
+        ltrr_obd_dist_t *d = NULL;
+        ltrr_ope_t *ope = NULL;
+        ltrr_ope_report_t rep;
+        char errstr[256];
+        int rc = 1;
+
+        if (parse_args(argc, argv, &a)) {
+                usage();
+                return 2;
+        }
+        if (!(log = load_log(&a)) || !(d = load_target(&a, log)))
+                goto done;
+        if (!(ope = ltrr_ope_new(ltrr_obd_log_count(log), errstr,
+                                 sizeof(errstr))) ||
+            ltrr_obd_fill(log, d, &a.mc, ope, errstr, sizeof(errstr)) ||
+            ltrr_ope_evaluate(ope, &a.conf, &rep, errstr, sizeof(errstr))) {
+                log_error("ope", "evaluation failed", "err", errstr);
+                goto done;
+        }
+        if (a.json)
+                print_json(&a, log, &rep);
+        else
+                print_table(&a, log, &rep);
+        rc = fflush(stdout) ? 1 : 0;
+done:
+        ltrr_ope_destroy(ope);
+        ltrr_obd_dist_destroy(d);
+        ltrr_obd_log_destroy(log);
+        return rc;
+}
