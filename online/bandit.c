@@ -1,0 +1,660 @@
+/*
+ * ltrr - bandit shared code: the action space, the allocation of budgets
+ * under the total (an exact multiple-choice knapsack), uniform sampling
+ * over feasible allocations, and the per-arm probabilities of a decision.
+ */
+#include "bandit.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bstats.h"
+
+/* Options of one arm: OPT_OFF or a budget level index. */
+#define OPT_OFF (-1)
+#define MAX_OPTS (LTRR_BANDIT_MAX_BUDGETS + 1)
+
+/* An arm's allowed options for one query, with their sizes in units. */
+typedef struct arm_opts_s {
+        int n;                 /* options in use */
+        int level[MAX_OPTS];   /* OPT_OFF or budget level */
+        unsigned units[MAX_OPTS]; /* budget / unit */
+} arm_opts_t;
+
+struct ltrr_policy_s {
+        ltrr_policy_conf_t conf;       /* copy of the configuration */
+        const ltrr_policy_ops_t *ops;  /* family hooks */
+        void *impl;                    /* family scratch */
+        unsigned unit;                 /* gcd of budgets and total */
+        unsigned cap;                  /* total_budget / unit */
+        size_t rows;                   /* cap + 1 */
+        double *best;                  /* (n_arms + 1) x rows: knapsack */
+        signed char *choice;           /* n_arms x rows: option taken */
+        double *cnt_suffix;            /* (n_arms + 1) x rows: G table */
+        double *cnt_prefix;            /* (n_arms + 1) x rows: F table */
+        arm_opts_t opts[LTRR_BANDIT_MAX_ARMS]; /* for the current query */
+};
+
+static const char *const kind_names[LTRR_POLICY__CNT] = {
+        "egreedy", "thompson", "linucb", "lints"};
+
+const char *ltrr_policy_kind2str(ltrr_policy_kind_t kind)
+{
+        if ((int)kind < 0 || kind >= LTRR_POLICY__CNT)
+                return "unknown";
+        return kind_names[kind];
+}
+
+ltrr_err_t ltrr_policy_kind_parse(const char *name, ltrr_policy_kind_t *kind)
+{
+        int i;
+
+        for (i = 0; name && i < LTRR_POLICY__CNT; i++)
+                if (strcmp(name, kind_names[i]) == 0) {
+                        *kind = (ltrr_policy_kind_t)i;
+                        return LTRR_OK;
+                }
+        return LTRR_ERR_UNKNOWN_KEY;
+}
+
+void ltrr_policy_conf_init(ltrr_policy_conf_t *conf, ltrr_policy_kind_t kind)
+{
+        memset(conf, 0, sizeof(*conf));
+        conf->kind = kind;
+        conf->epsilon = 0.1;
+        conf->prior_alpha = 1.0;
+        conf->prior_beta = 1.0;
+        conf->alpha = 1.0;
+        conf->v = 0.5;
+        conf->lambda = 1.0;
+        conf->budget_cost = 0.0;
+        conf->mc_samples = 128;
+}
+
+static unsigned gcd_u(unsigned a, unsigned b)
+{
+        while (b) {
+                unsigned t = a % b;
+                a = b;
+                b = t;
+        }
+        return a;
+}
+
+/* The allocation unit: the gcd of every budget level and the total. */
+static unsigned space_unit(const ltrr_bandit_space_t *sp)
+{
+        unsigned g = sp->total_budget;
+        size_t j;
+
+        for (j = 0; j < sp->n_budgets; j++)
+                g = gcd_u(g, sp->budgets[j]);
+        return g ? g : 1;
+}
+
+static int name_valid(const char *s)
+{
+        size_t n = strnlen(s, LTRR_BANDIT_ARM_NAME_MAX);
+
+        if (n == 0 || n == LTRR_BANDIT_ARM_NAME_MAX)
+                return 0;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+                      *s == '_'))
+                        return 0;
+        return 1;
+}
+
+/* Smallest allowed budget of an always-on arm, 0 if none fits. */
+static unsigned min_allowed(const ltrr_bandit_space_t *sp, size_t a)
+{
+        size_t j;
+
+        for (j = 0; j < sp->n_budgets; j++)
+                if (sp->budgets[j] >= sp->min_budget[a])
+                        return sp->budgets[j];
+        return 0;
+}
+
+static ltrr_err_t check_arms(const ltrr_bandit_space_t *sp, char *errstr,
+                             size_t errstr_size)
+{
+        unsigned long need = 0;
+        size_t a, b;
+
+        for (a = 0; a < sp->n_arms; a++) {
+                if (!name_valid(sp->arm_names[a]))
+                        return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr,
+                                         errstr_size, "arm %zu: bad name", a);
+                for (b = 0; b < a; b++)
+                        if (strcmp(sp->arm_names[a], sp->arm_names[b]) == 0)
+                                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr,
+                                                 errstr_size,
+                                                 "arm \"%s\" listed twice",
+                                                 sp->arm_names[a]);
+                if (sp->min_budget[a] == 0)
+                        continue;
+                if (min_allowed(sp, a) == 0)
+                        return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                                         "arm \"%s\": no budget >= %u",
+                                         sp->arm_names[a], sp->min_budget[a]);
+                need += min_allowed(sp, a);
+        }
+        if (need > sp->total_budget)
+                return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                                 "always-on arms need %lu > total budget %u",
+                                 need, sp->total_budget);
+        return LTRR_OK;
+}
+
+ltrr_err_t ltrr_bandit_space_check(const ltrr_bandit_space_t *sp,
+                                   char *errstr, size_t errstr_size)
+{
+        size_t j;
+
+        if (!sp || sp->n_arms == 0 || sp->n_arms > LTRR_BANDIT_MAX_ARMS ||
+            sp->n_budgets == 0 || sp->n_budgets > LTRR_BANDIT_MAX_BUDGETS ||
+            sp->dim > LTRR_BANDIT_MAX_DIM)
+                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                                 "space needs 1..%d arms, 1..%d budgets, "
+                                 "dim <= %d", LTRR_BANDIT_MAX_ARMS,
+                                 LTRR_BANDIT_MAX_BUDGETS, LTRR_BANDIT_MAX_DIM);
+        for (j = 0; j < sp->n_budgets; j++)
+                if (sp->budgets[j] == 0 ||
+                    (j > 0 && sp->budgets[j] <= sp->budgets[j - 1]))
+                        return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr,
+                                         errstr_size,
+                                         "budgets must be positive and "
+                                         "strictly ascending");
+        if (sp->total_budget == 0 ||
+            sp->total_budget / space_unit(sp) > LTRR_BANDIT_MAX_UNITS)
+                return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                                 "total budget %u is 0 or more than %d units",
+                                 sp->total_budget, LTRR_BANDIT_MAX_UNITS);
+        return check_arms(sp, errstr, errstr_size);
+}
+
+int ltrr_bandit_space_arm(const ltrr_bandit_space_t *sp, const char *name)
+{
+        size_t a;
+
+        for (a = 0; a < sp->n_arms; a++)
+                if (strcmp(sp->arm_names[a], name) == 0)
+                        return (int)a;
+        return -1;
+}
+
+int ltrr_bandit_space_budget(const ltrr_bandit_space_t *sp, unsigned budget)
+{
+        size_t j;
+
+        for (j = 0; j < sp->n_budgets; j++)
+                if (sp->budgets[j] == budget)
+                        return (int)j;
+        return -1;
+}
+
+void ltrr_bandit_ctx_vector(const ltrr_bandit_ctx_t *ctx, double *x)
+{
+        size_t i;
+
+        for (i = 0; i < ctx->dim; i++)
+                x[i] = ctx->x[i];
+}
+
+static const ltrr_policy_ops_t *policy_ops(ltrr_policy_kind_t kind)
+{
+        switch (kind) {
+        case LTRR_POLICY_EGREEDY:
+                return &ltrr_policy_egreedy_ops;
+        case LTRR_POLICY_THOMPSON:
+                return &ltrr_policy_thompson_ops;
+        case LTRR_POLICY_LINUCB:
+                return &ltrr_policy_linucb_ops;
+        case LTRR_POLICY_LINTS:
+                return &ltrr_policy_lints_ops;
+        default:
+                return NULL;
+        }
+}
+
+static ltrr_err_t conf_check(const ltrr_policy_conf_t *conf, char *errstr,
+                             size_t errstr_size)
+{
+        if (!policy_ops(conf->kind))
+                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                                 "unknown policy kind %d", (int)conf->kind);
+        if (!(conf->epsilon >= 0.0 && conf->epsilon <= 1.0) ||
+            !(conf->prior_alpha > 0.0) || !(conf->prior_beta > 0.0) ||
+            !(conf->alpha >= 0.0) || !(conf->v >= 0.0) ||
+            !(conf->lambda > 0.0) || !isfinite(conf->budget_cost) ||
+            !isfinite(conf->alpha) || !isfinite(conf->v) ||
+            !isfinite(conf->lambda) || !isfinite(conf->prior_alpha) ||
+            !isfinite(conf->prior_beta))
+                return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                                 "policy parameter out of range");
+        if (conf->mc_samples == 0 || conf->mc_samples > LTRR_BANDIT_MAX_MC)
+                return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                                 "mc_samples must be 1..%d",
+                                 LTRR_BANDIT_MAX_MC);
+        if ((conf->kind == LTRR_POLICY_LINUCB ||
+             conf->kind == LTRR_POLICY_LINTS) && conf->space.dim == 0)
+                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                                 "linear policies need dim > 0");
+        return ltrr_bandit_space_check(&conf->space, errstr, errstr_size);
+}
+
+ltrr_policy_t *ltrr_policy_new(const ltrr_policy_conf_t *conf, char *errstr,
+                               size_t errstr_size)
+{
+        ltrr_policy_t *pol = NULL;
+        size_t n = conf ? conf->space.n_arms : 0;
+
+        if (!conf || conf_check(conf, errstr, errstr_size) != LTRR_OK) {
+                if (!conf)
+                        ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                                  "no configuration");
+                return NULL;
+        }
+        pol = calloc(1, sizeof(*pol));
+        if (!pol)
+                goto nomem;
+        pol->conf = *conf;
+        pol->ops = policy_ops(conf->kind);
+        pol->unit = space_unit(&conf->space);
+        pol->cap = conf->space.total_budget / pol->unit;
+        pol->rows = pol->cap + 1;
+        pol->best = calloc((n + 1) * pol->rows, sizeof(double));
+        pol->choice = calloc(n * pol->rows, 1);
+        if (!pol->best || !pol->choice)
+                goto nomem;
+        if (pol->ops->mode == LTRR_POLICY_MODE_EPSILON) {
+                pol->cnt_suffix = calloc((n + 1) * pol->rows, sizeof(double));
+                pol->cnt_prefix = calloc((n + 1) * pol->rows, sizeof(double));
+                if (!pol->cnt_suffix || !pol->cnt_prefix)
+                        goto nomem;
+        }
+        if (pol->ops->init(&pol->impl, conf, errstr, errstr_size) != LTRR_OK)
+                goto err;
+        return pol;
+nomem:
+        ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size, "policy: out of memory");
+err:
+        ltrr_policy_destroy(pol);
+        return NULL;
+}
+
+void ltrr_policy_destroy(ltrr_policy_t *pol)
+{
+        if (!pol)
+                return;
+        if (pol->ops)
+                pol->ops->destroy(pol->impl);
+        free(pol->cnt_prefix);
+        free(pol->cnt_suffix);
+        free(pol->choice);
+        free(pol->best);
+        free(pol);
+}
+
+const char *ltrr_policy_name(const ltrr_policy_t *pol)
+{
+        return pol->ops->name;
+}
+
+const ltrr_policy_conf_t *ltrr_policy_conf(const ltrr_policy_t *pol)
+{
+        return &pol->conf;
+}
+
+/* Lists each arm's options for this query: nothing but OFF when the arm
+ * is unavailable; its levels >= min_budget when always on; otherwise OFF
+ * and every level. Levels above the total are left out. */
+static void opts_build(ltrr_policy_t *pol, const ltrr_bandit_ctx_t *ctx)
+{
+        const ltrr_bandit_space_t *sp = &pol->conf.space;
+        arm_opts_t *o;
+        size_t a, j;
+
+        for (a = 0; a < sp->n_arms; a++) {
+                o = &pol->opts[a];
+                o->n = 0;
+                if (sp->min_budget[a] == 0 || !(ctx->available >> a & 1)) {
+                        o->level[o->n] = OPT_OFF;
+                        o->units[o->n++] = 0;
+                }
+                if (!(ctx->available >> a & 1))
+                        continue;
+                for (j = 0; j < sp->n_budgets; j++) {
+                        if (sp->budgets[j] < sp->min_budget[a] ||
+                            sp->budgets[j] > sp->total_budget)
+                                continue;
+                        o->level[o->n] = (int)j;
+                        o->units[o->n++] = sp->budgets[j] / pol->unit;
+                }
+        }
+}
+
+/* Value of every option of every arm: its score less the budget's cost
+ * (OFF is worth 0). */
+static void opt_values(const ltrr_policy_t *pol, ltrr_bandit_scores_t sc,
+                       double val[][MAX_OPTS])
+{
+        size_t a;
+        int o, j;
+
+        for (a = 0; a < pol->conf.space.n_arms; a++)
+                for (o = 0; o < pol->opts[a].n; o++) {
+                        j = pol->opts[a].level[o];
+                        val[a][o] = j == OPT_OFF
+                                            ? 0.0
+                                            : sc[a][j] - pol->conf.budget_cost *
+                                                           pol->conf.space
+                                                                   .budgets[j];
+                }
+}
+
+/* Exact multiple-choice knapsack: one option per arm, total units <= cap,
+ * maximum summed value. best[k][c] is the best value of arms 0..k-1 in c
+ * units. Ties keep the earlier option (OFF, then smaller budgets), so the
+ * result is a deterministic function of the scores. Writes each arm's
+ * chosen level (or OPT_OFF) into pick. */
+static void knapsack(ltrr_policy_t *pol, ltrr_bandit_scores_t sc, int *pick)
+{
+        size_t n = pol->conf.space.n_arms, rows = pol->rows, k, c;
+        double val[LTRR_BANDIT_MAX_ARMS][MAX_OPTS], *cur, v;
+        const double *prev;
+        signed char *ch;
+        unsigned u;
+        int o;
+
+        opt_values(pol, sc, val);
+        for (c = 0; c < rows; c++)
+                pol->best[c] = 0.0;
+        for (k = 0; k < n; k++) {
+                prev = pol->best + k * rows;
+                cur = pol->best + (k + 1) * rows;
+                ch = pol->choice + k * rows;
+                for (c = 0; c < rows; c++) {
+                        cur[c] = -INFINITY;
+                        ch[c] = 0;
+                        for (o = 0; o < pol->opts[k].n; o++) {
+                                u = pol->opts[k].units[o];
+                                if (u > c)
+                                        break; /* units ascend with o */
+                                v = prev[c - u] + val[k][o];
+                                if (v > cur[c]) {
+                                        cur[c] = v;
+                                        ch[c] = (signed char)o;
+                                }
+                        }
+                }
+        }
+        c = pol->cap;
+        for (k = n; k-- > 0;) {
+                o = pol->choice[k * rows + c];
+                pick[k] = pol->opts[k].level[o];
+                c -= pol->opts[k].units[o];
+        }
+}
+
+/* Counts feasible allocations. Suffix table G[k][r]: allocations of arms
+ * k..n-1 using at most r units. Prefix table F[k][s]: allocations of arms
+ * 0..k-1 using exactly s units. Counts stay below 6^8, exact in double. */
+static void count_tables(ltrr_policy_t *pol)
+{
+        size_t n = pol->conf.space.n_arms, rows = pol->rows, k, r;
+        double *g = pol->cnt_suffix, *f = pol->cnt_prefix;
+        unsigned u;
+        int o;
+
+        for (r = 0; r < rows; r++) {
+                g[n * rows + r] = 1.0;
+                f[r] = r == 0 ? 1.0 : 0.0;
+        }
+        for (k = n; k-- > 0;)
+                for (r = 0; r < rows; r++) {
+                        g[k * rows + r] = 0.0;
+                        for (o = 0; o < pol->opts[k].n; o++)
+                                if ((u = pol->opts[k].units[o]) <= r)
+                                        g[k * rows + r] +=
+                                                g[(k + 1) * rows + r - u];
+                }
+        for (k = 0; k < n; k++)
+                for (r = 0; r < rows; r++) {
+                        f[(k + 1) * rows + r] = 0.0;
+                        for (o = 0; o < pol->opts[k].n; o++)
+                                if ((u = pol->opts[k].units[o]) <= r)
+                                        f[(k + 1) * rows + r] +=
+                                                f[k * rows + r - u];
+                }
+}
+
+/* Draws one allocation uniformly among all feasible ones, arm by arm,
+ * each option weighted by the completions it leaves. */
+static void uniform_pick(ltrr_policy_t *pol, ltrr_rng_t *rng, int *pick)
+{
+        size_t n = pol->conf.space.n_arms, rows = pol->rows, k, r = pol->cap;
+        const double *g = pol->cnt_suffix;
+        double x, w;
+        unsigned u;
+        int o, last;
+
+        for (k = 0; k < n; k++) {
+                x = ltrr_rng_uniform(rng) * g[k * rows + r];
+                last = -1;
+                for (o = 0; o < pol->opts[k].n; o++) {
+                        if ((u = pol->opts[k].units[o]) > r)
+                                continue;
+                        w = g[(k + 1) * rows + r - u];
+                        if (w > 0.0)
+                                last = o;
+                        if (x < w)
+                                break;
+                        x -= w;
+                }
+                if (o == pol->opts[k].n)
+                        o = last;
+                pick[k] = pol->opts[k].level[o];
+                r -= pol->opts[k].units[o];
+        }
+}
+
+/* Probability that a uniform feasible allocation gives arm k option o. */
+static double uniform_marginal(const ltrr_policy_t *pol, size_t k, int o)
+{
+        size_t rows = pol->rows, s;
+        unsigned u = pol->opts[k].units[o];
+        double sum = 0.0;
+
+        for (s = 0; s + u <= pol->cap; s++)
+                sum += pol->cnt_prefix[k * rows + s] *
+                       pol->cnt_suffix[(k + 1) * rows + pol->cap - s - u];
+        return sum / pol->cnt_suffix[pol->cap];
+}
+
+/* Fills the parts of a decision that do not depend on the draws. */
+static void dec_init(const ltrr_policy_t *pol, const ltrr_bandit_ctx_t *ctx,
+                     const ltrr_bstats_t *st, unsigned mc,
+                     ltrr_decision_t *dec)
+{
+        memset(dec, 0, sizeof(*dec));
+        dec->policy = pol->ops->name;
+        dec->model_version = ltrr_bstats_version(st);
+        dec->seed = ctx->seed;
+        dec->mc_samples = mc;
+        dec->feature_version = ctx->feature_version;
+        dec->bucket = ctx->bucket;
+        dec->n_arms = pol->conf.space.n_arms;
+}
+
+/* Records the chosen allocation in the decision. */
+static void dec_pick(const ltrr_policy_t *pol, const int *pick,
+                     ltrr_decision_t *dec)
+{
+        size_t a;
+
+        for (a = 0; a < dec->n_arms; a++) {
+                dec->arms[a].ran = pick[a] != OPT_OFF;
+                dec->arms[a].budget =
+                        pick[a] == OPT_OFF ? 0
+                                           : pol->conf.space.budgets[pick[a]];
+                dec->total += dec->arms[a].budget;
+        }
+}
+
+/* Deterministic policies: the argmax runs with probability 1. */
+static void decide_exact(ltrr_policy_t *pol, ltrr_decision_t *dec)
+{
+        ltrr_bandit_scores_t sc;
+        int pick[LTRR_BANDIT_MAX_ARMS];
+        size_t a;
+
+        pol->ops->score(pol->impl, &pol->conf, NULL, sc);
+        knapsack(pol, sc, pick);
+        dec_pick(pol, pick, dec);
+        for (a = 0; a < dec->n_arms; a++) {
+                dec->arms[a].prob = dec->arms[a].ran ? 1.0 : 0.0;
+                dec->arms[a].prob_budget = 1.0;
+        }
+}
+
+/* Epsilon-greedy: the greedy allocation with probability 1 - eps, a
+ * uniformly drawn feasible allocation otherwise. Both parts have closed
+ * forms, so the probabilities are exact. */
+static void decide_epsilon(ltrr_policy_t *pol, ltrr_rng_t *rng,
+                           ltrr_decision_t *dec)
+{
+        ltrr_bandit_scores_t sc;
+        int greedy[LTRR_BANDIT_MAX_ARMS], pick[LTRR_BANDIT_MAX_ARMS], o;
+        double eps = pol->conf.epsilon, p, pb;
+        size_t a;
+
+        pol->ops->score(pol->impl, &pol->conf, NULL, sc);
+        knapsack(pol, sc, greedy);
+        memcpy(pick, greedy, sizeof(pick));
+        if (eps > 0.0) {
+                count_tables(pol);
+                if (ltrr_rng_uniform(rng) < eps)
+                        uniform_pick(pol, rng, pick);
+        }
+        dec_pick(pol, pick, dec);
+        for (a = 0; a < dec->n_arms; a++) {
+                dec->arms[a].prob = 0.0;
+                pb = 0.0;
+                for (o = 0; o < pol->opts[a].n; o++) {
+                        p = (1.0 - eps) * (greedy[a] == pol->opts[a].level[o]);
+                        if (eps > 0.0)
+                                p += eps * uniform_marginal(pol, a, o);
+                        if (pol->opts[a].level[o] != OPT_OFF)
+                                dec->arms[a].prob += p;
+                        if (pol->opts[a].level[o] == pick[a])
+                                pb = p;
+                }
+                dec->arms[a].prob_budget =
+                        dec->arms[a].ran ? pb : 1.0 - dec->arms[a].prob;
+        }
+}
+
+/* Sampled policies: M draws of the scores from one seeded stream; draw 0
+ * is the decision, and each probability is the share of draws that agree.
+ * Since the decision is one of the draws, P(run) of an arm that ran and
+ * P(not run) of one that did not are both at least 1 / M. */
+static void decide_mc(ltrr_policy_t *pol, ltrr_rng_t *rng,
+                      ltrr_decision_t *dec)
+{
+        ltrr_bandit_scores_t sc;
+        int pick[LTRR_BANDIT_MAX_ARMS], first[LTRR_BANDIT_MAX_ARMS];
+        unsigned run[LTRR_BANDIT_MAX_ARMS] = {0};
+        unsigned same[LTRR_BANDIT_MAX_ARMS] = {0};
+        unsigned m, mc = pol->conf.mc_samples;
+        size_t a;
+
+        for (m = 0; m < mc; m++) {
+                pol->ops->score(pol->impl, &pol->conf, rng, sc);
+                knapsack(pol, sc, pick);
+                if (m == 0)
+                        memcpy(first, pick, sizeof(first));
+                for (a = 0; a < dec->n_arms; a++) {
+                        run[a] += pick[a] != OPT_OFF;
+                        same[a] += pick[a] == first[a];
+                }
+        }
+        dec_pick(pol, first, dec);
+        for (a = 0; a < dec->n_arms; a++) {
+                dec->arms[a].prob = (double)run[a] / mc;
+                dec->arms[a].prob_budget = (double)same[a] / mc;
+        }
+}
+
+/* True when two spaces list the same arms and budget levels. */
+static int same_arms(const ltrr_bandit_space_t *x, const ltrr_bandit_space_t *y)
+{
+        size_t i;
+
+        if (x->n_arms != y->n_arms || x->n_budgets != y->n_budgets)
+                return 0;
+        for (i = 0; i < x->n_arms; i++)
+                if (strcmp(x->arm_names[i], y->arm_names[i]) != 0)
+                        return 0;
+        for (i = 0; i < x->n_budgets; i++)
+                if (x->budgets[i] != y->budgets[i])
+                        return 0;
+        return 1;
+}
+
+/* Checks that context and statistics fit the policy's space. */
+static ltrr_err_t decide_check(const ltrr_policy_t *pol,
+                               const ltrr_bandit_ctx_t *ctx,
+                               const ltrr_bstats_t *st, char *errstr,
+                               size_t errstr_size)
+{
+        const ltrr_bandit_space_t *sp = &pol->conf.space, *ss;
+        int linear = pol->conf.kind == LTRR_POLICY_LINUCB ||
+                     pol->conf.kind == LTRR_POLICY_LINTS;
+
+        if (ctx->dim != sp->dim ||
+            ctx->feature_version != sp->feature_version ||
+            (sp->dim > 0 && !ctx->x))
+                return ltrr_errf(LTRR_ERR_SCHEMA, errstr, errstr_size,
+                                 "context dim %zu version %u, policy wants "
+                                 "dim %zu version %u", ctx->dim,
+                                 (unsigned)ctx->feature_version, sp->dim,
+                                 (unsigned)sp->feature_version);
+        if (!st)
+                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                                 "no statistics");
+        ss = ltrr_bstats_space(st);
+        if (!same_arms(ss, sp) || (linear && ss->dim != sp->dim))
+                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                                 "statistics do not match the policy space");
+        return LTRR_OK;
+}
+
+ltrr_err_t ltrr_policy_decide(ltrr_policy_t *pol, const ltrr_bandit_ctx_t *ctx,
+                              const ltrr_bstats_t *st, ltrr_decision_t *dec,
+                              char *errstr, size_t errstr_size)
+{
+        ltrr_rng_t rng;
+        ltrr_err_t err;
+        int sampled = pol->ops->mode == LTRR_POLICY_MODE_SAMPLED;
+
+        err = decide_check(pol, ctx, st, errstr, errstr_size);
+        if (err != LTRR_OK)
+                return err;
+        opts_build(pol, ctx);
+        err = pol->ops->prepare(pol->impl, &pol->conf, ctx, st, errstr,
+                                errstr_size);
+        if (err != LTRR_OK)
+                return err;
+        dec_init(pol, ctx, st, sampled ? pol->conf.mc_samples : 0, dec);
+        ltrr_rng_seed(&rng, ctx->seed);
+        if (pol->ops->mode == LTRR_POLICY_MODE_DETERMINISTIC)
+                decide_exact(pol, dec);
+        else if (pol->ops->mode == LTRR_POLICY_MODE_EPSILON)
+                decide_epsilon(pol, &rng, dec);
+        else
+                decide_mc(pol, &rng, dec);
+        return LTRR_OK;
+}
