@@ -1,7 +1,7 @@
 /*
  * ltrr-kafka: a small kcat-like client on the ltrr Kafka wrappers.
  *
- *   ltrr-kafka -b BOOTSTRAP -P -t TOPIC [-k KEY] [-X key=value]...
+ *   ltrr-kafka -b BOOTSTRAP -P -t TOPIC [-k KEY | -K DELIM] [-X key=value]...
  *       produces each stdin line as one record
  *   ltrr-kafka -b BOOTSTRAP -C -t TOPIC -G GROUP [-c COUNT] [-e]
  *       consumes and prints values, one per line, committing each
@@ -31,6 +31,7 @@ struct cli {
         const char *bootstrap; /* -b */
         const char *topic;     /* -t */
         const char *key;       /* -k or NULL */
+        int key_delim;         /* -K: split "key<delim>value", or -1 */
         const char *group;     /* -G */
         char mode;             /* 'P' or 'C' */
         long count;            /* -c, 0 = unbounded */
@@ -53,10 +54,12 @@ static void on_signal(int sig)
 static void usage(FILE *fp)
 {
         fprintf(fp,
-                "Usage: ltrr-kafka -b BOOTSTRAP -P -t TOPIC [-k KEY]\n"
+                "Usage: ltrr-kafka -b BOOTSTRAP -P -t TOPIC [-k KEY | -K DELIM]\n"
                 "       ltrr-kafka -b BOOTSTRAP -C -t TOPIC -G GROUP "
                 "[-c COUNT] [-e]\n"
                 "  -X key=value  librdkafka property (repeatable)\n"
+                "  -k KEY        key of every record produced\n"
+                "  -K DELIM      each line is KEY DELIM VALUE (one character)\n"
                 "  -c COUNT      stop after COUNT records (default: none)\n"
                 "  -e            stop at the end of every partition\n");
 }
@@ -67,12 +70,18 @@ static int cli_parse(int argc, char **argv, struct cli *c)
         char *eq, *end;
         int o;
 
-        while ((o = getopt(argc, argv, "b:PCt:k:G:c:eX:h")) != -1) {
+        c->key_delim = -1;
+        while ((o = getopt(argc, argv, "b:PCt:k:K:G:c:eX:h")) != -1) {
                 switch (o) {
                 case 'b': c->bootstrap = optarg; break;
                 case 'P': case 'C': c->mode = (char)o; break;
                 case 't': c->topic = optarg; break;
                 case 'k': c->key = optarg; break;
+                case 'K':
+                        if (strlen(optarg) != 1)
+                                goto bad;
+                        c->key_delim = (unsigned char)optarg[0];
+                        break;
                 case 'G': c->group = optarg; break;
                 case 'e': c->exit_eof = 1; break;
                 case 'h': usage(stdout); exit(0);
@@ -104,17 +113,26 @@ bad:
         return 2;
 }
 
-/* Sends one line, waiting (bounded) while the queue is full. */
+/* Sends one line, waiting (bounded) while the queue is full. With -K the
+ * line's first part is the key. */
 static int cli_send(ltrr_kafka_producer_t *kp, const struct cli *c,
                     const char *line, size_t len)
 {
+        const char *key = c->key, *sep;
+        size_t klen = key ? strlen(key) : 0;
         char errstr[256];
         ltrr_err_t err;
         int tries = 0;
 
+        if (c->key_delim >= 0 && (sep = memchr(line, c->key_delim, len))) {
+                key = line;
+                klen = (size_t)(sep - line);
+                len -= klen + 1;
+                line = sep + 1;
+        }
         do {
                 err = ltrr_kafka_producer_send(
-                    kp, c->topic, -1, c->key, c->key ? strlen(c->key) : 0,
+                    kp, c->topic, -1, key, klen,
                     line, len, NULL, 0, NULL, errstr, sizeof(errstr));
                 if (err != LTRR_ERR_NOSPACE)
                         break;
