@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "log.h"
@@ -16,6 +17,16 @@ static int cli_print(FILE *fp, char *text, const char *prog)
         }
         fputs(text, fp);
         free(text);
+        return 0;
+}
+
+int ltrr_cli_wants_help(int argc, char **argv)
+{
+        int i;
+
+        for (i = 1; i < argc; i++)
+                if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+                        return 1;
         return 0;
 }
 

@@ -22,4 +22,10 @@
 ltrr_config_t *ltrr_cli_config_load(const char *name, const char *usage,
                                     int argc, char **argv, int *exit_code);
 
+/**
+ * @brief Returns 1 if @p argv asks for help (`--help` or `-h` anywhere),
+ * for tools that parse their own arguments.
+ */
+int ltrr_cli_wants_help(int argc, char **argv);
+
 #endif /* LTRR_CLI_H */

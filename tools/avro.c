@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "avro_codec.h"
+#include "cli.h"
 #include "log.h"
 
 /** Longest JSON input line. */
@@ -507,15 +508,25 @@ static json_t *o_reward(const ltrr_reward_t *rew)
 
 /* ---- commands ----------------------------------------------------------- */
 
-static int usage(void)
+static int usage_to(FILE *fp)
 {
-        fprintf(stderr,
+        fprintf(fp,
                 "usage: ltrr-avro fingerprint SCHEMA.avsc\n"
                 "       ltrr-avro encode Impression|Action|Reward < json-lines\n"
                 "       ltrr-avro decode [-s SCHEMA_DIR] [-w WRITER.avsc]... < records\n"
                 "       ltrr-avro bench [ITERATIONS]\n"
-                "Records are framed by a 4-byte big-endian length.\n");
+                "Records are framed by a 4-byte big-endian length.\n"
+                "  -s SCHEMA_DIR   current schemas (default: the schemas/ "
+                "directory of the source tree)\n"
+                "  -w WRITER.avsc  also accept records of this writer "
+                "schema (repeatable)\n"
+                "  ITERATIONS      bench iterations (default 200000)\n");
         return 2;
+}
+
+static int usage(void)
+{
+        return usage_to(stderr);
 }
 
 static int cmd_fingerprint(const char *path)
@@ -805,6 +816,10 @@ static int cmd_bench(long iters)
 
 int main(int argc, char **argv)
 {
+        if (ltrr_cli_wants_help(argc, argv)) {
+                usage_to(stdout);
+                return 0;
+        }
         if (argc >= 3 && !strcmp(argv[1], "fingerprint"))
                 return cmd_fingerprint(argv[2]);
         if (argc >= 3 && !strcmp(argv[1], "encode"))

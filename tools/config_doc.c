@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli.h"
 #include "config.h"
 #include "log.h"
 
@@ -16,8 +17,13 @@ int main(int argc, char **argv)
         int rc = 0;
 
         if (argc > 1) {
-                fprintf(stderr, "usage: %s > docs/CONFIG.md\n", argv[0]);
-                return 2;
+                int help = ltrr_cli_wants_help(argc, argv);
+
+                fprintf(help ? stdout : stderr,
+                        "usage: ltrr-config-doc > docs/CONFIG.md\n"
+                        "Prints the configuration reference of every "
+                        "program (markdown). No options.\n");
+                return help ? 0 : 2;
         }
         if (!(doc = ltrr_config_doc())) {
                 log_error("config-doc", "render failed", "err",

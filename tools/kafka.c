@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "kafka.h"
 #include "kvlist.h"
 #include "log.h"
@@ -60,6 +61,9 @@ static void usage(FILE *fp)
                 "  -X key=value  librdkafka property (repeatable)\n"
                 "  -k KEY        key of every record produced\n"
                 "  -K DELIM      each line is KEY DELIM VALUE (one character)\n"
+                "  -b BOOTSTRAP  Kafka bootstrap servers (required)\n"
+                "  -t TOPIC      topic (required)\n"
+                "  -G GROUP      consumer group (required with -C)\n"
                 "  -c COUNT      stop after COUNT records (default: none)\n"
                 "  -e            stop at the end of every partition\n");
 }
@@ -71,6 +75,10 @@ static int cli_parse(int argc, char **argv, struct cli *c)
         int o;
 
         c->key_delim = -1;
+        if (ltrr_cli_wants_help(argc, argv)) {
+                usage(stdout);
+                exit(0);
+        }
         while ((o = getopt(argc, argv, "b:PCt:k:K:G:c:eX:h")) != -1) {
                 switch (o) {
                 case 'b': c->bootstrap = optarg; break;

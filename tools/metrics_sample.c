@@ -36,12 +36,18 @@ struct sample {
         unsigned tick;                   /* timer ticks so far */
 };
 
-static void usage(void)
+static void usage(FILE *fp)
 {
-        fprintf(stderr,
+        fprintf(fp,
                 "usage: ltrr-metrics-sample --print\n"
                 "       ltrr-metrics-sample --http.port=N [--http.addr=A]\n"
-                "       ltrr-metrics-sample --bench[=ITERATIONS]\n");
+                "       ltrr-metrics-sample --bench[=ITERATIONS]\n"
+                "  --print              print the exposition and exit\n"
+                "  --http.port=N        serve /metrics and /healthz on port N "
+                "(0: any free port)\n"
+                "  --http.addr=A        address to bind (default 127.0.0.1)\n"
+                "  --bench[=N]          time N updates of each kind "
+                "(default %ld)\n", (long)BENCH_ITERS_DEFAULT);
 }
 
 /* Parses a decimal in [lo, hi]; returns 0 on success. */
@@ -68,7 +74,10 @@ static int parse_args(int argc, char **argv, struct sample_args *a)
         a->addr = "127.0.0.1";
         for (i = 1; i < argc; i++) {
                 const char *s = argv[i];
-                if (!strcmp(s, "--print"))
+                if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+                        usage(stdout);
+                        exit(0);
+                } else if (!strcmp(s, "--print"))
                         a->print = 1;
                 else if (!strncmp(s, "--http.port=", 12) &&
                          !parse_long(s + 12, 0, 65535, &a->port))
@@ -86,7 +95,7 @@ static int parse_args(int argc, char **argv, struct sample_args *a)
                 }
         }
         if (a->print + (a->port >= 0) + (a->bench > 0) != 1) {
-                usage();
+                usage(stderr);
                 return -1;
         }
         return 0;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "log.h"
 #include "obd.h"
 #include "ope.h"
@@ -33,14 +34,27 @@ struct ope_args {
         ltrr_obd_model_conf_t mc; /* --folds, --smoothing */
 };
 
-static void usage(void)
+static void usage(FILE *fp)
 {
-        fprintf(stderr,
+        fprintf(fp,
                 "usage: ltrr-ope obd LOGS.csv --target uniform|bts "
                 "[--prior PRIOR.tsv] [--json]\n"
                 "         [--bootstrap B] [--seed S] [--truth CTR] [--tau T]"
                 " [--folds K]\n"
-                "         [--smoothing S] [--sims N] [--max-bad N]\n");
+                "         [--smoothing S] [--sims N] [--max-bad N]\n"
+                "  --target      policy to evaluate: uniform, or bts (needs "
+                "--prior)\n"
+                "  --bootstrap   bootstrap resamples (default 1000)\n"
+                "  --seed        bootstrap seed (default 20261124)\n"
+                "  --tau         Switch-DR weight threshold (default 100)\n"
+                "  --folds       reward-model cross-fitting folds (default 5)\n"
+                "  --smoothing   reward-model shrinkage, pseudo-impressions "
+                "(default 10)\n"
+                "  --sims        Thompson draws for the bts target "
+                "(default 100000)\n"
+                "  --max-bad     bad rows tolerated (default 0)\n"
+                "  --truth       known CTR: adds the relative error\n"
+                "  --json        one JSON object per estimator\n");
 }
 
 /* Parses a number in [lo, hi]; returns 0 on success. */
@@ -262,8 +276,12 @@ int main(int argc, char **argv)
         char errstr[256];
         int rc = 1;
 
+        if (ltrr_cli_wants_help(argc, argv)) {
+                usage(stdout);
+                return 0;
+        }
         if (parse_args(argc, argv, &a)) {
-                usage();
+                usage(stderr);
                 return 2;
         }
         if (!(log = load_log(&a)) || !(d = load_target(&a, log)))
