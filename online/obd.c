@@ -483,53 +483,15 @@ double ltrr_obd_dist_get(const ltrr_obd_dist_t *d, size_t item, size_t pos)
         return d->p[pos * d->n_items + item];
 }
 
-/* Standard normal deviate (Marsaglia's polar method). */
-static double rng_normal(ltrr_ope_rng_t *rng)
-{
-        double u, v, s;
-
-        do {
-                u = 2.0 * ltrr_ope_rng_uniform(rng) - 1.0;
-                v = 2.0 * ltrr_ope_rng_uniform(rng) - 1.0;
-                s = u * u + v * v;
-        } while (s >= 1.0 || s == 0.0);
-        return u * sqrt(-2.0 * log(s) / s);
-}
-
-/* Gamma(shape, 1) deviate (Marsaglia and Tsang, 2000); shapes below 1 are
- * boosted by one and scaled back with U^(1/shape). */
-static double rng_gamma(ltrr_ope_rng_t *rng, double shape)
-{
-        double d, c, x, v, u;
-
-        if (shape < 1.0) {
-                u = 1.0 - ltrr_ope_rng_uniform(rng);
-                return rng_gamma(rng, shape + 1.0) * pow(u, 1.0 / shape);
-        }
-        d = shape - 1.0 / 3.0;
-        c = 1.0 / sqrt(9.0 * d);
-        for (;;) {
-                do {
-                        x = rng_normal(rng);
-                        v = 1.0 + c * x;
-                } while (v <= 0.0);
-                v = v * v * v;
-                u = 1.0 - ltrr_ope_rng_uniform(rng);
-                if (u < 1.0 - 0.0331 * x * x * x * x ||
-                    log(u) < 0.5 * x * x + d * (1.0 - v + log(v)))
-                        return d * v;
-        }
-}
-
 /* One Thompson draw: the ids of the top @k samples, best first. */
-static void bts_draw(const ltrr_obd_prior_t *prior, ltrr_ope_rng_t *rng,
+static void bts_draw(const ltrr_obd_prior_t *prior, ltrr_rng_t *rng,
                      double *theta, size_t k, size_t *top)
 {
         size_t i, j, n = prior->n_items;
 
         for (i = 0; i < n; i++) {
-                double x = rng_gamma(rng, prior->alpha[i]);
-                double y = rng_gamma(rng, prior->beta[i]);
+                double x = ltrr_rng_gamma(rng, prior->alpha[i]);
+                double y = ltrr_rng_gamma(rng, prior->beta[i]);
 
                 theta[i] = x / (x + y);
         }
@@ -550,7 +512,7 @@ ltrr_err_t ltrr_obd_dist_bts(ltrr_obd_dist_t *d,
                              uint64_t seed, char *errstr, size_t errstr_size)
 {
         size_t top[LTRR_OBD_POSITIONS_MAX], i, pos;
-        ltrr_ope_rng_t rng;
+        ltrr_rng_t rng;
         double *theta;
         uint32_t s;
 
@@ -562,7 +524,7 @@ ltrr_err_t ltrr_obd_dist_bts(ltrr_obd_dist_t *d,
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "cannot allocate draws");
         memset(d->p, 0, d->n_items * d->n_positions * sizeof(double));
-        ltrr_ope_rng_seed(&rng, seed);
+        ltrr_rng_seed(&rng, seed);
         for (s = 0; s < n_sim; s++) {
                 bts_draw(prior, &rng, theta, d->n_positions, top);
                 for (pos = 0; pos < d->n_positions; pos++)

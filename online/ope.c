@@ -39,65 +39,6 @@ struct ope_acc {
         ksum_t sw; /* sum of Switch-DR terms */
 };
 
-/* --- generator --------------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-        uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-}
-
-void ltrr_ope_rng_seed(ltrr_ope_rng_t *rng, uint64_t seed)
-{
-        int i;
-
-        for (i = 0; i < 4; i++)
-                rng->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-        return (x << k) | (x >> (64 - k));
-}
-
-uint64_t ltrr_ope_rng_next(ltrr_ope_rng_t *rng)
-{
-        uint64_t *s = rng->s;
-        uint64_t out = rotl(s[1] * 5, 7) * 9;
-        uint64_t t = s[1] << 17;
-
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = rotl(s[3], 45);
-        return out;
-}
-
-double ltrr_ope_rng_uniform(ltrr_ope_rng_t *rng)
-{
-        return (double)(ltrr_ope_rng_next(rng) >> 11) * 0x1.0p-53;
-}
-
-/* Rejects the top partial block of the 64-bit range so every residue is
- * equally likely. */
-uint64_t ltrr_ope_rng_below(ltrr_ope_rng_t *rng, uint64_t n)
-{
-        uint64_t limit, x;
-
-        if (n == 0)
-                return 0;
-        limit = UINT64_MAX - UINT64_MAX % n;
-        do
-                x = ltrr_ope_rng_next(rng);
-        while (x >= limit);
-        return x % n;
-}
-
 /* --- names and defaults ------------------------------------------------ */
 
 static const char *const est_names[LTRR_OPE__CNT] = {
@@ -317,17 +258,17 @@ static ltrr_err_t ope_point(const ltrr_ope_t *ope, double tau,
 static void ope_resample(const ltrr_ope_t *ope, const ltrr_ope_conf_t *conf,
                          double *reps)
 {
-        ltrr_ope_rng_t rng;
+        ltrr_rng_t rng;
         double vals[LTRR_OPE__CNT];
         struct ope_acc acc;
         size_t b, j, B = conf->bootstrap;
         int e;
 
-        ltrr_ope_rng_seed(&rng, conf->seed);
+        ltrr_rng_seed(&rng, conf->seed);
         for (b = 0; b < B; b++) {
                 memset(&acc, 0, sizeof(acc));
                 for (j = 0; j < ope->cnt; j++) {
-                        uint64_t i = ltrr_ope_rng_below(&rng, ope->cnt);
+                        uint64_t i = ltrr_rng_below(&rng, ope->cnt);
 
                         acc_add(&acc, &ope->rows[i], conf->switch_tau);
                 }

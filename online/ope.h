@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "rng.h"
 
 /** Most rows one evaluator holds. */
 #define LTRR_OPE_ROWS_MAX ((size_t)100 * 1000 * 1000)
@@ -46,17 +47,6 @@ typedef enum {
         LTRR_OPE_SWITCH_DR = 4, /**< DR with weights above tau switched to DM */
         LTRR_OPE__CNT = 5
 } ltrr_ope_est_t;
-
-/**
- * @brief Small seeded generator (xoshiro256**, seeded by splitmix64).
- *
- * Deterministic across machines for a given seed. The state is public so
- * it can live on the stack; treat the fields as private.
- * @remark Local to OPE until the library has a shared generator.
- */
-typedef struct ltrr_ope_rng_s {
-        uint64_t s[4]; /**< generator state, never all zero */
-} ltrr_ope_rng_t;
 
 /** @brief One logged decision, reduced to what the estimators need. */
 typedef struct ltrr_ope_row_s {
@@ -94,18 +84,6 @@ typedef struct ltrr_ope_report_s {
 
 /** @brief Opaque evaluator: a bounded array of rows. */
 typedef struct ltrr_ope_s ltrr_ope_t;
-
-/** @brief Seeds @p rng from @p seed (any value, including 0). */
-void ltrr_ope_rng_seed(ltrr_ope_rng_t *rng, uint64_t seed);
-
-/** @brief Next 64 random bits. */
-uint64_t ltrr_ope_rng_next(ltrr_ope_rng_t *rng);
-
-/** @brief Uniform double in [0, 1) with 53 random bits. */
-double ltrr_ope_rng_uniform(ltrr_ope_rng_t *rng);
-
-/** @brief Uniform integer in [0, @p n), without modulo bias; 0 if n is 0. */
-uint64_t ltrr_ope_rng_below(ltrr_ope_rng_t *rng, uint64_t n);
 
 /** @brief "ips", "snips", "dm", "dr", "switch_dr"; "unknown" otherwise. */
 const char *ltrr_ope_est_name(ltrr_ope_est_t est);

@@ -7,6 +7,7 @@
  * number), so a track can credit an earlier artist as a featured guest
  * without the generator remembering anything: memory is constant in n.
  */
+#include "rng.h"
 #include "synth.h"
 
 #include <stdio.h>
@@ -148,52 +149,12 @@ const ltrr_synth_vocab_t *ltrr_synth_vocab(void)
         return &vocab;
 }
 
-/* ---- PRNG: xoshiro256** seeded with splitmix64 ------------------------ */
-
-struct rng {
-        uint64_t s[4];            /* state, never all zero */
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-        uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed)
-{
-        int i;
-
-        for (i = 0; i < 4; i++)
-                r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-        return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-        uint64_t *s = r->s;
-        uint64_t res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = rotl(s[3], 45);
-        return res;
-}
+/* ---- PRNG: the library's xoshiro256** (rng.h) ------------------------ */
 
 /* Uniform in [0, n); the modulo bias (< 2^-40 here) is irrelevant. */
-static uint32_t below(struct rng *r, uint32_t n)
+static uint32_t below(ltrr_rng_t *r, uint32_t n)
 {
-        return (uint32_t)(rng_next(r) % n);
+        return (uint32_t)(ltrr_rng_next(r) % n);
 }
 
 /* ---- generator state --------------------------------------------------- */
@@ -209,7 +170,7 @@ struct artist {
 };
 
 struct gen {
-        struct rng r;             /* main stream */
+        ltrr_rng_t r;             /* main stream */
         const ltrr_synth_conf_t *conf; /* what to generate */
         ltrr_synth_cb *cb;        /* consumer */
         void *opaque;             /* for cb */
@@ -239,7 +200,7 @@ static uint64_t zipf_pop(uint64_t rank)
 }
 
 /* Picks a language by weight. */
-static const ltrr_synth_lang_t *pick_lang(struct rng *r)
+static const ltrr_synth_lang_t *pick_lang(ltrr_rng_t *r)
 {
         uint32_t x = below(r, 100), acc = 0;
         size_t i;
@@ -252,14 +213,14 @@ static const ltrr_synth_lang_t *pick_lang(struct rng *r)
         return &langs[i];
 }
 
-static const char *pick(struct rng *r, const char *const *v, size_t n)
+static const char *pick(ltrr_rng_t *r, const char *const *v, size_t n)
 {
         return v[below(r, (uint32_t)n)];
 }
 
 /* A family name: 20% from the language's list, else invented from
  * syllables (about 10^5 per language, so names rarely collide). */
-static const char *family_name(struct rng *r, const ltrr_synth_lang_t *lang,
+static const char *family_name(ltrr_rng_t *r, const ltrr_synth_lang_t *lang,
                                char *buf, size_t size)
 {
         if (below(r, 100) < 20)
@@ -281,9 +242,9 @@ static void artist_make(const struct gen *g, uint64_t num, struct artist *a)
         uint64_t x = g->conf->seed ^ (num * 0xD1B54A32D192ED03ull);
         char fam[64];
         const char *sp;
-        struct rng r;
+        ltrr_rng_t r;
 
-        rng_seed(&r, x);
+        ltrr_rng_seed(&r, x);
         a->lang = pick_lang(&r);
         a->genre = below(&r, NELEMS(genres));
         a->sub = below(&r, (uint32_t)genres[a->genre].subgenres_cnt);
@@ -353,7 +314,7 @@ static void make_vec(struct gen *g, uint32_t genre)
         uint32_t j;
 
         for (j = 0; j < g->conf->dim; j++) {
-                int32_t c = (int32_t)(splitmix64(&h) % 2001) - 1000;
+                int32_t c = (int32_t)(ltrr_rng_splitmix64(&h) % 2001) - 1000;
                 int32_t noise = (int32_t)below(&g->r, 401) - 200;
 
                 g->vec[j] = (float)(c + noise) / 1000.0f;
@@ -584,7 +545,7 @@ ltrr_err_t ltrr_synth_generate(const ltrr_synth_conf_t *conf,
                                 "synth: out of memory");
                 goto done;
         }
-        rng_seed(&g->r, conf->seed);
+        ltrr_rng_seed(&g->r, conf->seed);
         g->conf = conf;
         g->cb = cb;
         g->opaque = opaque;

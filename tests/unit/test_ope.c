@@ -233,9 +233,9 @@ static double syn_truth(void)
         return v;
 }
 
-static size_t draw_action(ltrr_ope_rng_t *rng, const double *p)
+static size_t draw_action(ltrr_rng_t *rng, const double *p)
 {
-        double u = ltrr_ope_rng_uniform(rng), c = 0;
+        double u = ltrr_rng_uniform(rng), c = 0;
         size_t a;
 
         for (a = 0; a + 1 < SYN_ACT; a++)
@@ -248,7 +248,7 @@ static size_t draw_action(ltrr_ope_rng_t *rng, const double *p)
  * biased while DR stays unbiased. */
 static void syn_replicate(uint64_t seed, ltrr_ope_report_t *rep)
 {
-        ltrr_ope_rng_t rng;
+        ltrr_rng_t rng;
         ltrr_ope_conf_t conf;
         ltrr_ope_row_t row;
         double q[SYN_ACT];
@@ -257,13 +257,13 @@ static void syn_replicate(uint64_t seed, ltrr_ope_report_t *rep)
         size_t i, x, a;
 
         assert_non_null(ope);
-        ltrr_ope_rng_seed(&rng, seed);
+        ltrr_rng_seed(&rng, seed);
         for (i = 0; i < SYN_ROWS; i++) {
-                x = ltrr_ope_rng_below(&rng, SYN_CTX);
+                x = ltrr_rng_below(&rng, SYN_CTX);
                 a = draw_action(&rng, syn_log[x]);
                 for (size_t k = 0; k < SYN_ACT; k++)
                         q[k] = syn_mu[x][k] + 0.1;
-                row.reward = ltrr_ope_rng_uniform(&rng) < syn_mu[x][a];
+                row.reward = ltrr_rng_uniform(&rng) < syn_mu[x][a];
                 row.propensity = syn_log[x][a];
                 assert_int_equal(ltrr_ope_row_model(&row, syn_tgt[x], q,
                                                     SYN_ACT, a, errstr,
@@ -306,25 +306,25 @@ static void test_synthetic_coverage(void **state)
 
 static void test_rng_and_names(void **state)
 {
-        ltrr_ope_rng_t a, b;
+        ltrr_rng_t a, b;
         int i, hist[5] = {0};
 
-        ltrr_ope_rng_seed(&a, 7);
-        ltrr_ope_rng_seed(&b, 7);
+        ltrr_rng_seed(&a, 7);
+        ltrr_rng_seed(&b, 7);
         for (i = 0; i < 100; i++)
-                assert_true(ltrr_ope_rng_next(&a) == ltrr_ope_rng_next(&b));
-        ltrr_ope_rng_seed(&b, 8);
-        assert_true(ltrr_ope_rng_next(&a) != ltrr_ope_rng_next(&b));
+                assert_true(ltrr_rng_next(&a) == ltrr_rng_next(&b));
+        ltrr_rng_seed(&b, 8);
+        assert_true(ltrr_rng_next(&a) != ltrr_rng_next(&b));
         for (i = 0; i < 50000; i++) {
-                double u = ltrr_ope_rng_uniform(&a);
+                double u = ltrr_rng_uniform(&a);
 
                 assert_true(u >= 0.0 && u < 1.0);
-                hist[ltrr_ope_rng_below(&a, 5)]++;
+                hist[ltrr_rng_below(&a, 5)]++;
         }
         for (i = 0; i < 5; i++) /* 10000 expected, sd ~ 89 */
                 assert_in_range(hist[i], 9500, 10500);
-        assert_int_equal(ltrr_ope_rng_below(&a, 0), 0);
-        assert_int_equal(ltrr_ope_rng_below(&a, 1), 0);
+        assert_int_equal(ltrr_rng_below(&a, 0), 0);
+        assert_int_equal(ltrr_rng_below(&a, 1), 0);
         assert_string_equal(ltrr_ope_est_name(LTRR_OPE_IPS), "ips");
         assert_string_equal(ltrr_ope_est_name(LTRR_OPE_SNIPS), "snips");
         assert_string_equal(ltrr_ope_est_name(LTRR_OPE_DM), "dm");
