@@ -6,7 +6,7 @@
  * Two halves:
  *   - a dictionary (ltrr_qu_dict_t), built once from a catalog and held
  *     as one flat, position-independent byte blob that is written into the
- *     index file and loaded back without copying (qu_dict.c);
+ *     index file and loaded back without copying (qu_build.c builds, qu_dict.c loads);
  *   - a tagger (ltrr_qu_tag()) that matches the analyzed query's tokens
  *     against it, exactly and with bounded typos, and picks the best
  *     non-overlapping set of spans (qu.c). It allocates nothing: the
