@@ -135,6 +135,16 @@ typedef struct ltrr_config_collect_s {
         ltrr_config_common_t common; /**< must come first */
         int64_t body_max;            /**< body.max */
         char *topic_actions;         /**< topic.actions */
+        int batch_max;               /**< batch.max */
+        int inflight_max;            /**< inflight.max */
+        char *api_keys;              /**< api.keys */
+        char *api_key;               /**< api.key */
+        int skew_rule;               /**< skew.rule */
+        int64_t skew_future_ms;      /**< skew.future */
+        int64_t skew_past_ms;        /**< skew.past */
+        int64_t poll_interval_ms;    /**< poll.interval */
+        int64_t drain_timeout_ms;    /**< drain.timeout */
+        int64_t health_stall_ms;     /**< health.stall */
 } ltrr_config_collect_t;
 
 /** @brief ltrr-join: impressions x actions -> rewards. */
@@ -143,6 +153,18 @@ typedef struct ltrr_config_join_s {
         int64_t window_ms;           /**< window */
         int64_t tolerance_ms;        /**< tolerance */
         int64_t idle_ms;             /**< idle */
+        int64_t lateness_ms;         /**< lateness */
+        int64_t late_horizon_ms;     /**< late.horizon */
+        int pending_max;             /**< pending.max */
+        int held_max;                /**< held.max */
+        char *group;                 /**< group */
+        double value_click;          /**< value.click */
+        double value_play;           /**< value.play */
+        double value_like;           /**< value.like */
+        double value_add_to_playlist; /**< value.add_to_playlist */
+        double value_share;          /**< value.share */
+        double value_skip;           /**< value.skip */
+        double value_unknown;        /**< value.unknown */
 } ltrr_config_join_t;
 
 /** @brief ltrr-learn: rewards -> Redis state. */
@@ -150,6 +172,17 @@ typedef struct ltrr_config_learn_s {
         ltrr_config_common_t common; /**< must come first */
         int batch_max;               /**< batch.max */
         char *group;                 /**< group */
+        char *bandit_arms;           /**< bandit.arms */
+        char *bandit_budgets;        /**< bandit.budgets */
+        int64_t bandit_half_life_ms; /**< bandit.half_life */
+        int64_t dedup_ttl_ms;        /**< dedup.ttl */
+        int q2e_max;                 /**< q2e.max */
+        int64_t q2e_ttl_ms;          /**< q2e.ttl */
+        int profile_recent_max;      /**< profile.recent.max */
+        int profile_affinity_max;    /**< profile.affinity.max */
+        int64_t profile_ttl_ms;      /**< profile.ttl */
+        int pop_max;                 /**< pop.max */
+        int64_t pop_half_life_ms;    /**< pop.half_life */
 } ltrr_config_learn_t;
 
 /** @brief The common rows, ending with a row whose name is NULL. */

@@ -101,16 +101,47 @@ static const ltrr_config_prop_t serve_props[] = {
 #undef S
 
 #define CO ltrr_config_collect_t
+/* Same order as ltrr_event_skew_rule_t. */
+static const char *const skew_rules[] = {"clamp", "reject", NULL};
 static const ltrr_config_prop_t collect_props[] = {
     ROW_SIZE("body.max", CO, body_max, 1 * KIB, 16 * MIB, "64k",
              "Largest request body accepted; larger gets 413."),
     ROW_STR("topic.actions", CO, topic_actions, 249, "ltrr.actions",
             "Topic actions are published to."),
+    ROW_INT("batch.max", CO, batch_max, 1, 10000, "1000",
+            "Most events in one request; more gets 413."),
+    ROW_INT("inflight.max", CO, inflight_max, 1, 100000, "2048",
+            "Most requests waiting for Kafka acknowledgements; beyond it "
+            "503 with Retry-After."),
+    ROW_STR("api.keys", CO, api_keys, 262144, "",
+            "API keys, comma separated app_id:sha256hex[:rate], rate in "
+            "requests/s (0 or absent: unlimited)."),
+    ROW_STR("api.key", CO, api_key, 512, "",
+            "Development only: one plain-text key for app \"dev\", "
+            "hashed at load (the dev stack sets LTRR_API_KEY)."),
+    ROW_ENUM("skew.rule", CO, skew_rule, skew_rules, "clamp",
+             "Event times beyond skew.future/skew.past are clamped to the "
+             "bound or rejected."),
+    ROW_DURATION("skew.future", CO, skew_future_ms, 0, 24 * MS_H, "5m",
+                 "How far ahead of the receive time an event time may be."),
+    ROW_DURATION("skew.past", CO, skew_past_ms, 0, 30 * 24 * MS_H, "24h",
+                 "How far behind the receive time an event time may be."),
+    ROW_DURATION("poll.interval", CO, poll_interval_ms, 1, 100, "1ms",
+                 "Delivery reports are served this often while records are "
+                 "in flight."),
+    ROW_DURATION("drain.timeout", CO, drain_timeout_ms, 0, 10 * MS_M, "10s",
+                 "On SIGTERM, how long to wait for requests in flight."),
+    ROW_DURATION("health.stall", CO, health_stall_ms, 100, 10 * MS_M, "10s",
+                 "/healthz turns 503 when records are in flight and none "
+                 "was acknowledged for this long."),
     ROW_END,
 };
 #undef CO
 
 #define J ltrr_config_join_t
+#define JOIN_VALUE(type, field, def, what)                                    \
+        ROW("value." type, LTRR_CONFIG_DOUBLE, J, field, double, -100.0,     \
+            100.0, def, NULL, "Reward value of " what ".")
 static const ltrr_config_prop_t join_props[] = {
     ROW_DURATION("window", J, window_ms, 1, 24 * MS_H, "10m",
                  "Attribution window after an impression."),
@@ -119,8 +150,31 @@ static const ltrr_config_prop_t join_props[] = {
     ROW_DURATION("idle", J, idle_ms, 1, MS_H, "30s",
                  "Quiet time after which a partition's watermark "
                  "advances by wall clock."),
+    ROW_DURATION("lateness", J, lateness_ms, 0, MS_H, "5s",
+                 "Allowed lateness: each watermark is the partition's "
+                 "largest event time minus this."),
+    ROW_DURATION("late.horizon", J, late_horizon_ms, 0, 24 * MS_H, "10m",
+                 "How long after its window an impression still takes "
+                 "actions as late (engagement only); later: dangling."),
+    ROW_INT("pending.max", J, pending_max, 1, 16 * 1024 * 1024, "100000",
+            "Pending impressions per partition; when full the oldest is "
+            "decided as no_action at once and counted as evicted."),
+    ROW_INT("held.max", J, held_max, 1, 16 * 1024 * 1024, "10000",
+            "Actions per partition held for an impression not yet read; "
+            "when full the oldest becomes dangling."),
+    ROW_STR("group", J, group, 255, "ltrr-join", "Kafka consumer group."),
+    JOIN_VALUE("click", value_click, "1", "a click"),
+    JOIN_VALUE("play", value_play, "3", "a play"),
+    JOIN_VALUE("like", value_like, "2", "a like"),
+    JOIN_VALUE("add_to_playlist", value_add_to_playlist, "2.5",
+               "an add to playlist"),
+    JOIN_VALUE("share", value_share, "2.5", "a share"),
+    JOIN_VALUE("skip", value_skip, "-1", "a skip (negative)"),
+    JOIN_VALUE("unknown", value_unknown, "0",
+               "an action type this build does not know"),
     ROW_END,
 };
+#undef JOIN_VALUE
 #undef J
 
 #define L ltrr_config_learn_t
@@ -128,6 +182,32 @@ static const ltrr_config_prop_t learn_props[] = {
     ROW_INT("batch.max", L, batch_max, 1, 100000, "512",
             "Rewards applied per pipelined Redis batch."),
     ROW_STR("group", L, group, 255, "ltrr-learn", "Kafka consumer group."),
+    ROW_STR("bandit.arms", L, bandit_arms, 255,
+            "lexical,popular,structured,fuzzy,semantic,memory,personal,fresh",
+            "Arm names of the bandit space, comma separated (as serve)."),
+    ROW_STR("bandit.budgets", L, bandit_budgets, 255, "10,25,50,100",
+            "Budget levels of the bandit space, ascending, comma "
+            "separated."),
+    ROW_DURATION("bandit.half_life", L, bandit_half_life_ms, 0,
+                 365 * 24 * MS_H, "168h",
+                 "Half-life of bandit statistics; 0: no decay."),
+    ROW_DURATION("dedup.ttl", L, dedup_ttl_ms, 1000, 30 * 24 * MS_H, "24h",
+                 "Life of a deduplication bitmap segment after its last "
+                 "update; replays older than this apply twice."),
+    ROW_INT("q2e.max", L, q2e_max, 1, 100000, "200",
+            "Entities kept per query in Q2E memory (lowest trimmed)."),
+    ROW_DURATION("q2e.ttl", L, q2e_ttl_ms, 1000, 365 * 24 * MS_H, "720h",
+                 "A query's Q2E memory expires after this without traffic."),
+    ROW_INT("profile.recent.max", L, profile_recent_max, 1, 10000, "50",
+            "Recent entities kept per user."),
+    ROW_INT("profile.affinity.max", L, profile_affinity_max, 1, 10000,
+            "200", "Entity affinities kept per user."),
+    ROW_DURATION("profile.ttl", L, profile_ttl_ms, 1000, 365 * 24 * MS_H,
+                 "2160h", "A user profile expires after this without updates."),
+    ROW_INT("pop.max", L, pop_max, 1, 10000000, "100000",
+            "Entities kept in the popularity set."),
+    ROW_DURATION("pop.half_life", L, pop_half_life_ms, 0, 365 * 24 * MS_H,
+                 "24h", "Half-life of popularity counts; 0: no decay."),
     ROW_END,
 };
 #undef L
