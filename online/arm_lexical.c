@@ -1,0 +1,572 @@
+/*
+ * ltrr - the lexical arm: BM25F over name, artist, album and description.
+ *
+ * Scoring (Robertson & Zaragoza's simple BM25F): per query term t and
+ * entity d,
+ *   tf~ = sum_f w_f * tf_f / ((1 - b_f) + b_f * len_f / avglen_f)
+ *   s   = idf(t) * tf~ / (k1 + tf~),  idf = ln(1 + (N - df + .5)/(df + .5))
+ * summed over the query's distinct terms (times their count in the query).
+ *
+ * Evaluation is term-at-a-time into a per-entity accumulator kept in the
+ * thread's scratch memory; a generation number marks which entries belong
+ * to the current query, so nothing is cleared between queries. Each
+ * posting carries the term's tf in all four fields, so one list per term
+ * is read. A bounded min-heap keeps the k best.
+ *
+ * An entity whose name consists of exactly the query's tokens (the last
+ * one possibly as a prefix) is an exact match: exact matches rank above
+ * all others, ordered by their BM25F score among themselves.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "arm.h"
+#include "index_int.h"
+
+/** Terms one unknown last token may expand to as a prefix. */
+#define LEX_PREFIX_MAX 16
+/** Query terms after prefix expansion. */
+#define LEX_TERMS_MAX (LTRR_ARM_QUERY_TOKENS_MAX + LEX_PREFIX_MAX)
+
+/* A scored entity. */
+typedef struct lex_top_s {
+        float score;       /* BM25F */
+        uint32_t ent;      /* entity */
+        uint32_t anymask;  /* query slots matched in any field */
+        uint32_t namemask; /* query slots matched in the name */
+        uint32_t exact;    /* 1 if an exact name match */
+        uint32_t namelen;  /* tokens in the name (from a posting) */
+} lex_top_t;
+
+/* A query term with its posting cursor. */
+typedef struct lex_term_s {
+        const ltrr_index_term_t *t;   /* dictionary record */
+        const ltrr_index_post_t *p;   /* its postings */
+        uint32_t df;                  /* entries in p */
+        uint32_t pos;                 /* cursor */
+        float weight;                 /* idf * count in query */
+        float ub;                     /* score upper bound */
+        uint32_t slots;               /* query slots it stands for */
+        int prefix;                   /* 1: from a prefix expansion */
+        const ltrr_index_block_t *blk; /* its blocks */
+        float rest;                   /* sum of the other terms' ub */
+        uint32_t ok_blk;              /* block + 1 last found worth
+                                       * reading, 0 none */
+} lex_term_t;
+
+/* The prepared query. */
+typedef struct lex_query_s {
+        lex_term_t terms[LEX_TERMS_MAX]; /* distinct terms, by ub */
+        float cum[LEX_TERMS_MAX];        /* prefix sums of ub */
+        size_t cnt;                      /* entries in terms */
+        uint32_t qn;                     /* query slots (tokens kept) */
+        uint32_t all;                    /* mask of every slot */
+        float k1;                        /* saturation */
+        float inv[LTRR_INDEX_FIELDS];    /* b_f / avglen_f */
+        float one_b[LTRR_INDEX_FIELDS];  /* 1 - b_f */
+        float w[LTRR_INDEX_FIELDS];      /* field weights */
+        int tight;                       /* w and b are those of the
+                                          * index's block bounds */
+        const ltrr_index_t *ix;          /* the index */
+} lex_query_t;
+
+/* Two heaps of k entries in the arm's scratch slot. */
+typedef struct lex_scr_s {
+        lex_top_t exact[LTRR_ARM_K_MAX]; /* exact name matches */
+        lex_top_t top[LTRR_ARM_K_MAX];   /* best by score */
+} lex_scr_t;
+
+void ltrr_bm25f_defaults(ltrr_bm25f_t *p)
+{
+        static const float w[LTRR_INDEX_FIELDS] = {3.0f, 2.0f, 1.0f, 0.5f};
+        static const float b[LTRR_INDEX_FIELDS] = {0.75f, 0.5f, 0.75f, 0.75f};
+        p->k1 = 1.2f;
+        memcpy(p->w, w, sizeof(w));
+        memcpy(p->b, b, sizeof(b));
+        p->prefix = 1;
+}
+
+/* Returns 1 if the index can serve the lexical arm: always. */
+static int lex_available(const ltrr_index_t *ix)
+{
+        return ix != NULL;
+}
+
+
+/* Adds dictionary term @p t for query slot @p slot, merging repeats. */
+static void query_add(lex_query_t *lq, const ltrr_index_term_t *t,
+                      unsigned slot)
+{
+        for (size_t i = 0; i < lq->cnt; i++) {
+                lex_term_t *lt = &lq->terms[i];
+                if (lt->t != t)
+                        continue;
+                int c = __builtin_popcount(lt->slots);
+                lt->weight *= (float)(c + 1) / (float)c;
+                lt->slots |= 1u << slot;
+                return;
+        }
+        if (lq->cnt == LEX_TERMS_MAX)
+                return;
+        double n = lq->ix->n, df = t->df;
+        lex_term_t *lt = &lq->terms[lq->cnt++];
+        memset(lt, 0, sizeof(*lt));
+        lt->t = t;
+        lt->p = lq->ix->posts + t->post_off;
+        lt->blk = lq->ix->blocks + t->block_off;
+        lt->df = t->df;
+        lt->weight = (float)log(1.0 + (n - df + 0.5) / (df + 0.5));
+        lt->slots = 1u << slot;
+}
+
+/* Expands @p tok as a prefix into up to LEX_PREFIX_MAX terms. */
+static void query_prefix(lex_query_t *lq, const ltrr_token_t *tok,
+                         unsigned slot)
+{
+        const ltrr_index_t *ix = lq->ix;
+        uint32_t i = ltrr_index_term_lower(ix, tok->norm, tok->norm_len);
+        for (int added = 0; i < ix->term_cnt && added < LEX_PREFIX_MAX;
+             i++, added++) {
+                const ltrr_index_term_t *t = &ix->terms[i];
+                if (t->str_len < tok->norm_len ||
+                    memcmp(ix->termstr + t->str_off, tok->norm,
+                           tok->norm_len) != 0)
+                        break;
+                size_t before = lq->cnt;
+                query_add(lq, t, slot);
+                if (lq->cnt > before)
+                        lq->terms[lq->cnt - 1].prefix = 1;
+        }
+}
+
+/** Relative margin on stored bounds: the index computed them with the
+ *  same float operations, but the order of sums may differ. */
+#define LEX_BOUND_MARGIN 1.0001f
+
+/* Loose tf~ bound from per-field largest tf and shortest length. */
+static float loose_tfw(const lex_query_t *lq, const uint8_t *maxtf,
+                       const uint16_t *minlen)
+{
+        float u = 0.0f;
+        for (int f = 0; f < LTRR_INDEX_FIELDS; f++) {
+                float m = maxtf[f];
+                if (m > 0)
+                        u += lq->w[f] * m /
+                             (lq->one_b[f] + lq->inv[f] * (float)minlen[f]);
+        }
+        return u;
+}
+
+/* Upper bound of term @p lt's score. With the index's bound parameters
+ * it is the stored largest tf~; otherwise each field's largest tf in a
+ * field no shorter than that tf (a field holding tf copies has >= tf
+ * tokens). */
+static float term_ub(const lex_query_t *lq, const lex_term_t *lt)
+{
+        float u;
+        if (lq->tight) {
+                u = lt->t->max_tfw * LEX_BOUND_MARGIN;
+        } else {
+                uint16_t len[LTRR_INDEX_FIELDS];
+                for (int f = 0; f < LTRR_INDEX_FIELDS; f++)
+                        len[f] = lt->t->maxtf[f];
+                u = loose_tfw(lq, lt->t->maxtf, len) * LEX_BOUND_MARGIN;
+        }
+        return lt->weight * u / (lq->k1 + u);
+}
+
+/* Upper bound of term @p lt's score over its block @p b. */
+static float block_ub(const lex_query_t *lq, const lex_term_t *lt, uint32_t b)
+{
+        const ltrr_index_block_t *blk = &lt->blk[b];
+        float u = lq->tight ? blk->max_tfw
+                            : loose_tfw(lq, blk->maxtf, blk->minlen);
+        u *= LEX_BOUND_MARGIN;
+        return lt->weight * u / (lq->k1 + u);
+}
+
+/* Orders terms by upper bound, ascending (insertion sort, <= 48). */
+static void query_order(lex_query_t *lq)
+{
+        for (size_t i = 0; i < lq->cnt; i++)
+                lq->terms[i].ub = term_ub(lq, &lq->terms[i]);
+        for (size_t i = 1; i < lq->cnt; i++) {
+                lex_term_t t = lq->terms[i];
+                size_t j = i;
+                for (; j > 0 && lq->terms[j - 1].ub > t.ub; j--)
+                        lq->terms[j] = lq->terms[j - 1];
+                lq->terms[j] = t;
+        }
+        float c = 0.0f;
+        for (size_t i = 0; i < lq->cnt; i++)
+                lq->cum[i] = (c += lq->terms[i].ub);
+        for (size_t i = 0; i < lq->cnt; i++)
+                lq->terms[i].rest = c - lq->terms[i].ub;
+}
+
+/* Turns the analyzed query into distinct dictionary terms. */
+static void query_prepare(lex_query_t *lq, const ltrr_index_t *ix,
+                          const ltrr_arm_query_t *q, const ltrr_bm25f_t *p)
+{
+        size_t n = q->cnt < LTRR_ARM_QUERY_TOKENS_MAX ? q->cnt
+                                                      : LTRR_ARM_QUERY_TOKENS_MAX;
+        int stop = ltrr_index_stopwords(ix);
+        lq->ix = ix;
+        lq->cnt = 0;
+        lq->qn = 0;
+        lq->k1 = p->k1;
+        for (int f = 0; f < LTRR_INDEX_FIELDS; f++) {
+                double avg = ix->meta->avglen[f];
+                lq->w[f] = p->w[f];
+                lq->one_b[f] = 1.0f - p->b[f];
+                lq->inv[f] = avg > 0 ? (float)(p->b[f] / avg) : 0.0f;
+        }
+        lq->tight = memcmp(p->w, ix->blkhdr->w, sizeof(p->w)) == 0 &&
+                    memcmp(p->b, ix->blkhdr->b, sizeof(p->b)) == 0;
+        for (size_t i = 0; i < n; i++) {
+                const ltrr_token_t *tok = &q->toks[i];
+                if (stop && ltrr_index_is_stopword(tok->norm, tok->norm_len))
+                        continue;
+                unsigned slot = lq->qn++;
+                const ltrr_index_term_t *t =
+                    ltrr_index_term_find(ix, tok->stem, tok->stem_len);
+                if (t)
+                        query_add(lq, t, slot);
+                else if (p->prefix && i + 1 == n && tok->norm_len >= 2)
+                        query_prefix(lq, tok, slot);
+        }
+        lq->all = lq->qn >= 32 ? UINT32_MAX : (1u << lq->qn) - 1;
+        query_order(lq);
+}
+
+/* Score of posting @p p of term @p lt (0 for an out-of-range entity). */
+static float contrib(const lex_query_t *lq, const lex_term_t *lt,
+                     const ltrr_index_post_t *p)
+{
+        if (lq->tight)
+                return lt->weight * p->tfw / (lq->k1 + p->tfw);
+        const uint16_t *len = p->len;
+        float tfw = 0.0f;
+        for (int f = 0; f < LTRR_INDEX_FIELDS; f++)
+                if (p->tf[f])
+                        tfw += lq->w[f] * p->tf[f] /
+                               (lq->one_b[f] + lq->inv[f] * len[f]);
+        return lt->weight * tfw / (lq->k1 + tfw);
+}
+
+/* Moves @p lt's cursor to the first posting >= @p doc (galloping).
+ * Returns the posting there, or NULL at the end of the list. */
+static const ltrr_index_post_t *seek(lex_term_t *lt, uint32_t doc)
+{
+        uint32_t lo = lt->pos, step = 1, hi = lo;
+        while (hi < lt->df && lt->p[hi].doc < doc) {
+                lo = hi + 1;
+                hi += step;
+                step *= 2;
+        }
+        if (hi > lt->df)
+                hi = lt->df;
+        while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (lt->p[mid].doc < doc)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        lt->pos = lo;
+        return lo < lt->df ? &lt->p[lo] : NULL;
+}
+
+/* Adds term @p lt's posting for @p doc, if any, to @p c. */
+static void add_term(const lex_query_t *lq, lex_term_t *lt, uint32_t doc,
+                     lex_top_t *c, uint32_t *nametf)
+{
+        const ltrr_index_post_t *p = seek(lt, doc);
+        if (!p || p->doc != doc)
+                return;
+        c->score += contrib(lq, lt, p);
+        c->anymask |= lt->slots;
+        c->namelen = p->len[LTRR_INDEX_FIELD_NAME];
+        if (p->tf[LTRR_INDEX_FIELD_NAME]) {
+                c->namemask |= lt->slots;
+                *nametf += p->tf[LTRR_INDEX_FIELD_NAME];
+        }
+}
+
+/* 1 if @p a ranks below @p b: lower score, then higher entity. */
+static int top_less(const lex_top_t *a, const lex_top_t *b)
+{
+        if (a->score != b->score)
+                return a->score < b->score;
+        return a->ent > b->ent;
+}
+
+/* Restores the min-heap property below position @p i. */
+static void heap_down(lex_top_t *h, size_t n, size_t i)
+{
+        for (;;) {
+                size_t l = 2 * i + 1, m = i;
+                if (l < n && top_less(&h[l], &h[m]))
+                        m = l;
+                if (l + 1 < n && top_less(&h[l + 1], &h[m]))
+                        m = l + 1;
+                if (m == i)
+                        return;
+                lex_top_t t = h[i];
+                h[i] = h[m];
+                h[m] = t;
+                i = m;
+        }
+}
+
+/* Offers @p c to the bounded heap @p h of *np entries, capacity k. */
+static void heap_offer(lex_top_t *h, size_t *np, size_t k, const lex_top_t *c)
+{
+        size_t n = *np;
+        if (n < k) {
+                size_t i = n++;
+                h[i] = *c;
+                while (i && top_less(&h[i], &h[(i - 1) / 2])) {
+                        lex_top_t t = h[i];
+                        h[i] = h[(i - 1) / 2];
+                        h[(i - 1) / 2] = t;
+                        i = (i - 1) / 2;
+                }
+                *np = n;
+        } else if (top_less(&h[0], c)) {
+                h[0] = *c;
+                heap_down(h, n, 0);
+        }
+}
+
+/* Sorts heap @p h of @p n entries best first. */
+static void heap_sort(lex_top_t *h, size_t n)
+{
+        for (size_t m = n; m > 1; m--) {
+                lex_top_t t = h[0];
+                h[0] = h[m - 1];
+                h[m - 1] = t;
+                heap_down(h, m - 1, 0);
+        }
+}
+
+/* Moves @p lt's cursor past whole blocks whose bound, with every other
+ * term at its best, cannot pass @p theta. Entities skipped this way may
+ * still be scored from other lists, without this term: they could not
+ * enter the heaps anyway. */
+static void skip_blocks(lex_query_t *lq, lex_term_t *lt, float theta)
+{
+        while (lt->pos < lt->df) {
+                uint32_t b = lt->pos / LTRR_INDEX_BLOCK;
+                if (b + 1 == lt->ok_blk)
+                        return;
+                if (block_ub(lq, lt, b) + lt->rest > theta) {
+                        lt->ok_blk = b + 1;
+                        return;
+                }
+                uint32_t next = (b + 1) * LTRR_INDEX_BLOCK;
+                lt->pos = next < lt->df ? next : lt->df;
+        }
+}
+
+/* Smallest current entity over the essential lists [ess, cnt), or
+ * UINT32_MAX when they are exhausted. */
+static uint32_t next_doc(lex_query_t *lq, size_t ess, float theta)
+{
+        uint32_t doc = UINT32_MAX;
+        for (size_t i = ess; i < lq->cnt; i++) {
+                lex_term_t *lt = &lq->terms[i];
+                if (theta > 0.0f)
+                        skip_blocks(lq, lt, theta);
+                if (lt->pos < lt->df && lt->p[lt->pos].doc < doc)
+                        doc = lt->p[lt->pos].doc;
+        }
+        return doc;
+}
+
+/* Scores @p doc: essential lists first (advancing them), then the others
+ * from the largest bound down while the doc can still pass @p theta.
+ * Returns 0 if pruned. */
+static int score_doc(lex_query_t *lq, size_t ess, uint32_t doc, int full,
+                     float theta, lex_top_t *c)
+{
+        uint32_t nametf = 0;
+        memset(c, 0, sizeof(*c));
+        c->ent = doc;
+        for (size_t i = ess; i < lq->cnt; i++) {
+                lex_term_t *lt = &lq->terms[i];
+                if (lt->pos < lt->df && lt->p[lt->pos].doc == doc) {
+                        add_term(lq, lt, doc, c, &nametf);
+                        lt->pos++;
+                }
+        }
+        for (size_t i = ess; i-- > 0;) {
+                if (full && c->score + lq->cum[i] <= theta)
+                        return 0;
+                add_term(lq, &lq->terms[i], doc, c, &nametf);
+        }
+        c->exact = c->namemask == lq->all && nametf == lq->qn &&
+                   c->namelen == lq->qn;
+        return 1;
+}
+
+/* Rewinds every cursor. */
+static void rewind_all(lex_query_t *lq)
+{
+        for (size_t i = 0; i < lq->cnt; i++)
+                lq->terms[i].pos = 0;
+}
+
+/* Scores entity @p doc against every term; sets c->exact. Cursors only
+ * move forward: call with ascending entities after rewind_all(). */
+static void eval_full(lex_query_t *lq, uint32_t doc, lex_top_t *c)
+{
+        uint32_t nametf = 0;
+        memset(c, 0, sizeof(*c));
+        c->ent = doc;
+        for (size_t i = 0; i < lq->cnt; i++)
+                add_term(lq, &lq->terms[i], doc, c, &nametf);
+        c->exact = c->namemask == lq->all && nametf == lq->qn &&
+                   c->namelen == lq->qn;
+}
+
+/* Offers every entity filed under name hash @p h that really is an
+ * exact match (hashes may collide) to the heap @p ex. */
+static void exact_lookup(lex_query_t *lq, uint64_t h, lex_top_t *ex,
+                         size_t *nep, size_t k)
+{
+        const ltrr_index_t *ix = lq->ix;
+        rewind_all(lq);
+        for (uint32_t i = ltrr_index_name_lower(ix, h);
+             i < ix->n && ix->names[i].hash == h; i++) {
+                lex_top_t c;
+                if (ix->names[i].doc >= ix->n)
+                        continue; /* corrupt record */
+                eval_full(lq, ix->names[i].doc, &c);
+                if (c.exact)
+                        heap_offer(ex, nep, k, &c);
+        }
+}
+
+/* Finds the entities whose name is exactly the query's tokens through
+ * the NAMES section: the query's token hash sum, with each expansion of
+ * a prefix token in turn. */
+static void exact_pass(lex_query_t *lq, lex_top_t *ex, size_t *nep, size_t k)
+{
+        uint64_t base = 0;
+        uint32_t covered = 0;
+        for (size_t i = 0; i < lq->cnt; i++) {
+                const lex_term_t *lt = &lq->terms[i];
+                if (lt->prefix)
+                        continue;
+                uint64_t th = ltrr_index_name_hash(
+                    lq->ix->termstr + lt->t->str_off, lt->t->str_len);
+                base += th * (uint64_t)__builtin_popcount(lt->slots);
+                covered |= lt->slots;
+        }
+        uint32_t missing = lq->all & ~covered;
+        if (lq->qn == 0 || lq->qn > 32)
+                return;
+        if (!missing) {
+                exact_lookup(lq, base, ex, nep, k);
+        } else if (__builtin_popcount(missing) == 1) {
+                for (size_t i = 0; i < lq->cnt; i++) {
+                        const lex_term_t *lt = &lq->terms[i];
+                        if (lt->prefix && (lt->slots & missing))
+                                exact_lookup(lq, base + ltrr_index_name_hash(
+                                        lq->ix->termstr + lt->t->str_off,
+                                        lt->t->str_len), ex, nep, k);
+                }
+        }
+        rewind_all(lq);
+}
+
+/* Document at a time with MaxScore: lists whose bounds add up to no more
+ * than the k-th best score (theta) cannot bring a new entity on their
+ * own, so only the others produce candidates, and a candidate stops
+ * being scored once it cannot pass theta. Exact name matches are left
+ * out: exact_pass() found them. */
+static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
+                          size_t k)
+{
+        size_t ess = 0;
+        float theta = 0.0f;
+        for (;;) {
+                uint32_t doc = next_doc(lq, ess, theta);
+                if (doc == UINT32_MAX)
+                        break;
+                lex_top_t c;
+                int full = *ntp == k;
+                if (!score_doc(lq, ess, doc, full, theta, &c))
+                        continue;
+                if (c.exact || doc >= lq->ix->n ||
+                    (full && c.score <= top[0].score))
+                        continue; /* exact matches come from exact_pass;
+                                   * a doc past the end is corrupt */
+                heap_offer(top, ntp, k, &c);
+                theta = *ntp == k ? top[0].score : 0.0f;
+                while (ess < lq->cnt && lq->cum[ess] <= theta)
+                        ess++;
+        }
+}
+
+/* Writes one candidate. */
+static void emit(const lex_query_t *lq, const lex_top_t *t,
+                 ltrr_arm_cand_t *o)
+{
+        o->ent = t->ent;
+        o->score = t->score;
+        o->feat[0] = t->score;
+        o->feat[1] = (float)t->exact;
+        o->feat[2] = lq->qn ? (float)__builtin_popcount(t->anymask) /
+                                  (float)lq->qn : 0.0f;
+        o->feat[3] = lq->qn ? (float)__builtin_popcount(t->namemask) /
+                                  (float)lq->qn : 0.0f;
+}
+
+/* The arm's run function (see ltrr_arm_run_fn). */
+static ltrr_err_t lex_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
+                          const ltrr_arm_ctx_t *ctx, ltrr_arm_scratch_t *scr,
+                          unsigned slot, size_t k, ltrr_arm_cand_t *out,
+                          size_t *cntp, char *errstr, size_t errstr_size)
+{
+        ltrr_bm25f_t def;
+        const ltrr_bm25f_t *p = ctx && ctx->bm25f ? ctx->bm25f : NULL;
+        lex_query_t lq;
+        *cntp = 0;
+        if (!p) {
+                ltrr_bm25f_defaults(&def);
+                p = &def;
+        }
+        if (!(p->k1 > 0))
+                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                                 "bm25f k1 must be > 0");
+        query_prepare(&lq, ix, q, p);
+        if (lq.cnt == 0)
+                return LTRR_OK;
+        lex_scr_t *s = ltrr_arm_scratch_get(scr, slot, sizeof(lex_scr_t));
+        if (!s)
+                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                                 "no scratch memory");
+        size_t ne = 0, nt = 0;
+        exact_pass(&lq, s->exact, &ne, k);
+        if (ne < k) /* only the places exact matches left are open */
+                maxscore_pass(&lq, s->top, &nt, k - ne);
+        heap_sort(s->exact, ne);
+        heap_sort(s->top, nt);
+        size_t n = 0;
+        for (size_t i = 0; i < ne && n < k; i++)
+                emit(&lq, &s->exact[i], &out[n++]);
+        for (size_t i = 0; i < nt && n < k; i++)
+                emit(&lq, &s->top[i], &out[n++]);
+        *cntp = n;
+        return LTRR_OK;
+}
+
+const ltrr_arm_t ltrr_arm_lexical = {
+    .name = "lexical",
+    .desc = "BM25F over name, artist, album and description",
+    .feat_names = {"bm25f", "exact_name", "query_coverage", "name_coverage"},
+    .available = lex_available,
+    .run = lex_run,
+};
