@@ -14,6 +14,8 @@ PACKAGES=(
         # servers and tools used by the demo, tests and benchmarks
         redis-server redis-tools kcat prometheus python3 python3-avro
         curl wrk procps iproute2
+        # validates the production docker-compose.yml
+        docker-compose
 )
 
 SUDO=""
