@@ -128,6 +128,17 @@ typedef struct ltrr_config_serve_s {
         int workers;                 /**< workers */
         int k_max;                   /**< k.max */
         char *topic_impressions;     /**< topic.impressions */
+        char *index;                 /**< index */
+        int q_max;                   /**< q.max */
+        int64_t body_max;            /**< body.max */
+        int64_t state_timeout_ms;    /**< state.timeout */
+        int inflight_max;            /**< inflight.max */
+        int rate_max;                /**< rate.max */
+        int policy;                  /**< policy, an ltrr_policy_kind_t */
+        char *budgets;               /**< bandit.budgets */
+        int total_budget;            /**< bandit.total */
+        double shadow_share;         /**< shadow.share */
+        int64_t drain_timeout_ms;    /**< drain.timeout */
 } ltrr_config_serve_t;
 
 /** @brief ltrr-collect: event ingestion. */

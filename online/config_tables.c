@@ -89,6 +89,9 @@ static const ltrr_config_prop_t broker_props[] = {
 
 /* ltrr-serve, -collect, -join and -learn: their own issues extend them. */
 #define S ltrr_config_serve_t
+/* Same order as ltrr_policy_kind_t. */
+static const char *const serve_policies[] = {"egreedy", "thompson", "linucb",
+                                             "lints", NULL};
 static const ltrr_config_prop_t serve_props[] = {
     ROW_INT("workers", S, workers, 1, 64, "2",
             "Worker threads, each with its own event base."),
@@ -96,6 +99,31 @@ static const ltrr_config_prop_t serve_props[] = {
             "Largest number of results a query may ask for."),
     ROW_STR("topic.impressions", S, topic_impressions, 249, "ltrr.impressions",
             "Topic impressions are published to."),
+    ROW_STR("index", S, index, 4096, "",
+            "Index file built by ltrr-index; reloaded on SIGHUP."),
+    ROW_INT("q.max", S, q_max, 1, 1024, "256",
+            "Longest query accepted, in bytes; longer gets 400."),
+    ROW_SIZE("body.max", S, body_max, 1 * KIB, 1 * MIB, "16k",
+             "Largest POST body accepted; larger gets 413."),
+    ROW_DURATION("state.timeout", S, state_timeout_ms, 1, 10000, "5ms",
+                 "Wait for a query's Redis state; after it the query is "
+                 "answered from cached state, degraded."),
+    ROW_INT("inflight.max", S, inflight_max, 1, 100000, "1024",
+            "Queries waiting for state per worker; beyond it 429."),
+    ROW_INT("rate.max", S, rate_max, 0, 10000000, "0",
+            "Queries per second per worker; beyond it 429; 0: no limit."),
+    ROW_ENUM("policy", S, policy, serve_policies, "thompson",
+             "Bandit policy of queries without a policy parameter."),
+    ROW_STR("bandit.budgets", S, budgets, 255, "10,25,50,100",
+            "Budget levels of the bandit space, ascending, comma "
+            "separated."),
+    ROW_INT("bandit.total", S, total_budget, 1, 4096, "100",
+            "Total candidate budget of a query over all arms."),
+    ROW("shadow.share", LTRR_CONFIG_DOUBLE, S, shadow_share, double, 0, 1,
+        "0.01", NULL,
+        "Share of queries on which every arm runs and is logged."),
+    ROW_DURATION("drain.timeout", S, drain_timeout_ms, 0, 10 * MS_M, "10s",
+                 "Longest wait for queries in flight on SIGTERM."),
     ROW_END,
 };
 #undef S

@@ -1,0 +1,228 @@
+#!/usr/bin/python3
+"""Helpers for the ltrr-learn tests and benchmark.
+
+  learnlib.py gen OUTDIR N SEED PARTS [OFFSET0]
+        writes OUTDIR/p<k>.jsonl: a fixed stream of Reward records (JSON
+        for `ltrr-avro encode Reward`) spread over PARTS partitions, with
+        no-action, matched and engagement-only rewards and replays
+        (identical copies of earlier rewards, as a joiner replay makes).
+  learnlib.py split FRAMED OUTDIR
+        splits length-framed records into OUTDIR/000000.bin, ... (one
+        Kafka message per file, for `kcat -P`).
+  learnlib.py expect JSONL...
+        the Redis state the rewards imply with half-lives 0, in dump
+        format, for the keys the learner's effects touch (no bitmaps, no
+        offsets).
+  learnlib.py dump HOST PORT
+        every key, sorted, with its type and value (hashes and sorted sets
+        member by member, numbers to 10 significant digits, strings in
+        hex). No TTLs.
+"""
+import json
+import os
+import random
+import socket
+import struct
+import sys
+
+ARMS = ["lexical", "popular", "structured", "fuzzy"]
+BUDGETS = [10, 25]
+T0 = 1_700_000_000_000
+
+
+def reward(rng, i, part):
+    """One reward: impression offset i on partition part."""
+    kind = rng.choice(["no_action", "matched", "matched", "late"])
+    q = "q%d %s" % (rng.randrange(8), rng.choice(["rock", "jazz", "a}b"]))
+    user = "u%d" % rng.randrange(10)
+    t_imp = T0 + i * 1000
+    arms = []
+    for a in ARMS:
+        ran = rng.random() < 0.6 or a == "lexical"
+        r = {"no_action": 0.0, "matched": 1.0, "late": 0.0}[kind]
+        if ran and kind == "matched":
+            r = rng.choice([1.0, 0.5, 0.0])
+        arms.append({"arm": a, "ran": ran, "budget": rng.choice(BUDGETS),
+                     "propensity": 0.5, "reward": r})
+    rec = {
+        "schema_version": 1, "event_time_ms": t_imp + 500, "node_id": "t",
+        "impression_id": "%032x" % (i * 7 + part),
+        "impression_ref": {"topic": "ltrr.impressions", "partition": part,
+                           "offset": i},
+        "action_ref": None, "action_id": None, "user_id": user,
+        "query_norm": q, "outcome": kind if kind != "late" else "late",
+        "apply_bandit": kind != "late", "apply_engagement": kind != "no_action",
+        "action_type": None, "engaged_entity": None, "position": None,
+        "value": 0.0, "arm_rewards": arms,
+        "context": {"feature_version": 1, "features": [], "query_type":
+                    "entity", "hour": 1, "weekday": 2, "holiday": False,
+                    "user_segment": "new"},
+        "policy": "thompson", "model_version": "1",
+        "impression_time_ms": t_imp, "action_time_ms": None,
+    }
+    if kind != "no_action":
+        rec["action_ref"] = {"topic": "ltrr.actions", "partition": part,
+                             "offset": i * 3 + 1}
+        rec["action_id"] = "%032x" % (i * 11 + part + 1)
+        rec["action_type"] = "play"
+        rec["engaged_entity"] = "e%d" % rng.randrange(20)
+        rec["position"] = rng.randrange(10)
+        rec["value"] = rng.choice([1.0, 3.0, 2.0, -1.0, 0.5])
+        rec["action_time_ms"] = t_imp + 200 + rng.randrange(5000)
+    return rec
+
+
+def gen(outdir, n, seed, parts, off0=0):
+    rng = random.Random(seed)
+    os.makedirs(outdir, exist_ok=True)
+    streams = [[] for _ in range(parts)]
+    for i in range(off0, off0 + n):
+        part = i % parts
+        streams[part].append(reward(rng, i, part))
+        if streams[part] and rng.random() < 0.15:  # a replay
+            streams[part].append(rng.choice(streams[part]))
+    for p, recs in enumerate(streams):
+        with open(os.path.join(outdir, "p%d.jsonl" % p), "w") as f:
+            for r in recs:
+                f.write(json.dumps(r) + "\n")
+
+
+def split(framed, outdir):
+    os.makedirs(outdir, exist_ok=True)
+    data = open(framed, "rb").read()
+    pos = k = 0
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos:pos + 4])
+        with open(os.path.join(outdir, "%06d.bin" % k), "wb") as f:
+            f.write(data[pos + 4:pos + 4 + n])
+        pos += 4 + n
+        k += 1
+
+
+def num(v):
+    return "%.10g" % float(v)
+
+
+def esc(s):
+    out = []
+    for ch in s:
+        c = ord(ch)
+        if c < 0x21 or c == 0x7f or ch in "%{}:":
+            out.append("".join("%%%02X" % b for b in ch.encode()))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def expect(paths):
+    state = {}
+
+    def add(key, field, v):
+        state.setdefault(key, {})
+        state[key][field] = state[key].get(field, 0.0) + v
+
+    seen = set()
+    for path in paths:
+        for line in open(path):
+            r = json.loads(line)
+            iref = (r["impression_ref"]["partition"],
+                    r["impression_ref"]["offset"])
+            aref = r["action_ref"] and (r["action_ref"]["partition"],
+                                        r["action_ref"]["offset"])
+            q = "ltrr:q2e:{q:%s}" % esc(r["query_norm"])
+            if r["apply_bandit"] and ("i",) + iref not in seen:
+                seen.add(("i",) + iref)
+                k = "ltrr:bandit:{b0}:v1"
+                for a in r["arm_rewards"]:
+                    if not a["ran"]:
+                        continue
+                    cell = "%s:%d" % (a["arm"], a["budget"])
+                    x = a["reward"]
+                    for f, v in (("n", 1), ("s", x), ("q", x * x), ("c", 1)):
+                        add(k, f + ":" + cell, v)
+                    add(k, "v", 1)
+                add(q + ":meta", "n", 1)
+            if r["apply_engagement"] and aref and ("a",) + aref not in seen:
+                seen.add(("a",) + aref)
+                e, v = r["engaged_entity"], r["value"]
+                add(q, e, v)
+                add("ltrr:pop:{pop}", e, v)
+                u = "ltrr:user:{u:%s}" % esc(r["user_id"])
+                add(u + ":aff", e, v)
+                state.setdefault(u + ":recent", {})
+                rec = state[u + ":recent"]
+                rec[e] = max(rec.get(e, 0), r["action_time_ms"])
+    for key in sorted(state):
+        for f in sorted(state[key]):
+            print("%s\t%s\t%s" % (key, f, num(state[key][f])))
+
+
+class Resp:
+    def __init__(self, host, port):
+        self.s = socket.create_connection((host, int(port)))
+        self.f = self.s.makefile("rb")
+
+    def cmd(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.s.sendall(out)
+        return self.read()
+
+    def read(self):
+        line = self.f.readline()[:-2]
+        t, rest = line[:1], line[1:]
+        if t in (b"+", b":"):
+            return rest
+        if t == b"-":
+            raise RuntimeError(rest.decode())
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.f.read(n + 2)[:-2]
+            return data
+        if t == b"*":
+            return [self.read() for _ in range(int(rest))]
+        raise RuntimeError("bad reply %r" % line)
+
+
+def dump(host, port):
+    r = Resp(host, port)
+    keys, cur = [], b"0"
+    while True:
+        cur, batch = r.cmd("SCAN", cur, "COUNT", 1000)
+        keys += batch
+        if cur == b"0":
+            break
+    for k in sorted(set(keys)):
+        ks = k.decode()
+        t = r.cmd("TYPE", k).decode()
+        if t == "hash":
+            fv = r.cmd("HGETALL", k)
+            for f, v in sorted(zip(fv[0::2], fv[1::2])):
+                print("%s\t%s\t%s" % (ks, f.decode(), num(v)))
+        elif t == "zset":
+            fv = r.cmd("ZRANGE", k, 0, -1, "WITHSCORES")
+            for f, v in sorted(zip(fv[0::2], fv[1::2])):
+                print("%s\t%s\t%s" % (ks, f.decode(), num(v)))
+        elif t == "string":
+            print("%s\t\t%s" % (ks, r.cmd("GET", k).hex()))
+        else:
+            print("%s\t%s\t?" % (ks, t))
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "gen":
+        gen(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+            int(sys.argv[5]), int(sys.argv[6]) if len(sys.argv) > 6 else 0)
+    elif cmd == "split":
+        split(sys.argv[2], sys.argv[3])
+    elif cmd == "expect":
+        expect(sys.argv[2:])
+    elif cmd == "dump":
+        dump(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit("unknown command " + cmd)

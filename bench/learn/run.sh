@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# ltrr-learn throughput beside redis-benchmark on the same Redis.
+#
+#   bench/learn/run.sh [REWARDS] [BATCH]     (defaults 60000, 512)
+#
+# Starts a private stack (Redis + broker), produces REWARDS rewards over 3
+# partitions (learnlib.py gen: ~75% carry engagement), runs ltrr-learn
+# until every partition's offset is stored, and reports rewards/s and
+# script calls/s. Then runs redis-benchmark -P 32 with as many
+# HINCRBYFLOAT and ZINCRBY commands as the learner made script calls,
+# over a key space as large as the learner's, and prints the ratio.
+set -euo pipefail
+LTRR_SRC=${LTRR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+LTRR_BIN=${LTRR_BIN:-$LTRR_SRC/build/bin}
+N=${1:-60000}
+BATCH=${2:-512}
+PY=/usr/bin/python3
+LIB=$LTRR_SRC/bench/learn/learnlib.py
+D=$(mktemp -d /tmp/ltrr-bench-learn.XXXXXX)
+LEARN_PID=
+cleanup() {
+        [ -n "$LEARN_PID" ] && kill "$LEARN_PID" 2>/dev/null || true
+        "$LTRR_SRC/tools/stack.sh" down "$D/stack" 2>/dev/null || true
+        rm -rf "$D"
+}
+trap cleanup EXIT
+"$LTRR_SRC/tools/stack.sh" up "$D/stack" --only redis,broker >/dev/null 2>&1
+. "$D/stack/stack.env"
+RHOST=${LTRR_REDIS%:*}
+RPORT=${LTRR_REDIS##*:}
+
+$PY "$LIB" gen "$D/s" "$N" 5 3
+declare -a LAST
+for p in 0 1 2; do
+        "$LTRR_BIN/ltrr-avro" encode Reward <"$D/s/p$p.jsonl" >"$D/s/p$p.bin"
+        $PY "$LIB" split "$D/s/p$p.bin" "$D/s/p$p"
+        (cd "$D/s/p$p" && ls | xargs kcat -P -b "$LTRR_BOOTSTRAP" \
+                -t ltrr.rewards -p "$p")
+        LAST[p]=$(($(wc -l <"$D/s/p$p.jsonl") - 1))
+done
+records=$(( LAST[0] + LAST[1] + LAST[2] + 3 ))
+
+caught_up() {
+        local p
+        for p in 0 1 2; do
+                [ "$(redis-cli -h "$RHOST" -p "$RPORT" HGET \
+                        'ltrr:learn:{off}:bench' "ltrr.rewards:$p")" = \
+                        "${LAST[p]}" ] || return 1
+        done
+}
+
+"$LTRR_BIN/ltrr-learn" --redis.addr="$LTRR_REDIS" \
+        --kafka.bootstrap="$LTRR_BOOTSTRAP" --http.port=0 --group=bench \
+        --batch.max="$BATCH" --bandit.arms=lexical,popular,structured,fuzzy \
+        --bandit.budgets=10,25 >"$D/learn.log" 2>&1 &
+LEARN_PID=$!
+until grep -q "partitions assigned" "$D/learn.log"; do sleep 0.01; done
+t0=$(date +%s%N)
+until caught_up; do sleep 0.02; done
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+stats=$(redis-cli -h "$RHOST" -p "$RPORT" INFO commandstats | tr -d "\r")
+calls=$(echo "$stats" |
+        sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p')
+keys=$(redis-cli -h "$RHOST" -p "$RPORT" DBSIZE)
+usec=$(echo "$stats" | sed -n "s/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p")
+kill -TERM "$LEARN_PID"; wait "$LEARN_PID" || true; LEARN_PID=
+learn_rps=$(( records * 1000 / (ms > 0 ? ms : 1) ))
+calls_ps=$(( calls * 1000 / (ms > 0 ? ms : 1) ))
+
+bench() { # redis-benchmark -P 32 ops/s of one command over $keys keys
+        redis-benchmark -h "$RHOST" -p "$RPORT" -P 32 -n "$calls" \
+                -r "$keys" -q "$@" | tr '\r' '\n' |
+                sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1
+}
+hincr=$(bench HINCRBYFLOAT 'bench:h:__rand_int__' f 1.5)
+zincr=$(bench ZINCRBY 'bench:z:__rand_int__' 1.5 m)
+
+echo "records consumed:         $records in $ms ms (batch.max $BATCH)"
+echo "ltrr-learn rewards/s:     $learn_rps"
+echo "ltrr-learn script calls/s: $calls_ps ($calls EVALSHA, $keys keys, ${usec} us per call in Redis)"
+echo "redis-benchmark -P 32 HINCRBYFLOAT/s: $hincr"
+echo "redis-benchmark -P 32 ZINCRBY/s:      $zincr"
+awk -v c="$calls_ps" -v h="$hincr" 'BEGIN {
+        printf "script calls/s vs HINCRBYFLOAT -P 32: %.0f%%\n", 100 * c / h }'

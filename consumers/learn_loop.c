@@ -1,0 +1,340 @@
+/*
+ * ltrr-learn: the consume -> plan -> apply -> store offsets -> commit
+ * loop, and the pause on Redis failure.
+ *
+ * Redis failure handling: the batch in hand is dropped unapplied (not
+ * marked, so not committed), the consumer is closed (it commits only
+ * what Redis already holds), and after Redis answers again a new
+ * consumer joins; its assignment seeks to the offsets stored in Redis.
+ * So if Redis restarted and lost its last second, exactly the lost
+ * records are read again.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "learn_int.h"
+#include "log.h"
+
+volatile sig_atomic_t learn_run = 1;
+
+/* Monotonic seconds. */
+static double now_mono(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Frees the records of the batch without marking them. */
+static void batch_drop(learn_t *ln)
+{
+        size_t i;
+
+        for (i = 0; i < ln->n; i++)
+                ltrr_kafka_msg_destroy(ln->batch[i]);
+        ln->n = 0;
+}
+
+/*
+ * Rebalance hook. On assignment, starts each partition after the offset
+ * stored in Redis. The wrapper hands the list it passes to the assign
+ * call right after this hook; offsets set here become the start
+ * positions (see docs/LEARN.md, "Seeking").
+ */
+static void learn_rebalance(void *opaque, int assigned,
+                            const rd_kafka_topic_partition_list_t *cparts)
+{
+        rd_kafka_topic_partition_list_t *parts =
+            (rd_kafka_topic_partition_list_t *)cparts;
+        learn_t *ln = opaque;
+        char key[512], field[300], errstr[256], nbuf[32];
+        int64_t off;
+        ltrr_err_t err;
+        int i;
+
+        if (!assigned) {
+                ln->drop_batch = 1;
+                return;
+        }
+        if (ltrr_learn_offsets_key(key, sizeof(key), ln->cf->group, errstr,
+                                   sizeof(errstr)))
+                return;
+        for (i = 0; i < parts->cnt; i++) {
+                snprintf(field, sizeof(field), "%s:%d", parts->elems[i].topic,
+                         (int)parts->elems[i].partition);
+                err = ltrr_redis_hget_i64(ln->rd, key, field, &off, errstr,
+                                          sizeof(errstr));
+                if (err == LTRR_ERR_UNKNOWN_KEY)
+                        continue; /* nothing stored: Kafka's committed */
+                if (err) {
+                        log_warn("learn", "stored offset unreadable", "err",
+                                 errstr);
+                        ln->hook_failed = 1;
+                        continue;
+                }
+                parts->elems[i].offset = off + 1;
+                log_info("learn", "seek to stored offset", "partition",
+                         field, "offset",
+                         ltrr_log_i64(nbuf, sizeof(nbuf), off + 1));
+        }
+}
+
+/* Creates the consumer. */
+static int consumer_start(learn_t *ln)
+{
+        const char *topics[] = {LTRR_KAFKA_TOPIC_REWARDS};
+        ltrr_kafka_opts_t opts;
+        ltrr_kvlist_t props;
+        char errstr[512];
+
+        /* A paused learner leaves the group and joins again; a short
+         * session bounds how long the coordinator waits for the old
+         * member (the mock cluster does not end it on LeaveGroup). */
+        ltrr_kvlist_init(&props);
+        if (ltrr_kvlist_copy(&props, ltrr_config_kafka(ln->conf)) ||
+            (!ltrr_kvlist_get(&props, "session.timeout.ms") &&
+             ltrr_kvlist_set(&props, "session.timeout.ms", "6000"))) {
+                ltrr_kvlist_clear(&props);
+                log_error("learn", "out of memory");
+                return -1;
+        }
+        memset(&opts, 0, sizeof(opts));
+        opts.bootstrap = ln->cf->common.kafka_bootstrap;
+        opts.group_id = ln->cf->group;
+        opts.client_id = "ltrr-learn";
+        opts.rebalance_hook = learn_rebalance;
+        opts.opaque = ln;
+        ln->hook_failed = 0;
+        ln->kc = ltrr_kafka_consumer_new(&props, &opts, topics, 1, errstr,
+                                         sizeof(errstr));
+        ltrr_kvlist_clear(&props);
+        if (!ln->kc) {
+                log_error("learn", "consumer failed", "err", errstr);
+                return -1;
+        }
+        return 0;
+}
+
+/* Pauses: drops the batch, closes the consumer (commits marked). */
+static void consumer_stop(learn_t *ln)
+{
+        batch_drop(ln);
+        if (ln->kc) {
+                ltrr_kafka_consumer_close(ln->kc);
+                ltrr_kafka_consumer_destroy(ln->kc);
+                ln->kc = NULL;
+                ltrr_metrics_counter_inc(ln->m.rejoins);
+        }
+}
+
+/* Sleeps @p ms in slices, returning early when the run flag clears. */
+static void nap(int ms)
+{
+        struct timespec ts = {0, 50 * 1000000L};
+
+        for (; ms > 0 && learn_run; ms -= 50)
+                nanosleep(&ts, NULL);
+}
+
+/* Connects Redis with exponential backoff; 0 once up, -1 on stop. */
+static int redis_wait(learn_t *ln)
+{
+        int backoff = 50;
+        char errstr[512];
+
+        while (learn_run) {
+                if (!ltrr_redis_connect(ln->rd, errstr, sizeof(errstr))) {
+                        atomic_store(&ln->redis_up, 1);
+                        ltrr_metrics_gauge_set(ln->m.redis_up, 1);
+                        log_info("learn", "redis connected");
+                        return 0;
+                }
+                atomic_store(&ln->redis_up, 0);
+                ltrr_metrics_gauge_set(ln->m.redis_up, 0);
+                log_warn("learn", "redis unavailable, consumption paused",
+                         "err", errstr);
+                nap(backoff);
+                backoff = backoff * 2 > LEARN_BACKOFF_MAX_MS
+                              ? LEARN_BACKOFF_MAX_MS
+                              : backoff * 2;
+        }
+        return -1;
+}
+
+/* Adds the batch's last offset per partition to the plan. */
+static int plan_offsets(learn_t *ln)
+{
+        ltrr_kafka_ref_t refs[LEARN_PARTITIONS_MAX];
+        size_t i, j, nref = 0;
+        char errstr[256];
+
+        for (i = 0; i < ln->n; i++) {
+                const ltrr_kafka_msg_t *m = ln->batch[i];
+
+                for (j = 0; j < nref; j++)
+                        if (refs[j].partition == m->partition &&
+                            !strcmp(refs[j].topic, m->topic))
+                                break;
+                if (j == nref) {
+                        if (nref == LEARN_PARTITIONS_MAX)
+                                return -1;
+                        refs[nref].topic = m->topic;
+                        refs[nref++].partition = m->partition;
+                }
+                refs[j].offset = m->offset; /* records come in order */
+        }
+        if (ltrr_learn_plan_add_offsets(ln->pl, ln->cf->group, refs, nref,
+                                        errstr, sizeof(errstr))) {
+                log_error("learn", "offsets plan failed", "err", errstr);
+                return -1;
+        }
+        return 0;
+}
+
+/* Decodes the batch into the plan; malformed records are counted. */
+static int plan_batch(learn_t *ln, size_t *rewards)
+{
+        ltrr_learn_plan_stats_t st;
+        ltrr_avro_record_t rec;
+        char errstr[256];
+        struct timespec ts;
+        size_t i;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ltrr_learn_plan_clear(ln->pl);
+        *rewards = 0;
+        for (i = 0; i < ln->n; i++) {
+                const ltrr_kafka_msg_t *m = ln->batch[i];
+
+                if (!m->value ||
+                    ltrr_avro_decode(ln->dec, m->value, m->len, &rec, errstr,
+                                     sizeof(errstr)) ||
+                    rec.type != LTRR_AVRO_REWARD) {
+                        ltrr_metrics_counter_inc(ln->m.malformed);
+                        continue;
+                }
+                if (ltrr_learn_plan_add(ln->pl, &rec.u.rew, errstr,
+                                        sizeof(errstr))) {
+                        log_error("learn", "plan failed", "err", errstr);
+                        return -1;
+                }
+                ltrr_metrics_gauge_set(
+                    ln->m.age, (double)ts.tv_sec -
+                                   (double)rec.u.rew.event_time_ms / 1000.0);
+                (*rewards)++;
+        }
+        ltrr_learn_plan_stats(ln->pl, &st);
+        ltrr_metrics_counter_add(ln->m.skipped,
+                                 st.parts_skipped + st.arms_skipped -
+                                     ln->plan_skipped);
+        ln->plan_skipped = st.parts_skipped + st.arms_skipped;
+        return plan_offsets(ln);
+}
+
+/*
+ * Applies the batch: the effects and, in the same pipeline after them,
+ * the offsets; then marks the records done for the Kafka commit.
+ * Returns 0, or -1 when Redis failed (the batch is left for the caller).
+ */
+static int batch_apply(learn_t *ln)
+{
+        ltrr_redis_batch_t out = {0, 0, 0};
+        size_t rewards, i;
+        char errstr[512];
+        double t0;
+
+        if (ln->n == 0)
+                return 0;
+        if (plan_batch(ln, &rewards))
+                return -1;
+        t0 = now_mono();
+        if (ltrr_redis_apply(ln->rd, ln->pl, &out, errstr, sizeof(errstr))) {
+                log_warn("learn", "batch failed", "err", errstr);
+                return -1;
+        }
+        ltrr_metrics_hist_observe(ln->m.latency, now_mono() - t0);
+        ltrr_metrics_hist_observe(ln->m.batch, (double)rewards);
+        ltrr_metrics_counter_add(ln->m.rewards, rewards);
+        ltrr_metrics_counter_add(ln->m.calls, out.applied - 1); /* offsets */
+        ltrr_metrics_counter_add(ln->m.duplicates, out.duplicates);
+        for (i = 0; i < ln->n; i++)
+                ltrr_kafka_consumer_done(ln->kc, ln->batch[i]);
+        batch_drop(ln);
+        return 0;
+}
+
+/* Polls one record into the batch. 1: got one, 0: none, -1: stop. */
+static int poll_one(learn_t *ln)
+{
+        ltrr_kafka_msg_t *msg = NULL;
+        ltrr_err_t err;
+
+        err = ltrr_kafka_consumer_poll(ln->kc, 100, &msg);
+        if (ln->drop_batch) { /* records of revoked partitions */
+                batch_drop(ln);
+                ln->drop_batch = 0;
+        }
+        if (err || !msg)
+                return 0;
+        if (msg->eof) {
+                ltrr_kafka_msg_destroy(msg);
+                return 0;
+        }
+        ln->batch[ln->n++] = msg;
+        return 1;
+}
+
+/* One round: fill a batch (until full or the topic is idle), apply it.
+ * An idle learner pings Redis every second so /healthz stays true. */
+static int learn_round(learn_t *ln, double *last_ping)
+{
+        size_t max = (size_t)ln->cf->batch_max;
+        double now;
+
+        while (learn_run && ln->n < max && poll_one(ln) == 1)
+                ;
+        if (ln->hook_failed)
+                return -1;
+        now = now_mono();
+        if (ln->n == 0 && now - *last_ping >= 1.0) {
+                *last_ping = now;
+                if (ltrr_redis_ping_ms(ln->rd) < 0) {
+                        log_warn("learn", "redis ping failed");
+                        return -1;
+                }
+        }
+        return batch_apply(ln);
+}
+
+int learn_loop_run(learn_t *ln)
+{
+        double last_ping = now_mono();
+
+        while (learn_run) {
+                if (!ltrr_redis_connected(ln->rd)) {
+                        consumer_stop(ln);
+                        if (redis_wait(ln))
+                                break;
+                }
+                if (!ln->kc && consumer_start(ln)) {
+                        nap(1000);
+                        continue;
+                }
+                if (learn_round(ln, &last_ping)) {
+                        /* Redis failed mid batch, or offsets could not
+                         * be read: pause, reconnect, rejoin. */
+                        atomic_store(&ln->redis_up, 0);
+                        ltrr_metrics_gauge_set(ln->m.redis_up, 0);
+                        consumer_stop(ln);
+                        ltrr_redis_disconnect(ln->rd);
+                }
+        }
+        /* Drain: the batch in hand is applied and committed. */
+        if (ln->kc && ltrr_redis_connected(ln->rd) && batch_apply(ln))
+                log_warn("learn", "final batch not applied; it will be "
+                                  "read again");
+        consumer_stop(ln);
+        return 0;
+}

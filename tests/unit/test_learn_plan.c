@@ -1,0 +1,349 @@
+/* Unit tests: Reward -> Redis script invocations. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bstats.h"
+#include "learn_plan.h"
+
+static ltrr_learn_conf_t conf(void)
+{
+        ltrr_learn_conf_t c;
+
+        memset(&c, 0, sizeof(c));
+        c.space.n_arms = 2;
+        strcpy(c.space.arm_names[0], "lexical");
+        strcpy(c.space.arm_names[1], "popular");
+        c.space.n_budgets = 2;
+        c.space.budgets[0] = 10;
+        c.space.budgets[1] = 20;
+        c.space.total_budget = 30;
+        c.bandit_half_life = 3600;
+        c.dedup_ttl_s = 86400;
+        c.q2e.max = 10;
+        c.q2e.ttl_s = 600;
+        c.profile.recent_max = 5;
+        c.profile.affinity_max = 7;
+        c.profile.ttl_s = 900;
+        c.profile.pop_max = 100;
+        c.profile.pop_half_life = 86400;
+        return c;
+}
+
+static const ltrr_arm_reward_t arms[] = {
+    {"lexical", true, 10, 0.5, 1.0},
+    {"popular", false, 0, 0.5, 0.0},
+    {"semantic", true, 10, 0.5, 1.0}, /* not in the space: skipped */
+};
+
+static ltrr_reward_t reward(int64_t imp_off, int64_t act_off)
+{
+        ltrr_reward_t r;
+
+        memset(&r, 0, sizeof(r));
+        r.event_time_ms = 1700000005000;
+        r.impression_ref.topic = "ltrr.impressions";
+        r.impression_ref.partition = 3;
+        r.impression_ref.offset = imp_off;
+        r.has_action_ref = act_off >= 0;
+        r.action_ref.topic = "ltrr.actions";
+        r.action_ref.partition = 1;
+        r.action_ref.offset = act_off;
+        r.user_id = "u7";
+        r.query_norm = "daft punk";
+        r.apply_bandit = true;
+        r.apply_engagement = act_off >= 0;
+        r.engaged_entity = "e:42";
+        r.value = 3.0;
+        r.arm_rewards = arms;
+        r.arm_reward_cnt = 3;
+        r.impression_time_ms = 1700000000000;
+        r.has_action_time_ms = true;
+        r.action_time_ms = 1700000004000;
+        return r;
+}
+
+/* Every key of @p c hashes to c->slot. */
+static void assert_one_slot(const ltrr_learn_call_t *c)
+{
+        size_t k;
+
+        assert_true(c->key_cnt >= 1);
+        for (k = 0; k < c->key_cnt; k++)
+                assert_int_equal(ltrr_learn_key_slot(c->argv[k],
+                                                     strlen(c->argv[k])),
+                                 c->slot);
+}
+
+static const ltrr_learn_call_t *find(ltrr_learn_plan_t *pl, const char *kind)
+{
+        size_t i;
+
+        for (i = 0; i < ltrr_learn_plan_count(pl); i++)
+                if (!strcmp(ltrr_learn_plan_call(pl, i)->kind, kind))
+                        return ltrr_learn_plan_call(pl, i);
+        return NULL;
+}
+
+/* Known CRC16 slots from the Redis Cluster specification. */
+static void test_slot_vectors(void **state)
+{
+        assert_int_equal(ltrr_learn_key_slot("123456789", 9), 0x31C3);
+        assert_int_equal(ltrr_learn_key_slot("foo", 3), 12182);
+        assert_int_equal(ltrr_learn_key_slot("{user1000}.following", 20),
+                         ltrr_learn_key_slot("{user1000}.followers", 20));
+        assert_int_equal(ltrr_learn_key_slot("{user1000}.following", 20),
+                         ltrr_learn_key_slot("user1000", 8));
+        /* An empty tag hashes the whole key. */
+        assert_int_equal(ltrr_learn_key_slot("foo{}{bar}", 10),
+                         ltrr_learn_key_slot("foo{}{bar}x", 10));
+        assert_int_not_equal(ltrr_learn_key_slot("foo{}{bar}", 10),
+                             ltrr_learn_key_slot("bar", 3));
+        /* The tag ends at the first '}' after the first '{'. */
+        assert_int_equal(ltrr_learn_key_slot("foo{{bar}}zap", 13),
+                         ltrr_learn_key_slot("{bar", 4));
+}
+
+static void test_full_reward(void **state)
+{
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+        ltrr_reward_t r = reward(5000, 2049);
+        const ltrr_learn_call_t *b, *q, *qn, *p, *u;
+        ltrr_learn_plan_stats_t st;
+        size_t i;
+
+        assert_non_null(pl);
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_count(pl), 5);
+        for (i = 0; i < 5; i++)
+                assert_one_slot(ltrr_learn_plan_call(pl, i));
+        b = find(pl, LTRR_LEARN_KIND_BANDIT);
+        qn = find(pl, LTRR_LEARN_KIND_Q2E_COUNT);
+        q = find(pl, LTRR_LEARN_KIND_Q2E);
+        p = find(pl, LTRR_LEARN_KIND_POP);
+        u = find(pl, LTRR_LEARN_KIND_PROFILE);
+        assert_true(b && qn && q && p && u);
+        /* Bandit: bitmap of the impression ref, 5000 = 4 * 1024 + 904. */
+        assert_string_equal(b->argv[0], "ltrr:dedup:{b0}:i:3:4");
+        assert_string_equal(b->argv[1], "ltrr:bandit:{b0}:v1");
+        assert_string_equal(b->argv[2], "b");
+        assert_string_equal(b->argv[3], "904");
+        assert_string_equal(b->argv[4], "86400");
+        assert_string_equal(b->argv[5], "3600");
+        assert_string_equal(b->argv[6], "1700000000");
+        /* Five deltas (n, s, q, c, v) of the one known arm that ran. */
+        assert_int_equal(b->argc, 2 + 6 + 3 * 5);
+        /* Engagement parts: bitmap of the action ref, 2049 = 2 * 1024 + 1. */
+        assert_string_equal(q->argv[0], "ltrr:dedup:{q:daft%20punk}:a:1:2");
+        assert_string_equal(q->argv[1], "ltrr:q2e:{q:daft%20punk}");
+        assert_string_equal(q->argv[4], "1");
+        assert_string_equal(q->argv[8], "e:42");
+        assert_string_equal(q->argv[9], "3");
+        assert_string_equal(qn->argv[0], "ltrr:dedup:{q:daft%20punk}:i:3:4");
+        assert_int_equal(qn->slot, q->slot);
+        assert_string_equal(p->argv[1], "ltrr:pop:{pop}");
+        assert_string_equal(u->argv[1], "ltrr:user:{u:u7}:recent");
+        assert_string_equal(u->argv[0], "ltrr:dedup:{u:u7}:a:1:2");
+        assert_string_equal(u->argv[10], "1700000004000");
+        ltrr_learn_plan_stats(pl, &st);
+        assert_int_equal(st.rewards, 1);
+        assert_int_equal(st.arms_skipped, 1);
+        ltrr_learn_plan_destroy(pl);
+}
+
+/* The bandit deltas are bstats' deltas for the arm, field by field. */
+static void test_bandit_deltas(void **state)
+{
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+        ltrr_bstats_t *st = ltrr_bstats_new(&c.space, 3600, 0, NULL, 0);
+        ltrr_bstats_obs_t obs = {0, 0, 1.0, NULL, 1700000000.0};
+        ltrr_bstats_delta_t d[8];
+        ltrr_reward_t r = reward(7, -1);
+        const ltrr_learn_call_t *b;
+        size_t n, i;
+
+        assert_int_equal(ltrr_bstats_deltas(st, &obs, d, 8, &n, NULL, 0),
+                         LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_count(pl), 2); /* no engagement */
+        b = find(pl, LTRR_LEARN_KIND_BANDIT);
+        assert_non_null(b);
+        assert_int_equal(b->argc, 8 + 3 * n);
+        for (i = 0; i < n; i++) {
+                assert_string_equal(b->argv[8 + 3 * i], d[i].field);
+                assert_true(strtod(b->argv[9 + 3 * i], NULL) == d[i].value);
+                assert_int_equal(atoi(b->argv[10 + 3 * i]), d[i].decays);
+        }
+        ltrr_bstats_destroy(st);
+        ltrr_learn_plan_destroy(pl);
+}
+
+/* Dedup: the same source reference maps to the same key and bit. */
+static void test_dedup_refs(void **state)
+{
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+        ltrr_reward_t r1 = reward(1023, 10), r2 = reward(1023, 11),
+                      r3 = reward(1024, 10);
+        const ltrr_learn_call_t *a, *b;
+
+        assert_int_equal(ltrr_learn_plan_add(pl, &r1, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_add(pl, &r2, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_add(pl, &r3, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_count(pl), 15);
+        /* r1 and r2: one impression, so the same bandit bit... */
+        a = ltrr_learn_plan_call(pl, 0);
+        b = ltrr_learn_plan_call(pl, 5);
+        assert_string_equal(a->argv[0], b->argv[0]);
+        assert_string_equal(a->argv[3], b->argv[3]);
+        /* ...but two actions, so two engagement bits. */
+        a = ltrr_learn_plan_call(pl, 2);
+        b = ltrr_learn_plan_call(pl, 7);
+        assert_string_equal(a->kind, LTRR_LEARN_KIND_Q2E);
+        assert_string_equal(a->argv[0], b->argv[0]);
+        assert_string_equal(a->argv[4], "10");
+        assert_string_equal(b->argv[4], "11");
+        /* r3: offset 1024 starts the next segment at bit 0. */
+        a = ltrr_learn_plan_call(pl, 10);
+        assert_string_equal(a->argv[0], "ltrr:dedup:{b0}:i:3:1");
+        assert_string_equal(a->argv[3], "0");
+        ltrr_learn_plan_destroy(pl);
+}
+
+static void test_skips(void **state)
+{
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+        ltrr_reward_t r = reward(1, 2);
+        ltrr_learn_plan_stats_t st;
+        char longq[LTRR_Q2E_QUERY_MAX + 10];
+
+        memset(longq, 'q', sizeof(longq) - 1);
+        longq[sizeof(longq) - 1] = '\0';
+        r.query_norm = longq; /* no Q2E parts */
+        r.engaged_entity = "e1";
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        assert_null(find(pl, LTRR_LEARN_KIND_Q2E));
+        assert_null(find(pl, LTRR_LEARN_KIND_Q2E_COUNT));
+        assert_non_null(find(pl, LTRR_LEARN_KIND_BANDIT));
+        assert_non_null(find(pl, LTRR_LEARN_KIND_POP));
+        ltrr_learn_plan_stats(pl, &st);
+        assert_int_equal(st.parts_skipped, 2);
+        /* No arm of the space ran: no bandit call at all. */
+        ltrr_learn_plan_clear(pl);
+        r = reward(1, -1);
+        r.arm_rewards = &arms[2];
+        r.arm_reward_cnt = 1;
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        assert_null(find(pl, LTRR_LEARN_KIND_BANDIT));
+        assert_int_equal(ltrr_learn_plan_count(pl), 1);
+        /* Engagement without an entity: skipped. */
+        ltrr_learn_plan_clear(pl);
+        r = reward(1, 5);
+        r.apply_bandit = false;
+        r.engaged_entity = NULL;
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_count(pl), 0);
+        ltrr_learn_plan_destroy(pl);
+}
+
+static void test_offsets_and_group(void **state)
+{
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+        ltrr_kafka_ref_t refs[2] = {{"ltrr.rewards", 0, 41},
+                                    {"ltrr.rewards", 5, 7}};
+        ltrr_reward_t r = reward(9, 9);
+        const ltrr_learn_call_t *o, *prev;
+        char errstr[128];
+        size_t i, n;
+
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_add_offsets(pl, "g1", refs, 2, errstr,
+                                                     sizeof(errstr)),
+                         LTRR_OK);
+        o = find(pl, LTRR_LEARN_KIND_OFFSETS);
+        assert_non_null(o);
+        assert_int_equal(o->key_cnt, 1);
+        assert_string_equal(o->argv[0], "ltrr:learn:{off}:g1");
+        assert_string_equal(o->argv[2], "ltrr.rewards:0");
+        assert_string_equal(o->argv[3], "41");
+        assert_string_equal(o->argv[5], "7");
+        assert_int_equal(ltrr_learn_plan_add_offsets(pl, "", refs, 2, errstr,
+                                                     sizeof(errstr)),
+                         LTRR_ERR_INVALID_ARG);
+        assert_int_equal(ltrr_learn_plan_add_offsets(pl, "g", refs, 0, errstr,
+                                                     sizeof(errstr)),
+                         LTRR_ERR_INVALID_ARG);
+        /* Grouping orders by slot and keeps addition order within one. */
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        ltrr_learn_plan_group(pl);
+        n = ltrr_learn_plan_count(pl);
+        assert_int_equal(n, 11);
+        for (i = 1; i < n; i++) {
+                prev = ltrr_learn_plan_call(pl, i - 1);
+                o = ltrr_learn_plan_call(pl, i);
+                assert_true(prev->slot < o->slot ||
+                            (prev->slot == o->slot && prev->seq < o->seq));
+        }
+        assert_null(ltrr_learn_plan_call(pl, n));
+        ltrr_learn_plan_destroy(pl);
+}
+
+static void test_new_errors(void **state)
+{
+        ltrr_learn_conf_t c = conf();
+        char errstr[128] = "";
+
+        c.q2e.max = 0;
+        assert_null(ltrr_learn_plan_new(&c, errstr, sizeof(errstr)));
+        assert_true(errstr[0] != '\0');
+        c = conf();
+        c.space.n_arms = 0; /* the space is refused by bstats */
+        errstr[0] = '\0';
+        assert_null(ltrr_learn_plan_new(&c, errstr, sizeof(errstr)));
+        assert_true(errstr[0] != '\0');
+        assert_null(ltrr_learn_plan_new(NULL, errstr, sizeof(errstr)));
+        ltrr_learn_plan_destroy(NULL);
+}
+
+static void test_escape(void **state)
+{
+        char buf[16], errstr[64];
+
+        assert_int_equal(ltrr_learn_key_escape(buf, sizeof(buf), "a:b%{}",
+                                               errstr, sizeof(errstr)),
+                         LTRR_OK);
+        assert_string_equal(buf, "a%3Ab%25%7B%7D");
+        assert_int_equal(ltrr_learn_key_escape(buf, 4, "a b", errstr,
+                                               sizeof(errstr)),
+                         LTRR_ERR_NOSPACE);
+        assert_int_equal(ltrr_learn_key_escape(buf, 4, "abc", errstr,
+                                               sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_learn_key_escape(buf, 3, "abc", errstr,
+                                               sizeof(errstr)),
+                         LTRR_ERR_NOSPACE);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_slot_vectors),
+            cmocka_unit_test(test_full_reward),
+            cmocka_unit_test(test_bandit_deltas),
+            cmocka_unit_test(test_dedup_refs),
+            cmocka_unit_test(test_skips),
+            cmocka_unit_test(test_offsets_and_group),
+            cmocka_unit_test(test_new_errors),
+            cmocka_unit_test(test_escape),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
