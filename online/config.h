@@ -110,6 +110,8 @@ typedef struct ltrr_config_common_s {
         char *kafka_bootstrap;    /**< kafka.bootstrap */
         char *redis_addr;         /**< redis.addr */
         int64_t redis_timeout_ms; /**< redis.timeout */
+        char *redis_user;         /**< redis.user */
+        char *redis_password;     /**< redis.password */
         bool metrics_enabled;     /**< metrics.enabled */
 } ltrr_config_common_t;
 

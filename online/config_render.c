@@ -150,7 +150,7 @@ char *ltrr_config_help(const ltrr_config_program_t *prog)
 static bool dump_secret(const char *key)
 {
         return strstr(key, "password") || strstr(key, "secret") ||
-               strstr(key, "token");
+               strstr(key, "token") || strstr(key, "api.key");
 }
 
 static void dump_rows(struct sbuf *sb, const ltrr_config_t *conf, bool common)
@@ -167,7 +167,9 @@ static void dump_rows(struct sbuf *sb, const ltrr_config_t *conf, bool common)
                         continue;
                 ltrr_config_value_str(conf, p->name, value, sizeof(value));
                 ltrr_config_source(conf, p->name, &where);
-                sb_printf(sb, "%s = %s ; %s\n", p->name, value, where);
+                sb_printf(sb, "%s = %s ; %s\n", p->name,
+                          dump_secret(p->name) && *value ? "[redacted]" : value,
+                          where);
         }
 }
 

@@ -66,6 +66,12 @@ const ltrr_config_prop_t ltrr_config_common_props[] = {
             "Redis server, host:port."),
     ROW_DURATION("redis.timeout", C, redis_timeout_ms, 1, 10 * MS_M, "500ms",
                  "Connect and command timeout for Redis."),
+    ROW_STR("redis.user", C, redis_user, 64, "",
+            "Redis ACL user sent with AUTH on connect; empty: the default "
+            "user."),
+    ROW_STR("redis.password", C, redis_password, 255, "",
+            "Redis password sent with AUTH on connect; empty: no AUTH. "
+            "Prefer the environment (LTRR_REDIS_PASSWORD) to a file."),
     ROW_BOOL("metrics.enabled", C, metrics_enabled, "true",
              "Serve Prometheus metrics at /metrics on the HTTP port."),
     ROW_END,

@@ -622,7 +622,8 @@ static void test_dump_shows_sources(void **state)
                                    "-X", "linger.ms=7"),
                               ARGV("--config", ini_path, "--http.port", "9003",
                                    "-X", "linger.ms=7"),
-                              ENV("LTRR_WAIT=2m"), err, sizeof(err)),
+                              ENV("LTRR_WAIT=2m", "LTRR_REDIS_PASSWORD=swordfish"),
+                              err, sizeof(err)),
                          LTRR_OK);
         dump = ltrr_config_dump(conf);
         assert_non_null(dump);
@@ -637,6 +638,10 @@ static void test_dump_shows_sources(void **state)
         assert_non_null(strstr(dump, "\nlinger.ms = 7 ; flag -X\n"));
         assert_non_null(strstr(dump, "sasl.password = [redacted]"));
         assert_null(strstr(dump, "hunter2"));
+        assert_non_null(strstr(dump, "\nredis.password = [redacted] ; env "
+                                     "LTRR_REDIS_PASSWORD\n"));
+        assert_null(strstr(dump, "swordfish"));
+        assert_non_null(strstr(dump, "\nredis.user =  ; default\n"));
         free(dump);
         ltrr_config_destroy(conf);
 }
