@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "join.h"
 
 #define T0 1700000000000LL
@@ -154,9 +155,14 @@ int main(int argc, char **argv)
         uint64_t rewards = 0, sink = 0;
         double tj, tr;
 
-        if (n < 1000) {
-                fprintf(stderr, "usage: ltrr-bench-join [EVENTS >= 1000]\n");
-                return 2;
+        if (ltrr_cli_wants_help(argc, argv) || n < 1000) {
+                int help = ltrr_cli_wants_help(argc, argv);
+
+                fprintf(help ? stdout : stderr,
+                        "usage: ltrr-bench-join [EVENTS >= 1000]\n"
+                        "  EVENTS  impressions and actions fed to the join "
+                        "(default 2000000)\n");
+                return help ? 0 : 2;
         }
         tr = run_ref(n, &sink);
         tj = run_join(n, &rewards);
