@@ -5,7 +5,7 @@
 harness_init
 
 tool=$LTRR_BIN/ltrr-index
-data=$LTRR_SRC/../shared/data/scifact
+data=${LTRR_DATA:-$LTRR_SRC/../shared/data}/scifact
 [ -x "$tool" ] || fail "$tool not built"
 for f in corpus.jsonl queries.jsonl qrels/test.tsv; do
         [ -f "$data/$f" ] || skip "SciFact data absent: $data/$f"

@@ -7,7 +7,7 @@
 . "$LTRR_SRC/tests/lib/harness.sh"
 harness_init
 
-OBD=$LTRR_SRC/../shared/data/obd
+OBD=${LTRR_DATA:-$LTRR_SRC/../shared/data}/obd
 PY=/usr/bin/python3
 [ -d "$OBD" ] || skip "Open Bandit Dataset sample not found at $OBD"
 for c in men women; do

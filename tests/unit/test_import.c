@@ -35,7 +35,7 @@ static void on_error(void *opaque, uint64_t line, ltrr_import_skip_t reason,
 
 static FILE *open_data(const char *name)
 {
-        const char *src = getenv("LTRR_SRC");
+        const char *src = getenv("LTRR_SRC"), *data = getenv("LTRR_DATA");
         char path[1024];
         FILE *fp;
 
@@ -337,8 +337,8 @@ static void test_spotify(void **state)
         FILE *fp;
 
         snprintf(path, sizeof(path),
-                 "%s/../shared/data/spotify/spotify_songs.csv",
-                 src ? src : ".");
+                 "%s/spotify/spotify_songs.csv",
+                 data ? data : "../shared/data");
         fp = fopen(path, "rb");
         if (!fp) {
                 ltrr_csv_mapping_destroy(map);

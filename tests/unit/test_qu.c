@@ -782,7 +782,7 @@ static void test_many_artists(void **state)
 /* The real catalog: 500 artist names with one random edit each. */
 static void test_spotify_typos(void **state)
 {
-        const char *src = getenv("LTRR_SRC");
+        const char *src = getenv("LTRR_SRC"), *data = getenv("LTRR_DATA");
         char path[1024], errstr[256];
         ltrr_csv_mapping_t *map = ltrr_csv_mapping_new();
         ltrr_catalog_t *c = ltrr_catalog_new(0, NULL, 0);
@@ -793,8 +793,8 @@ static void test_spotify_typos(void **state)
 
         (void)state;
         snprintf(path, sizeof(path),
-                 "%s/../shared/data/spotify/spotify_songs.csv",
-                 src ? src : ".");
+                 "%s/spotify/spotify_songs.csv",
+                 data ? data : "../shared/data");
         fp = fopen(path, "rb");
         if (!fp) {
                 ltrr_csv_mapping_destroy(map);
