@@ -35,7 +35,7 @@ static void on_error(void *opaque, uint64_t line, ltrr_import_skip_t reason,
 
 static FILE *open_data(const char *name)
 {
-        const char *src = getenv("LTRR_SRC"), *data = getenv("LTRR_DATA");
+        const char *src = getenv("LTRR_SRC");
         char path[1024];
         FILE *fp;
 
@@ -328,7 +328,7 @@ static void test_mapping_errors(void **state)
 /* The ready mapping imports the real catalog from shared/data. */
 static void test_spotify(void **state)
 {
-        const char *src = getenv("LTRR_SRC");
+        const char *src = getenv("LTRR_SRC"), *data = getenv("LTRR_DATA");
         char path[1024], errstr[256];
         ltrr_csv_mapping_t *map = ltrr_csv_mapping_new();
         ltrr_catalog_t *cat = ltrr_catalog_new(0, NULL, 0);
