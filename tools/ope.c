@@ -3,11 +3,16 @@
  * feedback. Reads an Open Bandit Dataset log, builds the target policy's
  * action distribution (uniform random, or Bernoulli Thompson sampling from
  * its Beta prior), and prints IPS, SNIPS, DM, DR and Switch-DR with
- * bootstrap intervals as a table or as JSON.
+ * bootstrap intervals as a table or as JSON. The rewards command does
+ * the same for ltrr's own arm selection, from framed Reward records (as
+ * `kcat -C -t ltrr.rewards -f '%R%s'` writes them; see ope_rewards.h).
  *
  *   ltrr-ope obd LOGS.csv --target uniform|bts [--prior PRIOR.tsv] [--json]
  *            [--bootstrap B] [--seed S] [--truth CTR] [--tau T]
  *            [--folds K] [--smoothing S] [--sims N] [--max-bad N]
+ *   ltrr-ope rewards FILE --target logged|uniform|arm:NAME [--json]
+ *            [--bootstrap B] [--seed S] [--tau T] [--max-bad N]
+ *            [--schemas DIR]
  */
 #include <errno.h>
 #include <math.h>
@@ -19,6 +24,10 @@
 #include "log.h"
 #include "obd.h"
 #include "ope.h"
+#include "ope_rewards.h"
+
+/* Largest rewards file read, in bytes; larger files are refused. */
+#define REWARDS_FILE_MAX ((size_t)1 << 32)
 
 enum ope_target { TARGET_NONE, TARGET_UNIFORM, TARGET_BTS };
 
@@ -54,7 +63,16 @@ static void usage(FILE *fp)
                 "(default 100000)\n"
                 "  --max-bad     bad rows tolerated (default 0)\n"
                 "  --truth       known CTR: adds the relative error\n"
-                "  --json        one JSON object per estimator\n");
+                "  --json        one JSON object per estimator\n"
+                "usage: ltrr-ope rewards FILE --target logged|uniform|"
+                "arm:NAME [--json]\n"
+                "         [--bootstrap B] [--seed S] [--tau T] [--max-bad N]"
+                " [--schemas DIR]\n"
+                "  FILE          framed Reward records (kcat -f '%%R%%s')\n"
+                "  --target      logged: the logging policy; uniform: random"
+                " arms, same\n"
+                "                expected count; arm:NAME: that arm alone\n"
+                "  --schemas     schemas/ directory (default: the build's)\n");
 }
 
 /* Parses a number in [lo, hi]; returns 0 on success. */
@@ -266,6 +284,205 @@ static void print_json(const struct ope_args *a, const ltrr_obd_log_t *log,
         printf("}\n");
 }
 
+struct rw_args {
+        const char *path;       /* FILE */
+        const char *schemas;    /* --schemas, NULL for the build's */
+        ltrr_ope_target_t target; /* --target */
+        int has_target;         /* --target given */
+        int json;               /* --json */
+        uint64_t max_bad;       /* --max-bad */
+        ltrr_ope_conf_t conf;   /* --bootstrap, --seed, --tau */
+};
+
+/* Applies one rewards option; returns as parse_opt(). */
+static int rw_opt(struct rw_args *a, const char *o, const char *val)
+{
+        double v;
+        char errstr[128];
+
+        if (!strcmp(o, "--json"))
+                return a->json = 1;
+        if (!strcmp(o, "--target")) {
+                a->has_target = 1;
+                if (ltrr_ope_target_parse(val, &a->target, errstr,
+                                          sizeof(errstr)) == LTRR_OK)
+                        return 2;
+                fprintf(stderr, "ltrr-ope: %s\n", errstr);
+                return -1;
+        }
+        if (!strcmp(o, "--schemas"))
+                return (a->schemas = val), 2;
+        if (!strcmp(o, "--tau"))
+                return parse_num(val, 1e-300, 1e300, &a->conf.switch_tau)
+                       ? -1 : 2;
+        if (!strcmp(o, "--bootstrap") &&
+            !parse_count(val, 0, LTRR_OPE_BOOTSTRAP_MAX, &v))
+                return (a->conf.bootstrap = (uint32_t)v), 2;
+        if (!strcmp(o, "--seed") && !parse_count(val, 0, 1.8e19, &v))
+                return (a->conf.seed = (uint64_t)v), 2;
+        if (!strcmp(o, "--max-bad") && !parse_count(val, 0, 1e15, &v))
+                return (a->max_bad = (uint64_t)v), 2;
+        return -1;
+}
+
+/* Fills @a for `rewards`; returns 0, or -1 after printing why. */
+static int rw_parse(int argc, char **argv, struct rw_args *a)
+{
+        int i, used;
+
+        memset(a, 0, sizeof(*a));
+        ltrr_ope_conf_init(&a->conf);
+        if (argc < 3)
+                return -1;
+        a->path = argv[2];
+        for (i = 3; i < argc; i += used) {
+                const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+                used = rw_opt(a, argv[i], val ? val : "");
+                if (used < 0 || (used == 2 && !val)) {
+                        fprintf(stderr, "ltrr-ope: bad option %s %s\n",
+                                argv[i], val ? val : "");
+                        return -1;
+                }
+        }
+        if (!a->has_target) {
+                fprintf(stderr, "ltrr-ope: --target is required\n");
+                return -1;
+        }
+        return 0;
+}
+
+/* Reads the whole file at @path into *buf (caller frees); -1 after
+ * logging why. */
+static int file_slurp(const char *path, uint8_t **buf, size_t *len)
+{
+        FILE *fp = fopen(path, "rb");
+        long size = -1;
+
+        *buf = NULL;
+        errno = 0;
+        if (fp && fseek(fp, 0, SEEK_END) == 0)
+                size = ftell(fp);
+        if (size < 0 || (size_t)size > REWARDS_FILE_MAX ||
+            fseek(fp, 0, SEEK_SET) != 0 ||
+            !(*buf = malloc((size_t)size + 1)) ||
+            fread(*buf, 1, (size_t)size, fp) != (size_t)size) {
+                log_error("ope", "cannot read rewards file", "path", path,
+                          "err", errno ? strerror(errno) : "too large");
+                free(*buf);
+                *buf = NULL;
+                if (fp)
+                        fclose(fp);
+                return -1;
+        }
+        fclose(fp);
+        *len = (size_t)size;
+        return 0;
+}
+
+static void rw_print_est(const ltrr_ope_estimate_t *x, const char *name,
+                         int json)
+{
+        if (json)
+                printf("\"%s\":{\"value\":%.9g,\"ci\":[%.9g,%.9g]}", name,
+                       x->value, x->ci_low, x->ci_high);
+        else
+                printf("  %-10s %12.6g %12.6g %12.6g\n", name, x->value,
+                       x->ci_low, x->ci_high);
+}
+
+/* The total: IPS, DM and DR (SNIPS and Switch-DR are per arm only). */
+static void rw_print_total(const ltrr_ope_rewards_report_t *rep, int json)
+{
+        static const ltrr_ope_est_t tot[] = {LTRR_OPE_IPS, LTRR_OPE_DM,
+                                             LTRR_OPE_DR};
+        size_t k;
+
+        printf(json ? "\"total\":{\"on_policy\":%.9g" :
+                      "total (on_policy %.6g)\n", rep->on_policy);
+        for (k = 0; k < 3; k++) {
+                if (json)
+                        printf(",");
+                rw_print_est(&rep->total.est[tot[k]],
+                             ltrr_ope_est_name(tot[k]), json);
+        }
+        printf(json ? "}" : "");
+}
+
+static void rw_print(const struct rw_args *a, const ltrr_ope_rewards_t *rw,
+                     const ltrr_ope_rewards_stats_t *st,
+                     const ltrr_ope_rewards_report_t *rep)
+{
+        const char *name;
+        size_t i;
+        int e;
+
+        printf(a->json ? "{\"impressions\":%zu,\"records\":%zu,"
+                         "\"skipped\":%zu,\"bad\":%zu,\"gaps\":%zu,"
+                         "\"bootstrap\":%u,"
+                       : "impressions=%zu records=%zu skipped=%zu bad=%zu "
+                         "gaps=%zu bootstrap=%u\n",
+               rep->n, st->records, st->skipped, st->bad, rep->gaps,
+               a->conf.bootstrap);
+        rw_print_total(rep, a->json);
+        printf(a->json ? ",\"arms\":{" : "");
+        for (i = 0; i < rep->n_arms; i++) {
+                name = ltrr_ope_rewards_arm_name(rw, i);
+                printf(a->json ? "%s\"%s\":{\"on_policy\":%.9g"
+                               : "%sarm %s (on_policy %.6g)\n",
+                       a->json && i ? "," : "", name, rep->on_policy_arm[i]);
+                for (e = 0; e < LTRR_OPE__CNT; e++) {
+                        if (a->json)
+                                printf(",");
+                        rw_print_est(&rep->arm[i].est[e],
+                                     ltrr_ope_est_name(e), a->json);
+                }
+                printf(a->json ? "}" : "");
+        }
+        printf(a->json ? "}}\n" : "");
+}
+
+/* `ltrr-ope rewards`: returns the exit code. */
+static int cmd_rewards(int argc, char **argv)
+{
+        struct rw_args a;
+        ltrr_avro_decoder_t *dec = NULL;
+        ltrr_ope_rewards_t *rw = NULL;
+        ltrr_ope_rewards_stats_t st;
+        ltrr_ope_rewards_report_t rep;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        char errstr[256] = "";
+        int rc = 1;
+
+        if (rw_parse(argc, argv, &a)) {
+                usage(stderr);
+                return 2;
+        }
+        if (file_slurp(a.path, &buf, &len))
+                goto done;
+        if (!(dec = ltrr_avro_decoder_new(a.schemas, errstr, sizeof(errstr))) ||
+            !(rw = ltrr_ope_rewards_new(len / 8 + 1 < LTRR_OPE_ROWS_MAX
+                                                ? len / 8 + 1
+                                                : LTRR_OPE_ROWS_MAX,
+                                        errstr, sizeof(errstr))) ||
+            ltrr_ope_rewards_read(rw, dec, buf, len, a.max_bad, &st, errstr,
+                                  sizeof(errstr)) ||
+            ltrr_ope_rewards_evaluate(rw, &a.target, &a.conf, &rep, errstr,
+                                      sizeof(errstr))) {
+                log_error("ope", "rewards evaluation failed", "path", a.path,
+                          "err", errstr);
+                goto done;
+        }
+        rw_print(&a, rw, &st, &rep);
+        rc = fflush(stdout) ? 1 : 0;
+done:
+        ltrr_ope_rewards_destroy(rw);
+        ltrr_avro_decoder_destroy(dec);
+        free(buf);
+        return rc;
+}
+
 int main(int argc, char **argv)
 {
         struct ope_args a;
@@ -280,6 +497,8 @@ int main(int argc, char **argv)
                 usage(stdout);
                 return 0;
         }
+        if (argc >= 2 && !strcmp(argv[1], "rewards"))
+                return cmd_rewards(argc, argv);
         if (parse_args(argc, argv, &a)) {
                 usage(stderr);
                 return 2;
