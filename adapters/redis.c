@@ -25,6 +25,8 @@ struct ltrr_redis_s {
         int port;                  /* port part */
         int timeout_ms;            /* connect and command timeout */
         char *script;              /* owned Lua source */
+        char *user;                /* owned ACL user, or NULL */
+        char *password;            /* owned password, or NULL: no AUTH */
         char sha[41];              /* SHA1 of the loaded script */
         redisContext *c;           /* owned; NULL while disconnected */
         const char **argv;         /* scratch EVALSHA argv */
@@ -77,9 +79,58 @@ void ltrr_redis_destroy(ltrr_redis_t *rd)
                 return;
         redis_drop(rd);
         free(rd->script);
+        free(rd->user);
+        free(rd->password);
         free(rd->argv);
         free(rd->argvlen);
         free(rd);
+}
+
+ltrr_err_t ltrr_redis_set_auth(ltrr_redis_t *rd, const char *user,
+                               const char *password, char *errstr,
+                               size_t errstr_size)
+{
+        char *u = NULL, *p = NULL;
+
+        if (password && *password) {
+                p = strdup(password);
+                u = user && *user ? strdup(user) : NULL;
+                if (!p || (user && *user && !u)) {
+                        free(p);
+                        free(u);
+                        return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                                         "out of memory");
+                }
+        }
+        free(rd->user);
+        free(rd->password);
+        rd->user = u;
+        rd->password = p;
+        return LTRR_OK;
+}
+
+/* Sends AUTH when credentials are set. The reason never holds the
+ * password. */
+static ltrr_err_t redis_auth(ltrr_redis_t *rd, char *errstr,
+                             size_t errstr_size)
+{
+        redisReply *r;
+        ltrr_err_t err = LTRR_OK;
+
+        if (!rd->password)
+                return LTRR_OK;
+        if (rd->user)
+                r = redisCommand(rd->c, "AUTH %s %s", rd->user, rd->password);
+        else
+                r = redisCommand(rd->c, "AUTH %s", rd->password);
+        if (!r)
+                return ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                 "AUTH: %s", rd->c->errstr);
+        if (r->type == REDIS_REPLY_ERROR)
+                err = ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                "AUTH refused: %s", r->str);
+        freeReplyObject(r);
+        return err;
 }
 
 void ltrr_redis_disconnect(ltrr_redis_t *rd)
@@ -143,7 +194,9 @@ ltrr_err_t ltrr_redis_connect(ltrr_redis_t *rd, char *errstr,
                 return ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
                                  "cannot set the redis timeout");
         }
-        err = redis_load(rd, errstr, errstr_size);
+        err = redis_auth(rd, errstr, errstr_size);
+        if (!err)
+                err = redis_load(rd, errstr, errstr_size);
         if (err)
                 redis_drop(rd);
         return err;
@@ -198,10 +251,15 @@ static ltrr_err_t redis_read_replies(ltrr_redis_t *rd, size_t n,
                 else if (r->type == REDIS_REPLY_ERROR && !err)
                         err = ltrr_errf(LTRR_ERR_TRANSPORT, errstr,
                                         errstr_size, "script: %s", r->str);
-                else if (r->type == REDIS_REPLY_INTEGER && r->integer == 1)
-                        out->applied++;
-                else if (r->type == REDIS_REPLY_INTEGER)
-                        out->duplicates++;
+                else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                         r->element[0]->type == REDIS_REPLY_INTEGER &&
+                         r->element[1]->type == REDIS_REPLY_INTEGER) {
+                        out->applied += (uint64_t)r->element[0]->integer;
+                        out->duplicates += (uint64_t)r->element[1]->integer;
+                        out->calls++;
+                } else if (r->type == REDIS_REPLY_INTEGER) {
+                        out->calls++; /* offsets */
+                }
                 freeReplyObject(r);
         }
         return err;
@@ -234,7 +292,7 @@ ltrr_err_t ltrr_redis_apply(ltrr_redis_t *rd, const ltrr_learn_plan_t *pl,
                             ltrr_redis_batch_t *out, char *errstr,
                             size_t errstr_size)
 {
-        ltrr_redis_batch_t tmp = {0, 0, 0};
+        ltrr_redis_batch_t tmp = {0, 0, 0, 0};
         int noscript = 0;
         ltrr_err_t err;
 
@@ -259,6 +317,7 @@ ltrr_err_t ltrr_redis_apply(ltrr_redis_t *rd, const ltrr_learn_plan_t *pl,
                 out->applied += tmp.applied;
                 out->duplicates += tmp.duplicates;
                 out->loads += tmp.loads;
+                out->calls += tmp.calls;
         }
         return err;
 }

@@ -21,9 +21,10 @@ typedef struct ltrr_redis_s ltrr_redis_t;
 
 /** @brief Outcome counts of one applied plan. */
 typedef struct ltrr_redis_batch_s {
-        uint64_t applied;    /**< calls whose effect was applied */
-        uint64_t duplicates; /**< calls skipped by the dedup bitmap */
+        uint64_t applied;    /**< records whose effect was applied */
+        uint64_t duplicates; /**< records skipped by the dedup bitmap */
         uint64_t loads;      /**< SCRIPT LOADs after NOSCRIPT */
+        uint64_t calls;      /**< script calls answered (offsets too) */
 } ltrr_redis_batch_t;
 
 /**
@@ -35,11 +36,22 @@ ltrr_redis_t *ltrr_redis_new(const char *addr, int timeout_ms,
                              const char *script, char *errstr,
                              size_t errstr_size);
 
+/**
+ * @brief Sets the credentials sent with AUTH on every (re)connection,
+ * before anything else: `AUTH user password` when @p user is non-empty
+ * (Redis 6 ACL users), `AUTH password` otherwise; nothing when
+ * @p password is NULL or empty. Both strings are copied.
+ * @returns LTRR_OK or LTRR_ERR_NOMEM.
+ */
+ltrr_err_t ltrr_redis_set_auth(ltrr_redis_t *rd, const char *user,
+                               const char *password, char *errstr,
+                               size_t errstr_size);
+
 /** @brief Closes and frees @p rd; NULL is a no-op. */
 void ltrr_redis_destroy(ltrr_redis_t *rd);
 
 /**
- * @brief Connects if not connected (PING, then SCRIPT LOAD).
+ * @brief Connects if not connected (AUTH when set, then SCRIPT LOAD).
  * @returns LTRR_OK or LTRR_ERR_TRANSPORT (the client stays disconnected).
  */
 ltrr_err_t ltrr_redis_connect(ltrr_redis_t *rd, char *errstr,

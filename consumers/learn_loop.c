@@ -240,7 +240,7 @@ static int plan_batch(learn_t *ln, size_t *rewards)
  */
 static int batch_apply(learn_t *ln)
 {
-        ltrr_redis_batch_t out = {0, 0, 0};
+        ltrr_redis_batch_t out = {0, 0, 0, 0};
         size_t rewards, i;
         char errstr[512];
         double t0;
@@ -257,7 +257,7 @@ static int batch_apply(learn_t *ln)
         ltrr_metrics_hist_observe(ln->m.latency, now_mono() - t0);
         ltrr_metrics_hist_observe(ln->m.batch, (double)rewards);
         ltrr_metrics_counter_add(ln->m.rewards, rewards);
-        ltrr_metrics_counter_add(ln->m.calls, out.applied - 1); /* offsets */
+        ltrr_metrics_counter_add(ln->m.calls, out.applied);
         ltrr_metrics_counter_add(ln->m.duplicates, out.duplicates);
         for (i = 0; i < ln->n; i++)
                 ltrr_kafka_consumer_done(ln->kc, ln->batch[i]);

@@ -159,7 +159,10 @@ static int learn_open(learn_t *ln, ltrr_metrics_t *reg)
         ln->rd = ltrr_redis_new(ln->cf->common.redis_addr,
                                 (int)ln->cf->common.redis_timeout_ms,
                                 ltrr_learn_lua_apply, errstr, sizeof(errstr));
-        if (!ln->rd)
+        if (!ln->rd ||
+            ltrr_redis_set_auth(ln->rd, ln->cf->common.redis_user,
+                                ln->cf->common.redis_password, errstr,
+                                sizeof(errstr)))
                 goto err;
         ln->batch = calloc((size_t)ln->cf->batch_max, sizeof(*ln->batch));
         if (!ln->batch) {

@@ -4,13 +4,18 @@
  *
  * Every invocation runs the learner's one Lua script (consumers/lua/
  * apply.lua) on keys of ONE hash slot, so it runs on Redis Cluster too.
- * Its first key is a deduplication bitmap in that slot; the script sets
- * the bit of the reward's source reference and applies the effect only
- * if the bit was clear, so every invocation is idempotent on its own and
- * a crash between the invocations of one reward is harmless.
+ * Rewards are first split into parts, then the parts of a batch are
+ * grouped: one invocation per (kind, target keys) carries every record
+ * of that group (up to a bound, past which the group is split). The
+ * script sets each record's bit in its deduplication bitmap and adds
+ * the record to the aggregate only if the bit was clear, then writes
+ * the aggregate (one command per field or member), all atomically; so
+ * each record still takes effect exactly once while Redis runs one
+ * command per touched field instead of one per record and field.
  *
  *   part        slot tag          source reference       applied when
- *   bandit      {b0} / {lin:fN}   impression part+offset apply_bandit
+ *   bandit      {b<bucket>} /     impression part+offset apply_bandit
+ *               {lin:fN}
  *   q2e count   {q:<query>}       impression part+offset apply_bandit
  *   q2e engage  {q:<query>}       action part+offset     apply_engagement
  *   popularity  {pop}             action part+offset     apply_engagement
@@ -22,12 +27,14 @@
  * the segments touched within that time (LTRR_LEARN_DEDUP_SEG_BITS / 8
  * bytes each).
  *
- * Script arguments: KEYS[1] the bitmap, KEYS[2..] the targets; ARGV[1]
- * the kind (LTRR_LEARN_KIND_*), ARGV[2] the bit, ARGV[3] the bitmap TTL
- * in seconds, then the kind's own arguments (see apply.lua). The
- * learner's consumed offsets use kind "o" without a bitmap.
+ * Invocation layout: KEYS = the m distinct bitmaps of the records, then
+ * the targets; ARGV = kind (LTRR_LEARN_KIND_*), m, bitmap TTL (s), f,
+ * f fixed arguments of the kind, then per record: bitmap index
+ * (1-based), bit, v, v values (see apply.lua). The consumed offsets use
+ * kind "o": KEYS[1] the hash, ARGV "o" then field, value pairs.
  *
- * Pure: the plan only formats strings; it touches no socket.
+ * Pure: the plan only formats strings into an arena it reuses across
+ * batches; it touches no socket.
  */
 #ifndef LTRR_LEARN_PLAN_H
 #define LTRR_LEARN_PLAN_H
@@ -67,7 +74,8 @@ typedef struct ltrr_learn_conf_s {
         ltrr_profile_conf_t profile; /**< profile and popularity bounds */
 } ltrr_learn_conf_t;
 
-/** @brief One script invocation: argv = keys then args. */
+/** @brief One script invocation: argv = keys then args; the strings
+ * live in the plan's arena until the next add, seal or clear. */
 typedef struct ltrr_learn_call_s {
         const char *kind;     /**< LTRR_LEARN_KIND_*, static */
         int slot;             /**< hash slot shared by every key */
@@ -75,7 +83,9 @@ typedef struct ltrr_learn_call_s {
         size_t argc;          /**< keys + args */
         char **argv;          /**< owned by the plan */
         size_t *argvlen;      /**< lengths of argv */
-        size_t seq;           /**< order of addition */
+        size_t seq;           /**< order of addition (first record) */
+        size_t records;       /**< records carried (0 for offsets) */
+        size_t arg0;          /**< internal: first argument's index */
 } ltrr_learn_call_t;
 
 typedef struct ltrr_learn_plan_s ltrr_learn_plan_t;
@@ -85,6 +95,9 @@ typedef struct ltrr_learn_plan_stats_s {
         uint64_t rewards;      /**< rewards added */
         uint64_t arms_skipped; /**< arm rewards not in the space or range */
         uint64_t parts_skipped; /**< parts with a bad query/user/entity */
+        uint64_t bucket_unknown; /**< bandit parts whose logged context
+                                    does not tell the bucket: sent to
+                                    bucket 0 */
 } ltrr_learn_plan_stats_t;
 
 /**
@@ -98,27 +111,42 @@ ltrr_learn_plan_t *ltrr_learn_plan_new(const ltrr_learn_conf_t *conf,
 /** @brief Frees @p pl; NULL is a no-op. */
 void ltrr_learn_plan_destroy(ltrr_learn_plan_t *pl);
 
-/** @brief Removes every invocation (keeps the counters). */
+/** @brief Removes every part and invocation (keeps the counters and the
+ * memory, reused by the next batch). */
 void ltrr_learn_plan_clear(ltrr_learn_plan_t *pl);
 
 /**
- * @brief Appends the invocations @p rew implies.
+ * @brief Adds the parts @p rew implies (they become invocations when the
+ * plan is sealed).
  *
  * Parts that cannot be keyed (empty or too long query, user or entity)
  * and arm rewards outside the space are skipped and counted; the rest
  * is still planned.
- * @returns LTRR_OK; LTRR_ERR_NOSPACE past LTRR_LEARN_PLAN_MAX calls;
- *          LTRR_ERR_NOMEM. On error nothing of @p rew is added.
+ * @returns LTRR_OK; LTRR_ERR_NOSPACE past the plan's bounds;
+ *          LTRR_ERR_NOMEM; LTRR_ERR_STATE when the plan is sealed. On
+ *          error nothing of @p rew is added.
  */
 ltrr_err_t ltrr_learn_plan_add(ltrr_learn_plan_t *pl,
                                const ltrr_reward_t *rew, char *errstr,
                                size_t errstr_size);
 
 /**
+ * @brief Turns the parts added so far into invocations, one per group
+ * (kind and target keys), in the order of each group's first part
+ * within a kind. Adding rewards afterwards needs a clear first.
+ * @returns LTRR_OK or LTRR_ERR_NOMEM / LTRR_ERR_NOSPACE (the plan is then
+ *          cleared).
+ */
+ltrr_err_t ltrr_learn_plan_seal(ltrr_learn_plan_t *pl, char *errstr,
+                                size_t errstr_size);
+
+/**
  * @brief Appends the invocation that stores consumed offsets: the hash
  * `ltrr:learn:{off}:<group>` gets field "<topic>:<partition>" = offset
- * for each of the @p n entries.
- * @returns LTRR_OK, LTRR_ERR_INVALID_ARG or LTRR_ERR_NOMEM.
+ * for each of the @p n entries. Seals the plan first, so this call is
+ * the last one.
+ * @returns LTRR_OK, LTRR_ERR_INVALID_ARG or LTRR_ERR_NOMEM (the plan is
+ *          then cleared).
  */
 ltrr_err_t ltrr_learn_plan_add_offsets(ltrr_learn_plan_t *pl,
                                        const char *group,
@@ -129,6 +157,7 @@ ltrr_err_t ltrr_learn_plan_add_offsets(ltrr_learn_plan_t *pl,
 /**
  * @brief Orders the invocations by hash slot, keeping the order of
  * addition within a slot (so a cluster client sends one group per node).
+ * A trailing offsets invocation stays last.
  */
 void ltrr_learn_plan_group(ltrr_learn_plan_t *pl);
 
@@ -158,6 +187,20 @@ int ltrr_learn_key_slot(const char *key, size_t len);
  */
 ltrr_err_t ltrr_learn_key_escape(char *buf, size_t size, const char *in,
                                  char *errstr, size_t errstr_size);
+
+/**
+ * @brief The context bucket of a logged context, computed as serving
+ * computes it (online/feature.h): (intent * 3 + language group) * 2 +
+ * day off. The intent is `query_type` (unknown names are ambiguous, as
+ * in serving), the language group is read from the logged vector's
+ * lang_* one-hot entries, day off is `holiday` (weekend or holiday) or
+ * the vector's weekend/holiday flags.
+ * @returns LTRR_OK; LTRR_ERR_UNKNOWN_KEY when the context carries no
+ *          context vector of the current layout (the language group is
+ *          logged nowhere else).
+ */
+ltrr_err_t ltrr_learn_reward_bucket(const ltrr_context_t *ctx,
+                                    uint32_t *bucket);
 
 /** @brief The name of the consumed offsets hash for @p group. */
 ltrr_err_t ltrr_learn_offsets_key(char *buf, size_t size, const char *group,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bstats.h"
+#include "feature.h"
 #include "learn_plan.h"
 
 static ltrr_learn_conf_t conf(void)
@@ -109,6 +110,31 @@ static void test_slot_vectors(void **state)
                          ltrr_learn_key_slot("{bar", 4));
 }
 
+/* Argument index of record @p r of group call @p c (its bitmap index). */
+static size_t record_at(const ltrr_learn_call_t *c, size_t r)
+{
+        size_t i = c->key_cnt + 4 + (size_t)atoi(c->argv[c->key_cnt + 3]);
+
+        while (r--)
+                i += 3 + (size_t)atoi(c->argv[i + 2]);
+        return i;
+}
+
+/* Seals and checks that every record of every call lies inside argv. */
+static void seal(ltrr_learn_plan_t *pl)
+{
+        const ltrr_learn_call_t *c;
+        size_t i;
+
+        assert_int_equal(ltrr_learn_plan_seal(pl, NULL, 0), LTRR_OK);
+        for (i = 0; i < ltrr_learn_plan_count(pl); i++) {
+                c = ltrr_learn_plan_call(pl, i);
+                assert_one_slot(c);
+                if (c->records)
+                        assert_int_equal(record_at(c, c->records), c->argc);
+        }
+}
+
 static void test_full_reward(void **state)
 {
         ltrr_learn_conf_t c = conf();
@@ -116,13 +142,11 @@ static void test_full_reward(void **state)
         ltrr_reward_t r = reward(5000, 2049);
         const ltrr_learn_call_t *b, *q, *qn, *p, *u;
         ltrr_learn_plan_stats_t st;
-        size_t i;
 
         assert_non_null(pl);
         assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        seal(pl);
         assert_int_equal(ltrr_learn_plan_count(pl), 5);
-        for (i = 0; i < 5; i++)
-                assert_one_slot(ltrr_learn_plan_call(pl, i));
         b = find(pl, LTRR_LEARN_KIND_BANDIT);
         qn = find(pl, LTRR_LEARN_KIND_Q2E_COUNT);
         q = find(pl, LTRR_LEARN_KIND_Q2E);
@@ -130,34 +154,60 @@ static void test_full_reward(void **state)
         u = find(pl, LTRR_LEARN_KIND_PROFILE);
         assert_true(b && qn && q && p && u);
         /* Bandit: bitmap of the impression ref, 5000 = 4 * 1024 + 904. */
+        assert_int_equal(b->key_cnt, 2);
         assert_string_equal(b->argv[0], "ltrr:dedup:{b0}:i:3:4");
         assert_string_equal(b->argv[1], "ltrr:bandit:{b0}:v1");
         assert_string_equal(b->argv[2], "b");
-        assert_string_equal(b->argv[3], "904");
-        assert_string_equal(b->argv[4], "86400");
-        assert_string_equal(b->argv[5], "3600");
-        assert_string_equal(b->argv[6], "1700000000");
+        assert_string_equal(b->argv[3], "1");     /* bitmaps */
+        assert_string_equal(b->argv[4], "86400"); /* bitmap TTL */
+        assert_string_equal(b->argv[5], "1");     /* fixed arguments */
+        assert_string_equal(b->argv[6], "3600");  /* half-life */
+        assert_string_equal(b->argv[7], "1");     /* bitmap index */
+        assert_string_equal(b->argv[8], "904");   /* bit */
+        assert_string_equal(b->argv[9], "12");    /* t, epoch, 5 pairs */
+        assert_string_equal(b->argv[10], "1700000000");
         /* Five deltas (n, s, q, c, v) of the one known arm that ran. */
-        assert_int_equal(b->argc, 2 + 6 + 3 * 5);
+        assert_int_equal(b->argc, 10 + 12);
+        assert_int_equal(b->records, 1);
         /* Engagement parts: bitmap of the action ref, 2049 = 2 * 1024 + 1. */
         assert_string_equal(q->argv[0], "ltrr:dedup:{q:daft%20punk}:a:1:2");
         assert_string_equal(q->argv[1], "ltrr:q2e:{q:daft%20punk}");
-        assert_string_equal(q->argv[4], "1");
-        assert_string_equal(q->argv[8], "e:42");
-        assert_string_equal(q->argv[9], "3");
+        assert_string_equal(q->argv[7], "600");
+        assert_string_equal(q->argv[8], "10");
+        assert_string_equal(q->argv[10], "1");
+        assert_string_equal(q->argv[12], "e:42");
+        assert_string_equal(q->argv[13], "3");
         assert_string_equal(qn->argv[0], "ltrr:dedup:{q:daft%20punk}:i:3:4");
         assert_int_equal(qn->slot, q->slot);
         assert_string_equal(p->argv[1], "ltrr:pop:{pop}");
         assert_string_equal(u->argv[1], "ltrr:user:{u:u7}:recent");
         assert_string_equal(u->argv[0], "ltrr:dedup:{u:u7}:a:1:2");
-        assert_string_equal(u->argv[10], "1700000004000");
+        assert_string_equal(u->argv[14], "1700000004000");
         ltrr_learn_plan_stats(pl, &st);
         assert_int_equal(st.rewards, 1);
         assert_int_equal(st.arms_skipped, 1);
+        assert_int_equal(st.bucket_unknown, 1); /* no logged vector */
+        /* Sealed: more rewards need a clear first. */
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0),
+                         LTRR_ERR_STATE);
+        ltrr_learn_plan_clear(pl);
+        assert_int_equal(ltrr_learn_plan_count(pl), 0);
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        seal(pl);
+        assert_int_equal(ltrr_learn_plan_count(pl), 5);
         ltrr_learn_plan_destroy(pl);
 }
 
-/* The bandit deltas are bstats' deltas for the arm, field by field. */
+/* The decaying fields as the script recognizes them (apply.lua). */
+static int lua_decays(const char *f)
+{
+        return !strncmp(f, "n:", 2) || !strncmp(f, "s:", 2) ||
+               !strncmp(f, "q:", 2) || !strncmp(f, "b:", 2) ||
+               !strncmp(f, "A:", 2);
+}
+
+/* The bandit deltas are bstats' deltas for the arm, field by field, and
+ * the script's decay rule agrees with bstats' flags. */
 static void test_bandit_deltas(void **state)
 {
         ltrr_learn_conf_t c = conf();
@@ -167,53 +217,149 @@ static void test_bandit_deltas(void **state)
         ltrr_bstats_delta_t d[8];
         ltrr_reward_t r = reward(7, -1);
         const ltrr_learn_call_t *b;
-        size_t n, i;
+        size_t n, i, at;
 
         assert_int_equal(ltrr_bstats_deltas(st, &obs, d, 8, &n, NULL, 0),
                          LTRR_OK);
         assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        seal(pl);
         assert_int_equal(ltrr_learn_plan_count(pl), 2); /* no engagement */
         b = find(pl, LTRR_LEARN_KIND_BANDIT);
         assert_non_null(b);
-        assert_int_equal(b->argc, 8 + 3 * n);
+        at = record_at(b, 0);
+        assert_int_equal(atoi(b->argv[at + 2]), 2 + 2 * n);
         for (i = 0; i < n; i++) {
-                assert_string_equal(b->argv[8 + 3 * i], d[i].field);
-                assert_true(strtod(b->argv[9 + 3 * i], NULL) == d[i].value);
-                assert_int_equal(atoi(b->argv[10 + 3 * i]), d[i].decays);
+                assert_string_equal(b->argv[at + 5 + 2 * i], d[i].field);
+                assert_true(strtod(b->argv[at + 6 + 2 * i], NULL) ==
+                            d[i].value);
+                assert_int_equal(lua_decays(d[i].field), d[i].decays);
         }
         ltrr_bstats_destroy(st);
         ltrr_learn_plan_destroy(pl);
 }
 
-/* Dedup: the same source reference maps to the same key and bit. */
-static void test_dedup_refs(void **state)
+/* Grouping: one call per group, a record per reference, bitmaps shared
+ * by index; the same source reference maps to the same key and bit. */
+static void test_grouping(void **state)
 {
         ltrr_learn_conf_t c = conf();
         ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
         ltrr_reward_t r1 = reward(1023, 10), r2 = reward(1023, 11),
                       r3 = reward(1024, 10);
-        const ltrr_learn_call_t *a, *b;
+        const ltrr_learn_call_t *a;
+        size_t at;
 
         assert_int_equal(ltrr_learn_plan_add(pl, &r1, NULL, 0), LTRR_OK);
         assert_int_equal(ltrr_learn_plan_add(pl, &r2, NULL, 0), LTRR_OK);
         assert_int_equal(ltrr_learn_plan_add(pl, &r3, NULL, 0), LTRR_OK);
-        assert_int_equal(ltrr_learn_plan_count(pl), 15);
-        /* r1 and r2: one impression, so the same bandit bit... */
-        a = ltrr_learn_plan_call(pl, 0);
-        b = ltrr_learn_plan_call(pl, 5);
-        assert_string_equal(a->argv[0], b->argv[0]);
-        assert_string_equal(a->argv[3], b->argv[3]);
-        /* ...but two actions, so two engagement bits. */
-        a = ltrr_learn_plan_call(pl, 2);
-        b = ltrr_learn_plan_call(pl, 7);
-        assert_string_equal(a->kind, LTRR_LEARN_KIND_Q2E);
-        assert_string_equal(a->argv[0], b->argv[0]);
-        assert_string_equal(a->argv[4], "10");
-        assert_string_equal(b->argv[4], "11");
-        /* r3: offset 1024 starts the next segment at bit 0. */
-        a = ltrr_learn_plan_call(pl, 10);
-        assert_string_equal(a->argv[0], "ltrr:dedup:{b0}:i:3:1");
-        assert_string_equal(a->argv[3], "0");
+        seal(pl);
+        assert_int_equal(ltrr_learn_plan_count(pl), 5);
+        a = find(pl, LTRR_LEARN_KIND_BANDIT);
+        assert_int_equal(a->records, 3);
+        assert_int_equal(a->key_cnt, 3); /* segments 0 and 1, stats */
+        assert_string_equal(a->argv[0], "ltrr:dedup:{b0}:i:3:0");
+        assert_string_equal(a->argv[1], "ltrr:dedup:{b0}:i:3:1");
+        /* r1 and r2: one impression, so the same bitmap and bit... */
+        at = record_at(a, 0);
+        assert_string_equal(a->argv[at], "1");
+        assert_string_equal(a->argv[at + 1], "1023");
+        at = record_at(a, 1);
+        assert_string_equal(a->argv[at], "1");
+        assert_string_equal(a->argv[at + 1], "1023");
+        /* ...r3: offset 1024 starts the next segment at bit 0. */
+        at = record_at(a, 2);
+        assert_string_equal(a->argv[at], "2");
+        assert_string_equal(a->argv[at + 1], "0");
+        /* Engagement: two actions (10 and 11), r3 repeats action 10. */
+        a = find(pl, LTRR_LEARN_KIND_Q2E);
+        assert_int_equal(a->records, 3);
+        assert_int_equal(a->key_cnt, 3);
+        assert_string_equal(a->argv[record_at(a, 0) + 1], "10");
+        assert_string_equal(a->argv[record_at(a, 1) + 1], "11");
+        assert_string_equal(a->argv[record_at(a, 2) + 1], "10");
+        ltrr_learn_plan_destroy(pl);
+}
+
+/* Big groups are split: by record count and by distinct bitmaps. */
+static void test_chunks(void **state)
+{
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+        const ltrr_learn_call_t *k;
+        ltrr_reward_t r;
+        size_t i, recs = 0, calls = 0;
+
+        for (i = 0; i < 1500; i++) {
+                r = reward((int64_t)i, -1);
+                assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0),
+                                 LTRR_OK);
+        }
+        seal(pl);
+        for (i = 0; i < ltrr_learn_plan_count(pl); i++) {
+                k = ltrr_learn_plan_call(pl, i);
+                if (strcmp(k->kind, LTRR_LEARN_KIND_BANDIT))
+                        continue;
+                assert_true(k->records <= 1024);
+                recs += k->records;
+                calls++;
+        }
+        assert_int_equal(recs, 1500);
+        assert_int_equal(calls, 2);
+        /* 100 segments: at most 64 bitmaps per call. */
+        ltrr_learn_plan_clear(pl);
+        for (i = 0; i < 100; i++) {
+                r = reward((int64_t)i * 1024, -1);
+                assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0),
+                                 LTRR_OK);
+        }
+        seal(pl);
+        k = find(pl, LTRR_LEARN_KIND_BANDIT);
+        assert_int_equal(k->records, 64);
+        assert_int_equal(k->key_cnt, 65);
+        ltrr_learn_plan_destroy(pl);
+}
+
+/* The bucket comes from the logged context as serving computes it. */
+static void test_bucket(void **state)
+{
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+        float x[LTRR_FEATURE_CTX_DIM];
+        const ltrr_feature_fdesc_t *rows;
+        ltrr_reward_t r = reward(3, -1);
+        const ltrr_learn_call_t *b;
+        size_t nrow, i;
+        uint32_t bk;
+
+        memset(x, 0, sizeof(x));
+        rows = ltrr_feature_layout(&nrow);
+        for (i = 0; i < nrow; i++)
+                if (rows[i].group == LTRR_FEATURE_GROUP_CTX &&
+                    !strcmp(rows[i].name, "lang_2"))
+                        x[rows[i].index] = 1.0f;
+        r.context.features = x;
+        r.context.feature_cnt = LTRR_FEATURE_CTX_DIM;
+        r.context.query_type = "artist";
+        r.context.holiday = true;
+        assert_int_equal(ltrr_learn_reward_bucket(&r.context, &bk), LTRR_OK);
+        assert_int_equal(bk, (1 * 3 + 1) * 2 + 1);
+        r.context.query_type = "something else"; /* ambiguous, as serving */
+        r.context.holiday = false;
+        assert_int_equal(ltrr_learn_reward_bucket(&r.context, &bk), LTRR_OK);
+        assert_int_equal(bk, (3 * 3 + 1) * 2 + 0);
+        assert_int_equal(ltrr_feature_bucket_parts(bk, NULL, NULL, NULL),
+                         LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        seal(pl);
+        b = find(pl, LTRR_LEARN_KIND_BANDIT);
+        assert_string_equal(b->argv[1], "ltrr:bandit:{b20}:v1");
+        /* No language in the vector, or no vector: unknown. */
+        memset(x, 0, sizeof(x));
+        assert_int_equal(ltrr_learn_reward_bucket(&r.context, &bk),
+                         LTRR_ERR_UNKNOWN_KEY);
+        r.context.feature_cnt = 3;
+        assert_int_equal(ltrr_learn_reward_bucket(&r.context, &bk),
+                         LTRR_ERR_UNKNOWN_KEY);
         ltrr_learn_plan_destroy(pl);
 }
 
@@ -230,6 +376,7 @@ static void test_skips(void **state)
         r.query_norm = longq; /* no Q2E parts */
         r.engaged_entity = "e1";
         assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        seal(pl);
         assert_null(find(pl, LTRR_LEARN_KIND_Q2E));
         assert_null(find(pl, LTRR_LEARN_KIND_Q2E_COUNT));
         assert_non_null(find(pl, LTRR_LEARN_KIND_BANDIT));
@@ -242,6 +389,7 @@ static void test_skips(void **state)
         r.arm_rewards = &arms[2];
         r.arm_reward_cnt = 1;
         assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        seal(pl);
         assert_null(find(pl, LTRR_LEARN_KIND_BANDIT));
         assert_int_equal(ltrr_learn_plan_count(pl), 1);
         /* Engagement without an entity: skipped. */
@@ -250,6 +398,7 @@ static void test_skips(void **state)
         r.apply_bandit = false;
         r.engaged_entity = NULL;
         assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        seal(pl);
         assert_int_equal(ltrr_learn_plan_count(pl), 0);
         ltrr_learn_plan_destroy(pl);
 }
@@ -282,17 +431,31 @@ static void test_offsets_and_group(void **state)
         assert_int_equal(ltrr_learn_plan_add_offsets(pl, "g", refs, 0, errstr,
                                                      sizeof(errstr)),
                          LTRR_ERR_INVALID_ARG);
-        /* Grouping orders by slot and keeps addition order within one. */
+        /* The offsets call is the last one. */
+        n = ltrr_learn_plan_count(pl);
+        assert_int_equal(n, 6);
+        assert_ptr_equal(ltrr_learn_plan_call(pl, n - 1), o);
+        /* Grouping orders by slot and keeps addition order within one;
+         * the offsets call stays last. */
+        ltrr_learn_plan_clear(pl);
         assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        r.user_id = "another user";
+        r.query_norm = "another query";
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_add_offsets(pl, "g1", refs, 2, errstr,
+                                                     sizeof(errstr)),
+                         LTRR_OK);
         ltrr_learn_plan_group(pl);
         n = ltrr_learn_plan_count(pl);
-        assert_int_equal(n, 11);
-        for (i = 1; i < n; i++) {
+        assert_int_equal(n, 9); /* b, p, 2 x (qn, q, u), offsets */
+        for (i = 1; i + 1 < n; i++) {
                 prev = ltrr_learn_plan_call(pl, i - 1);
                 o = ltrr_learn_plan_call(pl, i);
                 assert_true(prev->slot < o->slot ||
                             (prev->slot == o->slot && prev->seq < o->seq));
         }
+        assert_string_equal(ltrr_learn_plan_call(pl, n - 1)->kind,
+                            LTRR_LEARN_KIND_OFFSETS);
         assert_null(ltrr_learn_plan_call(pl, n));
         ltrr_learn_plan_destroy(pl);
 }
@@ -339,7 +502,9 @@ int main(void)
             cmocka_unit_test(test_slot_vectors),
             cmocka_unit_test(test_full_reward),
             cmocka_unit_test(test_bandit_deltas),
-            cmocka_unit_test(test_dedup_refs),
+            cmocka_unit_test(test_grouping),
+            cmocka_unit_test(test_chunks),
+            cmocka_unit_test(test_bucket),
             cmocka_unit_test(test_skips),
             cmocka_unit_test(test_offsets_and_group),
             cmocka_unit_test(test_new_errors),
