@@ -1,0 +1,217 @@
+/*
+ * ltrr - the fresh state of one query, parsed from Redis replies.
+ *
+ * Pure: the serving adapter hands in each reply as a flat string array
+ * and this file turns it into what the pipeline reads. Entity lists are
+ * kept sorted by id in a bounded arena, so lookups are binary searches
+ * and nothing grows with the reply.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "q2e.h"
+#include "search.h"
+
+/* Bytes of entity ids kept per list; entries that do not fit are
+ * dropped (the list is ordered best first, so the tail goes). */
+#define STATE_ARENA_MAX 16384
+
+/* One entity with a number. */
+typedef struct state_ent_s {
+        const char *id; /* in the list's arena */
+        double value;   /* score from the reply */
+} state_ent_t;
+
+/* A bounded list of entities sorted by id. */
+typedef struct state_list_s {
+        state_ent_t ents[LTRR_SEARCH_STATE_LIST_MAX]; /* sorted by id */
+        size_t cnt;                                    /* entries used */
+        char arena[STATE_ARENA_MAX];                   /* id bytes */
+        size_t used;                                   /* arena bytes used */
+} state_list_t;
+
+struct ltrr_search_state_s {
+        ltrr_bstats_t *bs;    /* bandit statistics of the query's context */
+        state_list_t q2e;     /* Q2E: entity -> observed engagement */
+        double q2e_n;         /* impressions of the query */
+        double q2e_alpha;     /* prior strength */
+        state_list_t recent;  /* user's recent entities */
+        int degraded;         /* 1: stale or missing */
+};
+
+ltrr_search_state_t *ltrr_search_state_new(const ltrr_bandit_space_t *sp,
+                                           double q2e_alpha, char *errstr,
+                                           size_t errstr_size)
+{
+        ltrr_search_state_t *st;
+
+        if (!sp || !(q2e_alpha >= 0)) {
+                ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                          "bad state arguments");
+                return NULL;
+        }
+        if (!(st = calloc(1, sizeof(*st)))) {
+                ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size, "no memory");
+                return NULL;
+        }
+        st->q2e_alpha = q2e_alpha;
+        if (!(st->bs = ltrr_bstats_new(sp, 0, 0, errstr, errstr_size))) {
+                free(st);
+                return NULL;
+        }
+        return st;
+}
+
+void ltrr_search_state_destroy(ltrr_search_state_t *st)
+{
+        if (!st)
+                return;
+        ltrr_bstats_destroy(st->bs);
+        free(st);
+}
+
+void ltrr_search_state_reset(ltrr_search_state_t *st)
+{
+        ltrr_bstats_reset(st->bs);
+        st->q2e.cnt = st->q2e.used = 0;
+        st->recent.cnt = st->recent.used = 0;
+        st->q2e_n = 0;
+        st->degraded = 0;
+}
+
+ltrr_err_t ltrr_search_state_bandit(ltrr_search_state_t *st,
+                                    const char *const *fv, size_t n,
+                                    char *errstr, size_t errstr_size)
+{
+        return ltrr_bstats_parse(st->bs, fv, n, errstr, errstr_size);
+}
+
+/* Parses a finite double; 0 on success. */
+static int parse_num(const char *s, double *out)
+{
+        char *end;
+
+        if (!s || !*s)
+                return -1;
+        errno = 0;
+        *out = strtod(s, &end);
+        if (*end || errno || !isfinite(*out))
+                return -1;
+        return 0;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+        return strcmp(((const state_ent_t *)a)->id,
+                      ((const state_ent_t *)b)->id);
+}
+
+/* Fills @l from (member, score, ...) pairs; empty on error. */
+static ltrr_err_t list_parse(state_list_t *l, const char *const *mv,
+                             size_t n, const char *what, char *errstr,
+                             size_t errstr_size)
+{
+        size_t i;
+
+        l->cnt = l->used = 0;
+        if (n % 2)
+                return ltrr_errf(LTRR_ERR_PARSE, errstr, errstr_size,
+                                 "%s: odd reply length %zu", what, n);
+        for (i = 0; i + 1 < n && l->cnt < LTRR_SEARCH_STATE_LIST_MAX; i += 2) {
+                size_t len = mv[i] ? strlen(mv[i]) + 1 : 0;
+                state_ent_t *e = &l->ents[l->cnt];
+
+                if (!len || parse_num(mv[i + 1], &e->value)) {
+                        l->cnt = l->used = 0;
+                        return ltrr_errf(LTRR_ERR_PARSE, errstr, errstr_size,
+                                         "%s: bad entry %zu", what, i / 2);
+                }
+                if (l->used + len > sizeof(l->arena))
+                        break; /* full: keep the best entries */
+                memcpy(l->arena + l->used, mv[i], len);
+                e->id = l->arena + l->used;
+                l->used += len;
+                l->cnt++;
+        }
+        qsort(l->ents, l->cnt, sizeof(l->ents[0]), ent_cmp);
+        return LTRR_OK;
+}
+
+static const state_ent_t *list_find(const state_list_t *l, const char *id)
+{
+        state_ent_t key = {id, 0};
+
+        if (!id || !l->cnt)
+                return NULL;
+        return bsearch(&key, l->ents, l->cnt, sizeof(l->ents[0]), ent_cmp);
+}
+
+ltrr_err_t ltrr_search_state_q2e(ltrr_search_state_t *st,
+                                 const char *const *mv, size_t n,
+                                 const char *impressions, char *errstr,
+                                 size_t errstr_size)
+{
+        ltrr_err_t err;
+
+        st->q2e_n = 0;
+        if ((err = list_parse(&st->q2e, mv, n, "q2e", errstr, errstr_size)))
+                return err;
+        if (impressions && (parse_num(impressions, &st->q2e_n) ||
+                            st->q2e_n < 0)) {
+                st->q2e.cnt = st->q2e.used = 0;
+                st->q2e_n = 0;
+                return ltrr_errf(LTRR_ERR_PARSE, errstr, errstr_size,
+                                 "q2e: bad impression count");
+        }
+        return LTRR_OK;
+}
+
+ltrr_err_t ltrr_search_state_recent(ltrr_search_state_t *st,
+                                    const char *const *mv, size_t n,
+                                    char *errstr, size_t errstr_size)
+{
+        return list_parse(&st->recent, mv, n, "recent", errstr, errstr_size);
+}
+
+void ltrr_search_state_set_degraded(ltrr_search_state_t *st, int degraded)
+{
+        st->degraded = degraded ? 1 : 0;
+}
+
+int ltrr_search_state_degraded(const ltrr_search_state_t *st)
+{
+        return st ? st->degraded : 0;
+}
+
+const ltrr_bstats_t *ltrr_search_state_bstats(const ltrr_search_state_t *st)
+{
+        return st->bs;
+}
+
+/* The observed sum is blended with a zero prediction: it fades in as the
+ * query gathers impressions (q2e.h). Clamped to [0, 1] for the ranker. */
+float ltrr_search_state_q2e_score(const ltrr_search_state_t *st,
+                                  const char *id)
+{
+        const state_ent_t *e = st ? list_find(&st->q2e, id) : NULL;
+        double v;
+
+        if (!e)
+                return 0.0f;
+        v = ltrr_q2e_blend(e->value, 0.0, st->q2e_n, st->q2e_alpha);
+        if (v > 1.0)
+                v = 1.0;
+        return v > 0.0 ? (float)v : 0.0f;
+}
+
+size_t ltrr_search_state_q2e_count(const ltrr_search_state_t *st)
+{
+        return st ? st->q2e.cnt : 0;
+}
+
+int ltrr_search_state_seen(const ltrr_search_state_t *st, const char *id)
+{
+        return st && list_find(&st->recent, id) != NULL;
+}

@@ -1,0 +1,495 @@
+/*
+ * Unit tests for the search pipeline (online/search.c) and the request
+ * parser (online/search_request.c): validation refusals, a full run on
+ * a small index (results, provenance, the Impression record), Q2E state
+ * moving an entity to the top, degraded state, static and uniform arm
+ * choice, Redis keys, and query-string / JSON parsing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "arm.h"
+#include "catalog.h"
+#include "index.h"
+#include "search.h"
+
+static const char *const docs[][2] = {
+    {"Red Apple", "Ann"},  {"Green Apple Pie", "Bob"}, {"Blue Sky", "Ann"},
+    {"Apple", "Cat"},      {"Red Red Wine", "Ann"},    {"Apple Tree", "Dan"},
+};
+#define NDOCS (sizeof(docs) / sizeof(docs[0]))
+
+typedef struct fx_s {
+        ltrr_index_t *ix;          /* small index */
+        ltrr_search_t *se;         /* pipeline */
+        ltrr_search_query_t *sq;   /* one query */
+        ltrr_search_state_t *st;   /* its state */
+        ltrr_search_req_t req;     /* the request */
+        char errstr[256];          /* last error */
+} fx_t;
+
+static ltrr_index_t *build(void)
+{
+        char errstr[256], id[16], path[256];
+        const char *dir = getenv("LTRR_TEST_OUT");
+        ltrr_catalog_t *cat = ltrr_catalog_new(0, errstr, sizeof(errstr));
+        ltrr_index_t *ix;
+        size_t i;
+
+        assert_non_null(cat);
+        snprintf(path, sizeof(path), "%s/test_search.%d.idx",
+                 dir && access(dir, W_OK) == 0 ? dir : "/tmp", (int)getpid());
+        for (i = 0; i < NDOCS; i++) {
+                ltrr_entity_in_t in;
+
+                ltrr_entity_in_init(&in);
+                snprintf(id, sizeof(id), "e%zu", i);
+                in.id = id;
+                in.name = docs[i][0];
+                in.artists = &docs[i][1];
+                in.artists_cnt = 1;
+                assert_int_equal(
+                    ltrr_catalog_add(cat, &in, errstr, sizeof(errstr)),
+                    LTRR_OK);
+        }
+        assert_int_equal(ltrr_index_build(cat, NULL, path, errstr,
+                                          sizeof(errstr)),
+                         LTRR_OK);
+        ltrr_catalog_destroy(cat);
+        ix = ltrr_index_open(path, errstr, sizeof(errstr));
+        assert_non_null(ix);
+        unlink(path);
+        return ix;
+}
+
+static void req_set(ltrr_search_req_t *r, const char *q, unsigned k)
+{
+        memset(r, 0, sizeof(*r));
+        r->q = q;
+        r->q_len = strlen(q);
+        r->k = k;
+        r->user_id = "u1";
+        r->session_id = "s1";
+        r->lang = "en";
+        r->now_ms = 1700000000000LL;
+        memset(r->impression_id.b, 0x5a, sizeof(r->impression_id.b));
+}
+
+static int setup(void **state)
+{
+        ltrr_search_conf_t conf;
+        fx_t *fx = calloc(1, sizeof(*fx));
+
+        assert_non_null(fx);
+        ltrr_search_conf_init(&conf);
+        conf.shadow_share = 0;
+        conf.node_id = "node-t";
+        fx->ix = build();
+        fx->se = ltrr_search_new(&conf, fx->errstr, sizeof(fx->errstr));
+        assert_non_null(fx->se);
+        fx->sq = ltrr_search_query_new(fx->se, fx->errstr,
+                                       sizeof(fx->errstr));
+        assert_non_null(fx->sq);
+        fx->st = ltrr_search_state_new(ltrr_search_space(fx->se), 1.0,
+                                       fx->errstr, sizeof(fx->errstr));
+        assert_non_null(fx->st);
+        req_set(&fx->req, "apple", 5);
+        *state = fx;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        fx_t *fx = *state;
+
+        ltrr_search_state_destroy(fx->st);
+        ltrr_search_query_destroy(fx->sq);
+        ltrr_search_destroy(fx->se);
+        ltrr_index_destroy(fx->ix);
+        free(fx);
+        return 0;
+}
+
+static ltrr_err_t prep(fx_t *fx)
+{
+        fx->errstr[0] = '\0';
+        return ltrr_search_prepare(fx->se, NULL, &fx->req, fx->sq,
+                                   fx->errstr, sizeof(fx->errstr));
+}
+
+static void test_destroy_null(void **state)
+{
+        ltrr_search_conf_t conf;
+        char errstr[128];
+
+        (void)state;
+        ltrr_search_destroy(NULL);
+        ltrr_search_query_destroy(NULL);
+        ltrr_search_state_destroy(NULL);
+        ltrr_search_conf_init(&conf);
+        conf.n_budgets = 0;
+        assert_null(ltrr_search_new(&conf, errstr, sizeof(errstr)));
+        ltrr_search_conf_init(&conf);
+        conf.shadow_share = 2;
+        assert_null(ltrr_search_new(&conf, errstr, sizeof(errstr)));
+        ltrr_search_conf_init(&conf);
+        conf.total_budget = 0;
+        assert_null(ltrr_search_new(&conf, errstr, sizeof(errstr)));
+        assert_null(ltrr_search_new(NULL, errstr, sizeof(errstr)));
+}
+
+static void test_prepare_refusals(void **state)
+{
+        fx_t *fx = *state;
+        char longq[LTRR_SEARCH_Q_MAX + 2], longid[300];
+
+        fx->req.q_len = 0;
+        assert_int_equal(prep(fx), LTRR_ERR_INVALID_ARG);
+        assert_string_equal(fx->errstr, "missing or empty q");
+        fx->req.q = NULL;
+        assert_int_equal(prep(fx), LTRR_ERR_INVALID_ARG);
+        memset(longq, 'a', sizeof(longq));
+        req_set(&fx->req, "x", 5);
+        fx->req.q = longq;
+        fx->req.q_len = sizeof(longq);
+        assert_int_equal(prep(fx), LTRR_ERR_RANGE);
+        fx->req.q_len = 20;
+        fx->req.q_max = 10; /* a request may set less */
+        assert_int_equal(prep(fx), LTRR_ERR_RANGE);
+        req_set(&fx->req, "\xff\xfe", 5);
+        assert_int_equal(prep(fx), LTRR_ERR_PARSE);
+        req_set(&fx->req, "a\xc3", 5); /* truncated sequence */
+        assert_int_equal(prep(fx), LTRR_ERR_PARSE);
+        req_set(&fx->req, "\xed\xa0\x80", 5); /* surrogate */
+        assert_int_equal(prep(fx), LTRR_ERR_PARSE);
+        req_set(&fx->req, "apple", 0);
+        assert_int_equal(prep(fx), LTRR_ERR_RANGE);
+        req_set(&fx->req, "apple", LTRR_SEARCH_K_MAX + 1);
+        assert_int_equal(prep(fx), LTRR_ERR_RANGE);
+        req_set(&fx->req, "apple", 20);
+        fx->req.k_max = 10;
+        assert_int_equal(prep(fx), LTRR_ERR_RANGE);
+        req_set(&fx->req, "apple", 5);
+        memset(longid, 'u', sizeof(longid) - 1);
+        longid[sizeof(longid) - 1] = '\0';
+        fx->req.user_id = longid;
+        assert_int_equal(prep(fx), LTRR_ERR_RANGE);
+        req_set(&fx->req, "apple", 5);
+        fx->req.user_id = "\xff";
+        assert_int_equal(prep(fx), LTRR_ERR_PARSE);
+        req_set(&fx->req, "apple", 5);
+        fx->req.mode = LTRR_SEARCH_MODE_STATIC;
+        fx->req.arms = 0;
+        assert_int_equal(prep(fx), LTRR_ERR_INVALID_ARG);
+        req_set(&fx->req, "!!! ???", 5);
+        assert_int_equal(prep(fx), LTRR_ERR_INVALID_ARG);
+        assert_int_equal(ltrr_search_prepare(NULL, NULL, &fx->req, fx->sq,
+                                             fx->errstr, sizeof(fx->errstr)),
+                         LTRR_ERR_INVALID_ARG);
+}
+
+static void test_run(void **state)
+{
+        fx_t *fx = *state;
+        const ltrr_search_out_t *out;
+        const ltrr_impression_t *imp;
+        size_t i;
+
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_string_equal(ltrr_search_query_norm(fx->sq), "apple");
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        out = ltrr_search_out(fx->sq);
+        assert_true(out->hit_cnt >= 3 && out->hit_cnt <= 5);
+        assert_int_equal(out->degraded, 0);
+        assert_int_equal(out->shadow, 0);
+        for (i = 0; i < out->hit_cnt; i++) {
+                assert_true(out->hits[i].arms != 0);
+                if (i)
+                        assert_true(out->hits[i].score <=
+                                    out->hits[i - 1].score);
+        }
+        /* The exact name wins under the built-in ranker. */
+        {
+                ltrr_index_entity_t e;
+
+                assert_int_equal(ltrr_index_entity(fx->ix, out->hits[0].ent,
+                                                   &e),
+                                 0);
+                assert_string_equal(e.id, "e3");
+        }
+        imp = out->imp;
+        assert_string_equal(imp->node_id, "node-t");
+        assert_string_equal(imp->user_id, "u1");
+        assert_string_equal(imp->session_id, "s1");
+        assert_string_equal(imp->query_raw, "apple");
+        assert_string_equal(imp->query_norm, "apple");
+        assert_int_equal(imp->k, 5);
+        assert_int_equal(imp->event_time_ms, 1700000000000LL);
+        assert_int_equal(imp->result_cnt, out->hit_cnt);
+        assert_string_equal(imp->results[0].entity_id, "e3");
+        assert_int_equal(imp->arm_cnt, ltrr_search_space(fx->se)->n_arms);
+        assert_memory_equal(imp->impression_id.b, fx->req.impression_id.b,
+                            16);
+        assert_int_equal(imp->exploration_seed, (int64_t)out->dec->seed);
+        assert_true(imp->arms[0].ran); /* the baseline always runs */
+        assert_true(imp->arms[0].candidate_cnt > 0);
+        assert_true(imp->total_budget > 0);
+}
+
+/* Same impression id, same decision: replayable. */
+static void test_replay(void **state)
+{
+        fx_t *fx = *state;
+        uint32_t first[LTRR_BANDIT_MAX_ARMS];
+        size_t i, n;
+
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        n = ltrr_search_out(fx->sq)->dec->n_arms;
+        for (i = 0; i < n; i++)
+                first[i] = ltrr_search_out(fx->sq)->dec->arms[i].budget;
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        for (i = 0; i < n; i++)
+                assert_int_equal(first[i],
+                                 ltrr_search_out(fx->sq)->dec->arms[i].budget);
+}
+
+static void test_q2e_and_degraded(void **state)
+{
+        fx_t *fx = *state;
+        const char *mv[] = {"e5", "5"};
+        const ltrr_search_out_t *out;
+        ltrr_index_entity_t e;
+
+        assert_int_equal(ltrr_search_state_q2e(fx->st, mv, 2, NULL,
+                                               fx->errstr,
+                                               sizeof(fx->errstr)),
+                         LTRR_OK);
+        ltrr_search_state_set_degraded(fx->st, 1);
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        out = ltrr_search_out(fx->sq);
+        assert_int_equal(out->degraded, 1);
+        assert_int_equal(ltrr_index_entity(fx->ix, out->hits[0].ent, &e), 0);
+        assert_string_equal(e.id, "e5");
+        assert_float_equal(out->hits[0].q2e, 1.0, 1e-6);
+}
+
+static void test_static_uniform(void **state)
+{
+        fx_t *fx = *state;
+        const ltrr_search_out_t *out;
+        size_t i;
+
+        fx->req.mode = LTRR_SEARCH_MODE_STATIC;
+        fx->req.arms = 1u; /* the first registered arm only */
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        out = ltrr_search_out(fx->sq);
+        assert_string_equal(out->imp->policy, "static");
+        assert_true(out->dec->arms[0].ran);
+        assert_float_equal(out->dec->arms[0].prob, 1.0, 0);
+        for (i = 1; i < out->dec->n_arms; i++)
+                assert_false(out->dec->arms[i].ran);
+        for (i = 0; i < out->hit_cnt; i++)
+                assert_int_equal(out->hits[i].arms, 1u);
+        fx->req.mode = LTRR_SEARCH_MODE_UNIFORM;
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        out = ltrr_search_out(fx->sq);
+        assert_string_equal(out->imp->policy, "uniform");
+        assert_true(out->dec->arms[0].prob > 0 && out->dec->arms[0].prob < 1);
+        assert_int_equal(ltrr_search_run(NULL, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_ERR_INVALID_ARG);
+}
+
+static void test_keys(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_search_keys_t k;
+
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_keys(fx->se, fx->sq, &k, fx->errstr,
+                                          sizeof(fx->errstr)),
+                         LTRR_OK);
+        assert_string_equal(k.q2e, "ltrr:q2e:{q:apple}");
+        assert_non_null(strstr(k.q2e_meta, "{q:apple}"));
+        assert_true(strcmp(k.q2e_meta, k.q2e) != 0);
+        assert_non_null(strstr(k.recent, "u1"));
+        assert_true(k.bandit[0] != '\0');
+        fx->req.user_id = NULL; /* anonymous: no profile key */
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_keys(fx->se, fx->sq, &k, fx->errstr,
+                                          sizeof(fx->errstr)),
+                         LTRR_OK);
+        assert_string_equal(k.recent, "");
+}
+
+static void test_params_query(void **state)
+{
+        ltrr_search_params_t p;
+        char err[128];
+
+        (void)state;
+        assert_int_equal(ltrr_search_params_query(
+                             "q=red+apple%21&user=u%201&session=&k=7&lang=en"
+                             "&debug=1&q=ignored",
+                             &p, 10, err, sizeof(err)),
+                         LTRR_OK);
+        assert_true(p.has_q);
+        assert_string_equal(p.q, "red apple!");
+        assert_int_equal(p.q_len, 10);
+        assert_string_equal(p.user, "u 1");
+        assert_true(p.has_session);
+        assert_string_equal(p.session, "");
+        assert_int_equal(p.k, 7);
+        assert_string_equal(p.lang, "en");
+        assert_int_equal(p.debug, 1);
+        assert_int_equal(p.mode, LTRR_SEARCH_MODE_LEARNED);
+        assert_int_equal(ltrr_search_params_query(NULL, &p, 10, err,
+                                                  sizeof(err)),
+                         LTRR_OK);
+        assert_false(p.has_q);
+        assert_int_equal(p.k, 10);
+        assert_int_equal(ltrr_search_params_query("q=%zz", &p, 10, err,
+                                                  sizeof(err)),
+                         LTRR_ERR_PARSE);
+        assert_int_equal(ltrr_search_params_query("q=a%4", &p, 10, err,
+                                                  sizeof(err)),
+                         LTRR_ERR_PARSE);
+        assert_int_equal(ltrr_search_params_query("q=a&k=1x", &p, 10, err,
+                                                  sizeof(err)),
+                         LTRR_ERR_PARSE);
+        assert_int_equal(ltrr_search_params_query("q=a&policy=nope", &p, 10,
+                                                  err, sizeof(err)),
+                         LTRR_ERR_UNKNOWN_KEY);
+        assert_int_equal(ltrr_search_params_query("q=a&arms=nope", &p, 10,
+                                                  err, sizeof(err)),
+                         LTRR_ERR_UNKNOWN_KEY);
+        assert_int_equal(ltrr_search_params_query("q=a&policy=static", &p,
+                                                  10, err, sizeof(err)),
+                         LTRR_ERR_INVALID_ARG);
+}
+
+static void test_params_bounds(void **state)
+{
+        ltrr_search_params_t p;
+        char err[128], buf[2200];
+        char name[64];
+
+        (void)state;
+        snprintf(name, sizeof(name), "%s", ltrr_arm_get(0)->name);
+        snprintf(buf, sizeof(buf), "q=a&arms=%s", name);
+        assert_int_equal(ltrr_search_params_query(buf, &p, 10, err,
+                                                  sizeof(err)),
+                         LTRR_OK);
+        assert_int_equal(p.mode, LTRR_SEARCH_MODE_STATIC);
+        assert_int_equal(p.arms, 1u);
+        memcpy(buf, "q=", 2);
+        memset(buf + 2, 'a', 2000);
+        buf[2002] = '\0';
+        assert_int_equal(ltrr_search_params_query(buf, &p, 10, err,
+                                                  sizeof(err)),
+                         LTRR_OK);
+        assert_int_equal(p.q_len, 2000); /* kept long: the pipeline says */
+        assert_int_equal(strlen(p.q), LTRR_SEARCH_Q_MAX + 1);
+        memcpy(buf, "user=", 5);
+        memset(buf + 5, 'u', 300);
+        buf[305] = '\0';
+        assert_int_equal(ltrr_search_params_query(buf, &p, 10, err,
+                                                  sizeof(err)),
+                         LTRR_ERR_RANGE);
+        assert_int_equal(ltrr_search_params_query("k=99999999999999999999",
+                                                  &p, 10, err, sizeof(err)),
+                         LTRR_ERR_PARSE);
+        assert_int_equal(ltrr_search_params_query("k=5000000", &p, 10, err,
+                                                  sizeof(err)),
+                         LTRR_OK);
+        assert_int_equal(p.k, LTRR_SEARCH_K_PARSE_MAX);
+}
+
+static void test_params_json(void **state)
+{
+        static const char *const bad[] = {
+            "{\"q\":",          "[1]",
+            "{\"q\":5}",        "{\"q\":\"a\\u0000b\"}",
+            "{\"q\":\"a\",\"q\":\"b\"}", "{\"q\":\"a\",\"k\":\"5\"}",
+            "{\"q\":\"a\",\"policy\":3}", "{\"q\":\"a\",\"arms\":\"nope\"}",
+            "{\"q\":\"a\",\"user\":7}",   ""};
+        const char *ok = "{\"q\":\"love\",\"user\":\"u1\",\"session\":\"s\","
+                         "\"k\":3,\"lang\":\"en\",\"debug\":true,"
+                         "\"policy\":\"uniform\"}";
+        ltrr_search_params_t p;
+        char err[128];
+        size_t i;
+
+        (void)state;
+        assert_int_equal(ltrr_search_params_json(ok, strlen(ok), &p, 10, err,
+                                                 sizeof(err)),
+                         LTRR_OK);
+        assert_string_equal(p.q, "love");
+        assert_string_equal(p.user, "u1");
+        assert_true(p.has_session);
+        assert_int_equal(p.k, 3);
+        assert_int_equal(p.debug, 1);
+        assert_int_equal(p.mode, LTRR_SEARCH_MODE_UNIFORM);
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                err[0] = '\0';
+                assert_int_not_equal(ltrr_search_params_json(
+                                         bad[i], strlen(bad[i]), &p, 10, err,
+                                         sizeof(err)),
+                                     LTRR_OK);
+                assert_true(err[0] != '\0');
+        }
+        assert_int_not_equal(ltrr_search_params_json(NULL, 0, &p, 10, err,
+                                                     sizeof(err)),
+                             LTRR_OK);
+        assert_int_equal(ltrr_search_params_json("{\"k\":-5}", 8, &p, 10,
+                                                 err, sizeof(err)),
+                         LTRR_OK);
+        assert_int_equal(p.k, 0);
+        assert_false(p.has_q);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_destroy_null),
+            cmocka_unit_test_setup_teardown(test_prepare_refusals, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_run, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_q2e_and_degraded, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_static_uniform, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+            cmocka_unit_test(test_params_query),
+            cmocka_unit_test(test_params_bounds),
+            cmocka_unit_test(test_params_json),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
