@@ -299,6 +299,9 @@ static ltrr_err_t resolve(ltrr_avro_decoder_t *dec, writer_t *w,
 
         ltrr_err_t err;
 
+        if ((err = ltrr_avro_body_check(w->schema, body, len, errstr,
+                                        errstr_size)))
+                return err;
         avro_value_reset(&w->src);
         avro_value_reset(&w->dest);
         avro_reader_memory_set_source(dec->reader, (const char *)body,
@@ -345,7 +348,7 @@ ltrr_err_t ltrr_avro_decode(ltrr_avro_decoder_t *dec, const uint8_t *buf,
                             size_t len, ltrr_avro_record_t *rec,
                             char *errstr, size_t errstr_size)
 {
-        const uint8_t *body = buf + LTRR_AVRO_HEADER_LEN;
+        const uint8_t *body;
         size_t body_len;
         ltrr_err_t err;
         int i;
@@ -367,6 +370,7 @@ ltrr_err_t ltrr_avro_decode(ltrr_avro_decoder_t *dec, const uint8_t *buf,
                                  len);
         rec->fingerprint = read_fp(buf + 2);
         rec->resolved = 0;
+        body = buf + LTRR_AVRO_HEADER_LEN;
         body_len = len - LTRR_AVRO_HEADER_LEN;
         for (i = 0; i < LTRR_AVRO__TYPE_CNT; i++)
                 if (ltrr_avro_type_fingerprint((ltrr_avro_type_t)i) ==

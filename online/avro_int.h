@@ -45,4 +45,11 @@ ltrr_err_t ltrr_avro_body_decode(ltrr_avro_arena_t *ar, ltrr_avro_type_t type,
 ltrr_err_t ltrr_avro_value_resolve(avro_value_t *src, avro_value_t *dst,
                                    char *errstr, size_t errstr_size);
 
+/* Checks that the body of @len bytes is one value of schema @writer:
+ * every length, count, union branch and enum index in range, nothing
+ * left over. Run before Avro C reads a foreign body. Returns LTRR_OK or
+ * LTRR_ERR_CORRUPT. */
+ltrr_err_t ltrr_avro_body_check(avro_schema_t writer, const uint8_t *body,
+                                size_t len, char *errstr, size_t errstr_size);
+
 #endif /* LTRR_AVRO_INT_H */

@@ -526,6 +526,9 @@ uint64_t ltrr_catalog_duplicates(const ltrr_catalog_t *cat)
         return cat->dups;
 }
 
+/* The lists of every entity while no entity has one. */
+static const uint32_t cat_no_refs[1];
+
 ltrr_err_t ltrr_catalog_get(const ltrr_catalog_t *cat, uint32_t idx,
                             ltrr_entity_t *out)
 {
@@ -535,7 +538,9 @@ ltrr_err_t ltrr_catalog_get(const ltrr_catalog_t *cat, uint32_t idx,
         if (idx >= cat->cnt)
                 return LTRR_ERR_RANGE;
         e = &cat->ents[idx];
-        r = cat->refs + e->refs;
+        /* Until some entity has a list, refs is NULL and NULL + 0 is
+         * undefined: point the empty lists at a static empty array. */
+        r = cat->refs ? cat->refs + e->refs : cat_no_refs;
         out->idx = idx;
         out->type = (ltrr_entity_type_t)e->type;
         out->id = cat->arena + e->id;

@@ -2,7 +2,8 @@
 # Every fuzz target in CI. Each tests/fuzz/fuzz_<name>.c is replayed over
 # its seed corpus (tests/fuzz/corpus/<name>/) through the same entry point
 # libFuzzer calls; in a build with -DLTRR_FUZZ=ON (clang) each libFuzzer
-# binary also runs for LTRR_FUZZ_SECONDS (default 30) from that corpus.
+# binary also runs for LTRR_FUZZ_SECONDS (default 10 per target, so the
+# whole test stays inside its time limit) from that corpus.
 # Run in the sanitizer build, the replay catches memory errors too.
 . "$LTRR_SRC/tests/lib/harness.sh"
 harness_init
@@ -22,8 +23,9 @@ for src in "$LTRR_SRC"/tests/fuzz/fuzz_*.c; do
                 work=$HARNESS_DIR/corpus-$name
                 mkdir -p "$work"
                 cp "$corpus"/* "$work/"
-                "$fuzz_dir/$target" -max_total_time="${LTRR_FUZZ_SECONDS:-30}" \
-                        -max_len=65536 -timeout=10 "$work" \
+                "$fuzz_dir/$target" -max_total_time="${LTRR_FUZZ_SECONDS:-10}" \
+                        -max_len=65536 -timeout=10 \
+                        -artifact_prefix="$HARNESS_DIR/$target-" "$work" \
                         >"$HARNESS_DIR/$target.log" 2>&1 || {
                         tail -n 40 "$HARNESS_DIR/$target.log" >&2
                         fail "$target found a crash"
