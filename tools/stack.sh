@@ -34,12 +34,17 @@ stack_die() {
         exit 1
 }
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on right now. A race
-# with another process remains; callers retry on a failed bind.
+# Prints a TCP port on 127.0.0.1 that nothing listens on right now. Ports
+# come from below the kernel's ephemeral range: a port there may be the
+# local end of an outgoing connection (or its TIME_WAIT), which no probe
+# sees and which makes bind() fail. A race with another process remains;
+# callers retry on a failed bind.
 stack_free_port() {
-        local port i
+        local port i lo=32768
+        read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+        (( lo > 12000 )) || lo=32768
         for i in $(seq 1 200); do
-                port=$(( (RANDOM << 1 | RANDOM & 1) % 40000 + 20000 ))
+                port=$(( (RANDOM << 1 | RANDOM & 1) % (lo - 10000) + 10000 ))
                 if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
                         echo "$port"
                         return 0
