@@ -141,6 +141,9 @@ typedef struct ltrr_config_serve_s {
         int total_budget;            /**< bandit.total */
         double shadow_share;         /**< shadow.share */
         int64_t drain_timeout_ms;    /**< drain.timeout */
+        char *dash_collect_url;      /**< dashboard.collect_url */
+        char *dash_join_url;         /**< dashboard.join_url */
+        char *dash_learn_url;        /**< dashboard.learn_url */
 } ltrr_config_serve_t;
 
 /** @brief ltrr-collect: event ingestion. */

@@ -130,6 +130,15 @@ static const ltrr_config_prop_t serve_props[] = {
         "Share of queries on which every arm runs and is logged."),
     ROW_DURATION("drain.timeout", S, drain_timeout_ms, 0, 10 * MS_M, "10s",
                  "Longest wait for queries in flight on SIGTERM."),
+    ROW_STR("dashboard.collect_url", S, dash_collect_url, 255, "",
+            "Base URL of ltrr-collect whose /metrics the dashboard "
+            "scrapes; empty: not shown."),
+    ROW_STR("dashboard.join_url", S, dash_join_url, 255, "",
+            "Base URL of ltrr-join whose /metrics the dashboard scrapes; "
+            "empty: not shown."),
+    ROW_STR("dashboard.learn_url", S, dash_learn_url, 255, "",
+            "Base URL of ltrr-learn whose /metrics the dashboard scrapes; "
+            "empty: not shown."),
     ROW_END,
 };
 #undef S

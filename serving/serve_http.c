@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dashboard.h"
 #include "serve_int.h"
 #include "strbuf.h"
 
@@ -244,6 +245,8 @@ void serve_http_cb(struct evhttp_request *req, void *arg)
 
         if (!path)
                 path = "";
+        if (dashboard_route(w->sv, req, path))
+                return;
         if (!strcmp(path, "/v1/search") && (get || cmd == EVHTTP_REQ_POST))
                 serve_search(w, req);
         else if (!strcmp(path, "/metrics") && get &&

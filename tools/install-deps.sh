@@ -16,6 +16,8 @@ PACKAGES=(
         curl wrk procps iproute2
         # validates the production docker-compose.yml
         docker-compose
+        # the dashboard's browser test (playwright-core comes from npm)
+        chromium nodejs
 )
 
 SUDO=""
@@ -28,6 +30,11 @@ missing=()
 for p in "${PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+
+# npm ships inside some nodejs builds and as its own package in Debian's.
+if ! command -v npm >/dev/null; then
+        missing+=(npm)
+fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
         echo "install-deps: all ${#PACKAGES[@]} packages present"

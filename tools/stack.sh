@@ -171,6 +171,16 @@ stack_up_daemon() {
         stack_log "$name ready at $url"
 }
 
+# Flags pointing ltrr-serve's dashboard at the daemons already up.
+stack_dashboard_flags() {
+        local dir=$1 key flag url
+        for key in COLLECT JOIN LEARN; do
+                url=$(sed -n "s/^LTRR_${key}_URL=//p" "$dir/stack.env")
+                flag=$(echo "$key" | tr 'A-Z' 'a-z')
+                [ -n "$url" ] && echo "--dashboard.${flag}_url=$url"
+        done
+}
+
 stack_want() {
         [ -z "$STACK_ONLY" ] || [[ ",$STACK_ONLY," == *",$1,"* ]]
 }
@@ -191,9 +201,11 @@ stack_up() {
         stack_want broker && stack_up_broker "$dir"
         stack_want index && stack_up_index "$dir"
         stack_want collect && stack_up_daemon "$dir" collect LTRR_COLLECT_URL
-        stack_want serve && stack_up_daemon "$dir" serve LTRR_SERVE_URL
         stack_want join && stack_up_daemon "$dir" join LTRR_JOIN_URL
         stack_want learn && stack_up_daemon "$dir" learn LTRR_LEARN_URL
+        # serve last: its dashboard scrapes the others' /metrics.
+        stack_want serve && stack_up_daemon "$dir" serve LTRR_SERVE_URL \
+                $(stack_dashboard_flags "$dir")
         STACK_UP_DIR=""
         stack_log "up: $dir/stack.env"
 }
