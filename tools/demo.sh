@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The ltrr demo: installs the Debian packages it needs, builds, starts the
-# embedded stack (redis-server, ltrr-broker and every daemon built so far)
-# in .stack/demo, shows a record travelling through it, and keeps the
-# stack running until Ctrl-C, then stops everything it started.
+# embedded stack (redis-server, ltrr-broker, a synthetic catalog's index,
+# ltrr-collect, -join, -learn and -serve) in .stack/demo, drives it with
+# simulated users (ltrr-sim) while printing their success rate and the
+# dashboard URL, and stops everything it started on Ctrl-C.
 #
 #   tools/demo.sh [--once] [--no-install] [--no-build] [--dir DIR]
 #
-#   --once        stop the stack and exit after the round trip (tests)
+#   --once        a short simulated run, then stop the stack and exit (tests)
 #   --no-install  skip tools/install-deps.sh
 #   --no-build    use the programs in $LTRR_BIN (default build/bin) as they are
 #   --dir DIR     where the stack lives (default .stack/demo)
@@ -43,6 +44,8 @@ fi
 echo "programs in $LTRR_BIN:"
 ls "$LTRR_BIN" | sed 's/^/  /'
 
+# The catalog the stack indexes and the simulator regenerates.
+export STACK_SYNTHETIC=${STACK_SYNTHETIC:-20000}
 # A stack left over from an interrupted demo is stopped first.
 [ -d "$dir/pids" ] && "$root/tools/stack.sh" down "$dir" >/dev/null 2>&1 || true
 rm -rf "$dir"
@@ -66,16 +69,29 @@ kcat -b "$LTRR_BOOTSTRAP" -L -J |
 for t in sorted(json.load(sys.stdin)["topics"], key=lambda t: t["topic"]):
     print("  %-18s %d partitions" % (t["topic"], len(t["partitions"])))'
 
-# shellcheck source=tools/demo_roundtrip.sh
-. "$root/tools/demo_roundtrip.sh"
-demo_roundtrip "$dir"
-
 say "the stack is up"
 sed 's/^/  /' "$dir/stack.env"
 echo "  logs: $dir/logs/"
+for v in LTRR_SERVE_URL LTRR_COLLECT_URL; do
+        [ -n "${!v:-}" ] || { echo "demo: $v missing: a daemon did not start" >&2; exit 1; }
+done
+say "dashboard: $LTRR_SERVE_URL/dashboard"
+
+sim=("$LTRR_BIN/ltrr-sim" --serve "$LTRR_SERVE_URL" --collect "$LTRR_COLLECT_URL"
+        --api-key "$LTRR_API_KEY" --catalog "synthetic:$STACK_SYNTHETIC:1"
+        --seed "$(date +%s)")
 if [ "$once" = 1 ]; then
+        say "simulated users: 300 searches"
+        "${sim[@]}" --queries 300 --rate 100 --json >"$dir/sim.json"
+        /usr/bin/python3 -c 'import json,sys
+s = json.load(open(sys.argv[1]))
+print("  success@10 %.3f  nDCG@10 %.3f  queries %d" % (s["success_at_10"],
+      s["ndcg_at_10"], s["queries"]))' "$dir/sim.json"
+        # shellcheck source=tools/demo_roundtrip.sh
+        . "$root/tools/demo_roundtrip.sh"
+        demo_roundtrip "$dir"
         exit 0
 fi
-echo
-echo "Press Ctrl-C to stop."
-while :; do sleep 3600; done
+say "simulated users search, click, play and skip; Ctrl-C stops everything"
+echo "  open $LTRR_SERVE_URL/dashboard to watch the bandit learn"
+"${sim[@]}" --queries 100000000 --rate 50 || true
