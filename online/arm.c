@@ -5,12 +5,18 @@
 #include <string.h>
 
 #include "arm.h"
+#include "arm_state.h"
+#include "hnsw.h" /* ltrr_arm_fuzzy, ltrr_arm_semantic */
 
 /* The registry: one line per arm. The position is the arm's id, its bit
  * in provenance masks and the value logged in impressions, so append new
  * arms at the end. */
 static const ltrr_arm_t *const arm_registry[] = {
     &ltrr_arm_lexical,
+    &ltrr_arm_popular, &ltrr_arm_structured, &ltrr_arm_fresh,
+    &ltrr_arm_personal, &ltrr_arm_memory,
+    &ltrr_arm_fuzzy,
+    &ltrr_arm_semantic,
 };
 
 #define ARM_CNT (sizeof(arm_registry) / sizeof(arm_registry[0]))

@@ -7,20 +7,26 @@
  *   s   = idf(t) * tf~ / (k1 + tf~),  idf = ln(1 + (N - df + .5)/(df + .5))
  * summed over the query's distinct terms (times their count in the query).
  *
- * Evaluation is term-at-a-time into a per-entity accumulator kept in the
- * thread's scratch memory; a generation number marks which entries belong
- * to the current query, so nothing is cleared between queries. Each
- * posting carries the term's tf in all four fields, so one list per term
- * is read. A bounded min-heap keeps the k best.
+ * Evaluation is document-at-a-time with block-max MaxScore: terms are
+ * ordered by score upper bound; the lists whose bounds together cannot
+ * beat the k-th best score (theta) only complete candidates the others
+ * bring, and an essential list skips whole 64-posting blocks whose
+ * stored bound (plus every other term at its best) cannot pass theta.
+ * A bounded min-heap in the thread's scratch memory keeps the k best;
+ * equal scores rank by popularity, then entity index. An unknown last
+ * token of two or more bytes is read as a prefix of the
+ * LEX_PREFIX_MAX most frequent terms that start with it.
  *
  * An entity whose name consists of exactly the query's tokens (the last
  * one possibly as a prefix) is an exact match: exact matches rank above
- * all others, ordered by their BM25F score among themselves.
+ * all others, ordered by their BM25F score (then popularity) among
+ * themselves.
  */
 #include <math.h>
 #include <string.h>
 
 #include "arm.h"
+#include "arm_state.h"
 #include "index_int.h"
 
 /** Terms one unknown last token may expand to as a prefix. */
@@ -36,6 +42,8 @@ typedef struct lex_top_s {
         uint32_t namemask; /* query slots matched in the name */
         uint32_t exact;    /* 1 if an exact name match */
         uint32_t namelen;  /* tokens in the name (from a posting) */
+        uint32_t popok;    /* 1 once pop is read */
+        float pop;         /* popularity, read at the first tie */
 } lex_top_t;
 
 /* A query term with its posting cursor. */
@@ -68,6 +76,9 @@ typedef struct lex_query_s {
         int tight;                       /* w and b are those of the
                                           * index's block bounds */
         const ltrr_index_t *ix;          /* the index */
+        ltrr_arm_lex_filter_fn *keep;    /* entity filter, or NULL */
+        int keep_cheap;                  /* 1: ask before scoring */
+        const void *keep_opaque;         /* its argument */
 } lex_query_t;
 
 /* Two heaps of k entries in the arm's scratch slot. */
@@ -75,6 +86,11 @@ typedef struct lex_scr_s {
         lex_top_t exact[LTRR_ARM_K_MAX]; /* exact name matches */
         lex_top_t top[LTRR_ARM_K_MAX];   /* best by score */
 } lex_scr_t;
+
+size_t ltrr_arm_lexical_scratch_bytes(void)
+{
+        return sizeof(lex_scr_t);
+}
 
 void ltrr_bm25f_defaults(ltrr_bm25f_t *p)
 {
@@ -119,21 +135,37 @@ static void query_add(lex_query_t *lq, const ltrr_index_term_t *t,
         lt->slots = 1u << slot;
 }
 
-/* Expands @p tok as a prefix into up to LEX_PREFIX_MAX terms. */
+/** Dictionary terms one prefix expansion looks at (a bound on the
+ *  work of a one-letter prefix over a large vocabulary). */
+#define LEX_PREFIX_SCAN_MAX 65536
+
+/* Expands @p tok as a prefix into the LEX_PREFIX_MAX most frequent
+ * terms that start with it (ties: the first alphabetically). */
 static void query_prefix(lex_query_t *lq, const ltrr_token_t *tok,
                          unsigned slot)
 {
         const ltrr_index_t *ix = lq->ix;
+        const ltrr_index_term_t *best[LEX_PREFIX_MAX];
+        size_t nb = 0;
         uint32_t i = ltrr_index_term_lower(ix, tok->norm, tok->norm_len);
-        for (int added = 0; i < ix->term_cnt && added < LEX_PREFIX_MAX;
-             i++, added++) {
+        uint32_t end = i + LEX_PREFIX_SCAN_MAX < ix->term_cnt
+                           ? i + LEX_PREFIX_SCAN_MAX : ix->term_cnt;
+        for (; i < end; i++) {
                 const ltrr_index_term_t *t = &ix->terms[i];
                 if (t->str_len < tok->norm_len ||
                     memcmp(ix->termstr + t->str_off, tok->norm,
                            tok->norm_len) != 0)
                         break;
+                if (nb == LEX_PREFIX_MAX && t->df <= best[nb - 1]->df)
+                        continue;
+                size_t j = nb < LEX_PREFIX_MAX ? nb++ : nb - 1;
+                for (; j > 0 && best[j - 1]->df < t->df; j--)
+                        best[j] = best[j - 1];
+                best[j] = t;
+        }
+        for (size_t j = 0; j < nb; j++) {
                 size_t before = lq->cnt;
-                query_add(lq, t, slot);
+                query_add(lq, best[j], slot);
                 if (lq->cnt > before)
                         lq->terms[lq->cnt - 1].prefix = 1;
         }
@@ -293,22 +325,37 @@ static void add_term(const lex_query_t *lq, lex_term_t *lt, uint32_t doc,
         }
 }
 
-/* 1 if @p a ranks below @p b: lower score, then higher entity. */
-static int top_less(const lex_top_t *a, const lex_top_t *b)
+/* Popularity of @p t, read from FEATURES of @p ix once. */
+static float top_pop(const ltrr_index_t *ix, lex_top_t *t)
+{
+        if (!t->popok) {
+                t->pop = ix->feats[t->ent].popularity;
+                t->popok = 1;
+        }
+        return t->pop;
+}
+
+/* 1 if @p a ranks below @p b: lower score, then lower popularity (read
+ * only for a tie), then higher entity. */
+static int top_less(const ltrr_index_t *ix, lex_top_t *a, lex_top_t *b)
 {
         if (a->score != b->score)
                 return a->score < b->score;
+        float pa = top_pop(ix, a), pb = top_pop(ix, b);
+        if (pa != pb)
+                return pa < pb;
         return a->ent > b->ent;
 }
 
 /* Restores the min-heap property below position @p i. */
-static void heap_down(lex_top_t *h, size_t n, size_t i)
+static void heap_down(const ltrr_index_t *ix, lex_top_t *h, size_t n,
+                      size_t i)
 {
         for (;;) {
                 size_t l = 2 * i + 1, m = i;
-                if (l < n && top_less(&h[l], &h[m]))
+                if (l < n && top_less(ix, &h[l], &h[m]))
                         m = l;
-                if (l + 1 < n && top_less(&h[l + 1], &h[m]))
+                if (l + 1 < n && top_less(ix, &h[l + 1], &h[m]))
                         m = l + 1;
                 if (m == i)
                         return;
@@ -320,33 +367,34 @@ static void heap_down(lex_top_t *h, size_t n, size_t i)
 }
 
 /* Offers @p c to the bounded heap @p h of *np entries, capacity k. */
-static void heap_offer(lex_top_t *h, size_t *np, size_t k, const lex_top_t *c)
+static void heap_offer(const ltrr_index_t *ix, lex_top_t *h, size_t *np,
+                       size_t k, lex_top_t *c)
 {
         size_t n = *np;
         if (n < k) {
                 size_t i = n++;
                 h[i] = *c;
-                while (i && top_less(&h[i], &h[(i - 1) / 2])) {
+                while (i && top_less(ix, &h[i], &h[(i - 1) / 2])) {
                         lex_top_t t = h[i];
                         h[i] = h[(i - 1) / 2];
                         h[(i - 1) / 2] = t;
                         i = (i - 1) / 2;
                 }
                 *np = n;
-        } else if (top_less(&h[0], c)) {
+        } else if (top_less(ix, &h[0], c)) {
                 h[0] = *c;
-                heap_down(h, n, 0);
+                heap_down(ix, h, n, 0);
         }
 }
 
 /* Sorts heap @p h of @p n entries best first. */
-static void heap_sort(lex_top_t *h, size_t n)
+static void heap_sort(const ltrr_index_t *ix, lex_top_t *h, size_t n)
 {
         for (size_t m = n; m > 1; m--) {
                 lex_top_t t = h[0];
                 h[0] = h[m - 1];
                 h[m - 1] = t;
-                heap_down(h, m - 1, 0);
+                heap_down(ix, h, m - 1, 0);
         }
 }
 
@@ -410,6 +458,16 @@ static int score_doc(lex_query_t *lq, size_t ess, uint32_t doc, int full,
         return 1;
 }
 
+/* Moves the essential cursors standing on @p doc past it. */
+static void skip_doc(lex_query_t *lq, size_t ess, uint32_t doc)
+{
+        for (size_t i = ess; i < lq->cnt; i++) {
+                lex_term_t *lt = &lq->terms[i];
+                if (lt->pos < lt->df && lt->p[lt->pos].doc == doc)
+                        lt->pos++;
+        }
+}
+
 /* Rewinds every cursor. */
 static void rewind_all(lex_query_t *lq)
 {
@@ -443,8 +501,10 @@ static void exact_lookup(lex_query_t *lq, uint64_t h, lex_top_t *ex,
                 if (ix->names[i].doc >= ix->n)
                         continue; /* corrupt record */
                 eval_full(lq, ix->names[i].doc, &c);
-                if (c.exact)
-                        heap_offer(ex, nep, k, &c);
+                if (!c.exact || (lq->keep &&
+                                 !lq->keep(lq->keep_opaque, ix, c.ent)))
+                        continue;
+                heap_offer(ix, ex, nep, k, &c);
         }
 }
 
@@ -497,13 +557,23 @@ static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
                         break;
                 lex_top_t c;
                 int full = *ntp == k;
+                if (lq->keep_cheap && doc < lq->ix->n &&
+                    !lq->keep(lq->keep_opaque, lq->ix, doc)) {
+                        skip_doc(lq, ess, doc);
+                        continue;
+                }
                 if (!score_doc(lq, ess, doc, full, theta, &c))
                         continue;
-                if (c.exact || doc >= lq->ix->n ||
-                    (full && c.score <= top[0].score))
+                if (c.exact || doc >= lq->ix->n)
                         continue; /* exact matches come from exact_pass;
                                    * a doc past the end is corrupt */
-                heap_offer(top, ntp, k, &c);
+                if (full && !top_less(lq->ix, &top[0], &c))
+                        continue;
+                if (lq->keep && !lq->keep_cheap &&
+                    !lq->keep(lq->keep_opaque, lq->ix, doc))
+                        continue; /* asked only about entities that
+                                   * would enter the heap */
+                heap_offer(lq->ix, top, ntp, k, &c);
                 theta = *ntp == k ? top[0].score : 0.0f;
                 while (ess < lq->cnt && lq->cum[ess] <= theta)
                         ess++;
@@ -524,11 +594,14 @@ static void emit(const lex_query_t *lq, const lex_top_t *t,
                                   (float)lq->qn : 0.0f;
 }
 
-/* The arm's run function (see ltrr_arm_run_fn). */
-static ltrr_err_t lex_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
-                          const ltrr_arm_ctx_t *ctx, ltrr_arm_scratch_t *scr,
-                          unsigned slot, size_t k, ltrr_arm_cand_t *out,
-                          size_t *cntp, char *errstr, size_t errstr_size)
+ltrr_err_t ltrr_arm_lex_filtered(const ltrr_index_t *ix,
+                                 const ltrr_arm_query_t *q,
+                                 const ltrr_arm_ctx_t *ctx,
+                                 ltrr_arm_scratch_t *scr, unsigned slot,
+                                 ltrr_arm_lex_filter_fn *keep,
+                                 const void *opaque, int cheap, size_t k,
+                                 ltrr_arm_cand_t *out, size_t *cntp,
+                                 char *errstr, size_t errstr_size)
 {
         ltrr_bm25f_t def;
         const ltrr_bm25f_t *p = ctx && ctx->bm25f ? ctx->bm25f : NULL;
@@ -541,7 +614,14 @@ static ltrr_err_t lex_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         if (!(p->k1 > 0))
                 return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
                                  "bm25f k1 must be > 0");
+        if (k == 0 || k > LTRR_ARM_K_MAX)
+                return k ? ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                                     "k above %d", LTRR_ARM_K_MAX)
+                         : LTRR_OK;
         query_prepare(&lq, ix, q, p);
+        lq.keep = keep;
+        lq.keep_opaque = opaque;
+        lq.keep_cheap = keep && cheap;
         if (lq.cnt == 0)
                 return LTRR_OK;
         lex_scr_t *s = ltrr_arm_scratch_get(scr, slot, sizeof(lex_scr_t));
@@ -552,8 +632,8 @@ static ltrr_err_t lex_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         exact_pass(&lq, s->exact, &ne, k);
         if (ne < k) /* only the places exact matches left are open */
                 maxscore_pass(&lq, s->top, &nt, k - ne);
-        heap_sort(s->exact, ne);
-        heap_sort(s->top, nt);
+        heap_sort(ix, s->exact, ne);
+        heap_sort(ix, s->top, nt);
         size_t n = 0;
         for (size_t i = 0; i < ne && n < k; i++)
                 emit(&lq, &s->exact[i], &out[n++]);
@@ -561,6 +641,16 @@ static ltrr_err_t lex_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
                 emit(&lq, &s->top[i], &out[n++]);
         *cntp = n;
         return LTRR_OK;
+}
+
+/* The arm's run function (see ltrr_arm_run_fn). */
+static ltrr_err_t lex_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
+                          const ltrr_arm_ctx_t *ctx, ltrr_arm_scratch_t *scr,
+                          unsigned slot, size_t k, ltrr_arm_cand_t *out,
+                          size_t *cntp, char *errstr, size_t errstr_size)
+{
+        return ltrr_arm_lex_filtered(ix, q, ctx, scr, slot, NULL, NULL, 0,
+                                     k, out, cntp, errstr, errstr_size);
 }
 
 const ltrr_arm_t ltrr_arm_lexical = {

@@ -55,7 +55,10 @@ typedef enum {
         LTRR_INDEX_SEC_NGRAMS = 16,  /**< reserved: fuzzy arm */
         LTRR_INDEX_SEC_VECTORS = 17, /**< reserved: semantic arm */
         LTRR_INDEX_SEC_QU = 18,      /**< reserved: QU dictionaries */
-        LTRR_INDEX_SEC_Q2E = 19      /**< reserved: predicted Q2E */
+        LTRR_INDEX_SEC_Q2E = 19,     /**< reserved: predicted Q2E */
+        LTRR_INDEX_SEC_PREFIX = 20,  /**< popular entities per prefix */
+        LTRR_INDEX_SEC_ATTRS = 21,   /**< entities per attribute value */
+        LTRR_INDEX_SEC_ENTATTR = 22  /**< artists and genres per entity */
 } ltrr_index_sec_t;
 
 /** @brief A section supplied by the caller (a later arm's data). */

@@ -115,6 +115,9 @@ const char *ltrr_index_sec_name(uint32_t kind)
         case LTRR_INDEX_SEC_VECTORS: return "vectors";
         case LTRR_INDEX_SEC_QU: return "qu";
         case LTRR_INDEX_SEC_Q2E: return "q2e";
+        case LTRR_INDEX_SEC_PREFIX: return "prefix";
+        case LTRR_INDEX_SEC_ATTRS: return "attrs";
+        case LTRR_INDEX_SEC_ENTATTR: return "entattr";
         default: return "unknown";
         }
 }

@@ -3,7 +3,7 @@
  *
  *   ltrr-index build (--synthetic N [--seed S] | --jsonl FILE |
  *                     --csv FILE --mapping INI) --output FILE
- *                    [--lang L] [--stopwords]
+ *                    [--lang L] [--stopwords] [--ann] [--vectors D]
  *   ltrr-index info FILE [--json]
  *   ltrr-index verify FILE
  *   ltrr-index search INDEX "query" [-k N] [--arm NAME] [--json]
@@ -21,8 +21,10 @@
 #include <unistd.h>
 
 #include "arm.h"
+#include "arm_state.h"
 #include "beir.h"
 #include "cli.h"
+#include "hnsw.h"
 #include "import.h"
 #include "index.h"
 #include "log.h"
@@ -50,6 +52,8 @@ typedef struct opts_s {
         long k;                 /* -k N */
         int stopwords;          /* --stopwords */
         int json;               /* --json */
+        int ann;                /* --ann: fuzzy/semantic sections */
+        uint64_t vectors;       /* --vectors D: synthetic dim */
 } opts_t;
 
 static void usage_to(FILE *fp)
@@ -58,7 +62,7 @@ static void usage_to(FILE *fp)
                 "usage: ltrr-index build (--synthetic N [--seed S] | "
                 "--jsonl FILE | --csv FILE --mapping INI)\n"
                 "                        --output FILE [--lang L] "
-                "[--stopwords]\n"
+                "[--stopwords] [--ann] [--vectors D]\n"
                 "       ltrr-index info FILE [--json]\n"
                 "       ltrr-index verify FILE\n"
                 "       ltrr-index search INDEX \"query\" [-k N] "
@@ -67,6 +71,9 @@ static void usage_to(FILE *fp)
                 "  --seed S       synthetic catalog seed (default 0)\n"
                 "  --lang L       analyzer language (default en)\n"
                 "  --stopwords    drop English stop words (default off)\n"
+                "  --ann          add the fuzzy (and, with vectors, the\n"
+                "                 semantic) arm's HNSW sections\n"
+                "  --vectors D    synthetic catalog: D-dim dense vectors\n"
                 "  -k N           candidates printed by search (default 10)\n"
                 "  --arm NAME     search one arm only (default: the union)\n"
                 "  --json         machine-readable output\n");
@@ -97,6 +104,9 @@ static int parse_valued(opts_t *o, const char *name, const char *v)
                 return parse_u64(v, &o->synthetic) || !o->synthetic ? -1 : 0;
         if (!strcmp(name, "--seed"))
                 return parse_u64(v, &o->seed);
+        if (!strcmp(name, "--vectors"))
+                return parse_u64(v, &o->vectors) ||
+                               o->vectors > LTRR_CATALOG_DIM_MAX ? -1 : 0;
         if (!strcmp(name, "-k")) {
                 if (parse_u64(v, &n) || n == 0 || n > SEARCH_K_MAX)
                         return -1;
@@ -130,6 +140,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
                         o->json = 1;
                 else if (!strcmp(a, "--stopwords"))
                         o->stopwords = 1;
+                else if (!strcmp(a, "--ann"))
+                        o->ann = 1;
                 else if (a[0] == '-' && a[1]) {
                         if (i + 1 >= argc || parse_valued(o, a, argv[i + 1])) {
                                 fprintf(stderr, "ltrr-index: bad option %s\n",
@@ -208,13 +220,14 @@ static ltrr_err_t load_file(const opts_t *o, ltrr_catalog_t *cat, char *errstr,
 static ltrr_catalog_t *load_catalog(const opts_t *o, char *errstr,
                                     size_t size)
 {
-        ltrr_catalog_t *cat = ltrr_catalog_new(0, errstr, size);
+        uint32_t dim = o->synthetic ? (uint32_t)o->vectors : 0;
+        ltrr_catalog_t *cat = ltrr_catalog_new(dim, errstr, size);
         if (!cat)
                 return NULL;
         ltrr_err_t err;
         if (o->synthetic) {
                 ltrr_synth_conf_t sc = {o->synthetic, o->seed,
-                                        ltrr_date_from_ymd(2026, 1, 1), 0};
+                                        ltrr_date_from_ymd(2026, 1, 1), dim};
                 err = ltrr_synth_generate(&sc, ltrr_synth_to_catalog, cat,
                                           errstr, size);
         } else {
@@ -243,6 +256,35 @@ static long peak_rss_mib(void)
         return ru.ru_maxrss / 1024;
 }
 
+/* Appends the fuzzy section, and the semantic one when the catalog has
+ * vectors, to bc->extra (which is @p ex, of LTRR_INDEX_EXTRA_MAX
+ * entries); their memory goes to @p mem, freed by the caller. */
+static ltrr_err_t ann_sections(const ltrr_catalog_t *cat,
+                               ltrr_index_build_conf_t *bc,
+                               ltrr_index_extra_t *ex, void *mem[2],
+                               char *errstr, size_t size)
+{
+        ltrr_ann_section_conf_t ac = {.hnsw = {.progress = bc->progress}};
+        size_t len = 0;
+        if (bc->extra_cnt + 2 > LTRR_INDEX_EXTRA_MAX)
+                return ltrr_errf(LTRR_ERR_NOSPACE, errstr, size,
+                                 "no room for the ANN sections");
+        ltrr_err_t err = ltrr_fuzzy_section_build(cat, bc->lang, &ac, &mem[0],
+                                                  &len, errstr, size);
+        if (err)
+                return err;
+        ex[bc->extra_cnt++] =
+            (ltrr_index_extra_t){LTRR_INDEX_SEC_NGRAMS, mem[0], len};
+        if (ltrr_catalog_dim(cat)) {
+                if ((err = ltrr_semantic_section_build(cat, &ac, &mem[1],
+                                                       &len, errstr, size)))
+                        return err;
+                ex[bc->extra_cnt++] =
+                    (ltrr_index_extra_t){LTRR_INDEX_SEC_VECTORS, mem[1], len};
+        }
+        return LTRR_OK;
+}
+
 static int cmd_build(const opts_t *o)
 {
         char errstr[512], a[32], b[32], c[32];
@@ -261,8 +303,28 @@ static int cmd_build(const opts_t *o)
                                       .stopwords = o->stopwords};
         if (isatty(STDERR_FILENO))
                 bc.progress = progress_tty;
-        ltrr_err_t err = ltrr_index_build(cat, &bc, o->output, errstr,
-                                          sizeof(errstr));
+        /* QU, predicted Q2E, prefix and attribute sections (arm_state.h) */
+        ltrr_index_extra_t extra[LTRR_INDEX_EXTRA_MAX];
+        ltrr_arm_sections_t *as = ltrr_arm_sections_new(cat, o->lang, errstr,
+                                                        sizeof(errstr));
+        if (!as) {
+                log_error("index", "arm sections failed", "err", errstr);
+                ltrr_catalog_destroy(cat);
+                return 1;
+        }
+        bc.extra_cnt = ltrr_arm_sections_extra_all(as, extra,
+                                                   LTRR_INDEX_EXTRA_MAX);
+        bc.extra = extra;
+        void *ann_mem[2] = {NULL, NULL};
+        ltrr_err_t err = o->ann ? ann_sections(cat, &bc, extra, ann_mem,
+                                               errstr, sizeof(errstr))
+                                : LTRR_OK;
+        if (!err)
+                err = ltrr_index_build(cat, &bc, o->output, errstr,
+                                       sizeof(errstr));
+        free(ann_mem[0]);
+        free(ann_mem[1]);
+        ltrr_arm_sections_destroy(as);
         uint32_t n = ltrr_catalog_count(cat);
         ltrr_catalog_destroy(cat);
         if (err) {

@@ -1,0 +1,192 @@
+/*
+ * ltrr - the semantic arm: nearest neighbours of dense vectors supplied
+ * with the catalog (any embedding model), through an HNSW graph.
+ *
+ * The catalog has no text encoder, so a query has no vector of its own.
+ * The arm uses pseudo-relevance feedback instead: it runs the lexical arm,
+ * takes the mean of its top SEM_SEEDS hits' vectors as the query vector
+ * and returns that vector's neighbours. It therefore finds entities
+ * *similar to what the words match* (same style, same artist circle),
+ * never entities the words miss entirely; with no lexical hit it returns
+ * nothing. docs/ANN.md says more.
+ *
+ * Unavailable (LTRR_ERR_STATE) when the index holds no vector section.
+ *
+ * Section (kind LTRR_INDEX_SEC_VECTORS): header 32 bytes | HNSW blob.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hnsw.h"
+#include "index_int.h"
+
+#define SEM_MAGIC "LTRRVEC1"
+#define SEM_HDR 32
+/** Lexical hits averaged into the query vector. */
+#define SEM_SEEDS 3
+/** Smallest search ef (the search uses max(2k, this)): dense catalog
+ *  vectors cluster tightly, and recall@10 at 1M needs a wide beam. */
+#define SEM_EF_MIN 160
+
+/* Section header (32 bytes). */
+typedef struct sem_hdr_s {
+        char magic[8];        /* SEM_MAGIC */
+        uint32_t dim;         /* floats per vector */
+        uint32_t n;           /* entities */
+        uint64_t reserved;    /* zero */
+        uint64_t hnsw_len;    /* bytes of the HNSW blob */
+} sem_hdr_t;
+
+ltrr_err_t ltrr_semantic_section_build(const ltrr_catalog_t *cat,
+                                       const ltrr_ann_section_conf_t *conf,
+                                       void **blobp, size_t *lenp,
+                                       char *errstr, size_t errstr_size)
+{
+        ltrr_hnsw_conf_t hc = conf ? conf->hnsw : (ltrr_hnsw_conf_t){0};
+        void *g = NULL;
+        size_t glen = 0;
+        if (blobp)
+                *blobp = NULL;
+        if (!cat || !blobp || !lenp)
+                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                                 "bad arguments to semantic section build");
+        uint32_t n = ltrr_catalog_count(cat), dim = ltrr_catalog_dim(cat);
+        if (!dim)
+                return ltrr_errf(LTRR_ERR_STATE, errstr, errstr_size,
+                                 "the catalog has no vectors");
+        float *vecs = calloc((size_t)n * dim + 1, sizeof(float));
+        if (!vecs)
+                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                                 "no memory for %u vectors", n);
+        for (uint32_t i = 0; i < n; i++) {
+                ltrr_entity_t e;
+                if (ltrr_catalog_get(cat, i, &e) == LTRR_OK && e.vector)
+                        memcpy(vecs + (size_t)i * dim, e.vector,
+                               (size_t)dim * sizeof(float));
+        }
+        ltrr_err_t err = ltrr_hnsw_build(vecs, n, dim, &hc, &g, &glen, errstr,
+                                         errstr_size);
+        free(vecs);
+        if (err)
+                return err;
+        uint8_t *p = malloc(SEM_HDR + glen);
+        if (!p) {
+                free(g);
+                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                                 "no memory for the vector section");
+        }
+        sem_hdr_t h = {.dim = dim, .n = n, .hnsw_len = glen};
+        memcpy(h.magic, SEM_MAGIC, 8);
+        memcpy(p, &h, sizeof(h));
+        memcpy(p + SEM_HDR, g, glen);
+        free(g);
+        *blobp = p;
+        *lenp = SEM_HDR + glen;
+        return LTRR_OK;
+}
+
+/* Parses the section of @p ix into @p g (O(1)); 0 if sound. */
+static int sem_view(const ltrr_index_t *ix, ltrr_hnsw_view_t *g)
+{
+        uint64_t len = 0;
+        const uint8_t *p =
+            ltrr_index_section(ix, LTRR_INDEX_SEC_VECTORS, &len);
+        sem_hdr_t h;
+        if (!p || len < SEM_HDR)
+                return -1;
+        memcpy(&h, p, sizeof(h));
+        if (memcmp(h.magic, SEM_MAGIC, 8) || h.n != ltrr_index_count(ix) ||
+            h.hnsw_len != len - SEM_HDR)
+                return -1;
+        if (ltrr_hnsw_view(p + SEM_HDR, h.hnsw_len, g, NULL, 0) ||
+            g->n != h.n || g->dim != h.dim)
+                return -1;
+        return 0;
+}
+
+static int sem_available(const ltrr_index_t *ix)
+{
+        ltrr_hnsw_view_t g;
+        return sem_view(ix, &g) == 0;
+}
+
+/* Mean of the lexical top hits' vectors into @p qv; returns the seeds
+ * used (0: no lexical hit). */
+static size_t seed_vector(const ltrr_index_t *ix, const ltrr_hnsw_view_t *g,
+                          const ltrr_arm_query_t *q,
+                          const ltrr_arm_ctx_t *ctx, ltrr_arm_scratch_t *scr,
+                          float *qv, ltrr_err_t *errp, char *errstr,
+                          size_t errstr_size)
+{
+        ltrr_arm_cand_t seeds[SEM_SEEDS];
+        size_t cnt = 0;
+        int lex = ltrr_arm_find("lexical");
+        *errp = lex < 0 ? LTRR_ERR_STATE
+                        : ltrr_arm_run((unsigned)lex, ix, q, ctx, scr,
+                                       SEM_SEEDS, seeds, &cnt, errstr,
+                                       errstr_size);
+        if (*errp)
+                return 0;
+        memset(qv, 0, (size_t)g->dim * sizeof(float));
+        for (size_t i = 0; i < cnt; i++) {
+                const float *v = ltrr_hnsw_vector(g, seeds[i].ent);
+                for (uint32_t d = 0; v && d < g->dim; d++)
+                        qv[d] += v[d] / (float)cnt;
+        }
+        return cnt;
+}
+
+static ltrr_err_t sem_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
+                          const ltrr_arm_ctx_t *ctx, ltrr_arm_scratch_t *scr,
+                          unsigned slot, size_t k, ltrr_arm_cand_t *out,
+                          size_t *cntp, char *errstr, size_t errstr_size)
+{
+        ltrr_hnsw_view_t g;
+        ltrr_err_t err;
+        if (sem_view(ix, &g))
+                return ltrr_errf(LTRR_ERR_STATE, errstr, errstr_size,
+                                 "index has no vector section");
+        if (k > LTRR_HNSW_EF_MAX) /* the graph's bound caps the list */
+                k = LTRR_HNSW_EF_MAX;
+        uint32_t ef = 2 * k > SEM_EF_MIN ? (uint32_t)(2 * k) : SEM_EF_MIN;
+        if (ef > LTRR_HNSW_EF_MAX)
+                ef = LTRR_HNSW_EF_MAX;
+        size_t hs = (ltrr_hnsw_scratch_size(&g) + 15) & ~(size_t)15;
+        size_t qv = ((size_t)g.dim * 4 + 15) & ~(size_t)15;
+        uint8_t *p = ltrr_arm_scratch_get(
+            scr, slot, hs + qv + (size_t)ef * sizeof(ltrr_hnsw_hit_t));
+        if (!p)
+                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                                 "no scratch memory");
+        float *qvec = (float *)(p + hs);
+        ltrr_hnsw_hit_t *hits = (ltrr_hnsw_hit_t *)(p + hs + qv);
+        size_t seeds = seed_vector(ix, &g, q, ctx, scr, qvec, &err, errstr,
+                                   errstr_size);
+        if (err || !seeds)
+                return err;
+        size_t nh = 0;
+        if ((err = ltrr_hnsw_search(&g, qvec, (uint32_t)k, ef, p, hs, hits,
+                                    &nh)))
+                return ltrr_errf(err, errstr, errstr_size, "semantic search");
+        size_t n = 0;
+        for (size_t i = 0; i < nh; i++) {
+                if (hits[i].sim <= 0) /* zero vectors: no information */
+                        continue;
+                out[n].ent = hits[i].id;
+                out[n].score = hits[i].sim;
+                out[n].feat[0] = hits[i].sim;
+                out[n].feat[1] = (float)seeds;
+                out[n].feat[2] = out[n].feat[3] = 0;
+                n++;
+        }
+        *cntp = n;
+        return LTRR_OK;
+}
+
+const ltrr_arm_t ltrr_arm_semantic = {
+    .name = "semantic",
+    .desc = "dense catalog vectors, HNSW; query = mean of lexical top 3",
+    .feat_names = {"cosine", "seeds", NULL, NULL},
+    .available = sem_available,
+    .run = sem_run,
+};

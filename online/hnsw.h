@@ -1,0 +1,187 @@
+/*
+ * ltrr - approximate nearest neighbours: an HNSW graph (Malkov & Yashunin)
+ * built in memory, serialized as one flat blob that an index section
+ * holds, and searched in place from the read-only mapping.
+ *
+ * Similarity is the inner product of unit vectors (cosine): vectors are
+ * normalized when the graph is built and the query when it is searched.
+ * Building is single-threaded and deterministic: the same vectors, M,
+ * efConstruction and seed give byte-identical blobs.
+ *
+ * The same header declares the two arms that search such a graph (fuzzy
+ * and semantic) and the builders of their index sections, so that
+ * ltrr-index can add the sections through the build conf's `extra` hook.
+ * docs/ANN.md gives the layout; docs/decisions/0021-ann.md the reasons.
+ */
+#ifndef LTRR_HNSW_H
+#define LTRR_HNSW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arm.h"
+#include "catalog.h"
+#include "err.h"
+
+/** Largest M (neighbours per node on upper layers; layer 0 has 2M). */
+#define LTRR_HNSW_M_MAX 64
+/** Largest efConstruction and search ef. */
+#define LTRR_HNSW_EF_MAX 4096
+/** Highest layer a node may reach. */
+#define LTRR_HNSW_LEVEL_MAX 15
+/** Largest vector dimension. */
+#define LTRR_HNSW_DIM_MAX 4096
+/** Blob layout version; other versions are refused. */
+#define LTRR_HNSW_VERSION 1
+
+/** @brief Build parameters; zero fields take the defaults. */
+typedef struct ltrr_hnsw_conf_s {
+        uint32_t m;               /**< links per node, 2..LTRR_HNSW_M_MAX
+                                   *   (default 16) */
+        uint32_t ef_construction; /**< candidate list while inserting
+                                   *   (default 100) */
+        uint64_t seed;            /**< level draws (any value) */
+        /** Called now and then with nodes inserted; NULL for none. */
+        void (*progress)(void *opaque, const char *phase, uint64_t done,
+                         uint64_t total);
+        void *opaque;             /**< passed to progress */
+} ltrr_hnsw_conf_t;
+
+/**
+ * @brief Read-only view of a serialized graph: pointers into the blob,
+ *        filled by ltrr_hnsw_view(). Valid while the blob is.
+ */
+typedef struct ltrr_hnsw_view_s {
+        const uint8_t *base;      /**< the blob */
+        uint64_t len;             /**< its bytes */
+        uint32_t n;               /**< nodes */
+        uint32_t dim;             /**< floats per vector */
+        uint32_t m;               /**< links per node on upper layers */
+        uint32_t m0;              /**< links per node on layer 0 */
+        uint32_t max_level;       /**< top layer */
+        uint32_t entry;           /**< entry node (top layer) */
+        uint32_t upper_cnt;       /**< upper-layer link blocks */
+        const float *vecs;        /**< n * dim floats, unit length or 0 */
+        const uint8_t *levels;    /**< top layer of each node */
+        const uint32_t *upper_at; /**< first upper block of each node */
+        const uint32_t *links0;   /**< n blocks of 1 + m0: count, ids */
+        const uint32_t *upper;    /**< upper_cnt blocks of 1 + m */
+} ltrr_hnsw_view_t;
+
+/** @brief One search result. */
+typedef struct ltrr_hnsw_hit_s {
+        uint32_t id;              /**< node (the vector's position) */
+        float sim;                /**< inner product with the query */
+} ltrr_hnsw_hit_t;
+
+/**
+ * @brief Builds the graph of @p n vectors of @p dim floats and serializes
+ *        it with the (normalized) vectors.
+ *
+ * @param vecs n * dim floats, row-major; borrowed for the call.
+ * @param conf NULL for the defaults.
+ * @param blobp set to a malloc'd blob the caller frees with free().
+ * @param lenp  set to its length in bytes (a multiple of 8).
+ * @returns LTRR_OK, LTRR_ERR_INVALID_ARG, LTRR_ERR_RANGE (dim, M or ef
+ *          out of bounds) or LTRR_ERR_NOMEM. On error *blobp is NULL.
+ */
+ltrr_err_t ltrr_hnsw_build(const float *vecs, uint32_t n, uint32_t dim,
+                           const ltrr_hnsw_conf_t *conf, void **blobp,
+                           size_t *lenp, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Checks the header of @p blob and the sizes of its parts, and
+ *        fills @p v (O(1): the links are checked while searching).
+ * @returns LTRR_OK, LTRR_ERR_INVALID_ARG, or LTRR_ERR_CORRUPT with the
+ *          reason (bad magic, version, sizes, alignment).
+ */
+ltrr_err_t ltrr_hnsw_view(const void *blob, size_t len, ltrr_hnsw_view_t *v,
+                          char *errstr, size_t errstr_size);
+
+/**
+ * @brief Checks every node's level and links (O(n * M)).
+ * @returns LTRR_OK or LTRR_ERR_CORRUPT naming the first bad node.
+ */
+ltrr_err_t ltrr_hnsw_check(const ltrr_hnsw_view_t *v, char *errstr,
+                           size_t errstr_size);
+
+/** @brief Vector of node @p id (unit length or zero), or NULL. */
+const float *ltrr_hnsw_vector(const ltrr_hnsw_view_t *v, uint32_t id);
+
+/** @brief Bytes of scratch ltrr_hnsw_search() needs for @p v. */
+size_t ltrr_hnsw_scratch_size(const ltrr_hnsw_view_t *v);
+
+/**
+ * @brief Finds about the @p k nodes most similar to @p q.
+ *
+ * @param q    dim floats; normalized internally (not modified).
+ * @param ef   candidate list size (raised to k), <= LTRR_HNSW_EF_MAX.
+ * @param scratch ltrr_hnsw_scratch_size() bytes, 8-aligned, zero the
+ *             first time; reuse it across calls (it keeps a visit
+ *             generation, so nothing is cleared per query).
+ * @param out  @p k entries; best first.
+ * @param cntp set to the hits written.
+ * @returns LTRR_OK, LTRR_ERR_INVALID_ARG or LTRR_ERR_RANGE (ef, k).
+ *          Links pointing outside the graph are skipped, never followed.
+ * @locality one thread at a time per @p scratch; the view is shared.
+ */
+ltrr_err_t ltrr_hnsw_search(const ltrr_hnsw_view_t *v, const float *q,
+                            uint32_t k, uint32_t ef, void *scratch,
+                            size_t scratch_size, ltrr_hnsw_hit_t *out,
+                            size_t *cntp);
+
+/**
+ * @brief Exact top @p k by scanning every vector (for tests, recall
+ *        measurements and tiny graphs). Allocates nothing.
+ * @returns LTRR_OK or LTRR_ERR_INVALID_ARG.
+ */
+ltrr_err_t ltrr_hnsw_brute(const ltrr_hnsw_view_t *v, const float *q,
+                           uint32_t k, ltrr_hnsw_hit_t *out, size_t *cntp);
+
+/* ---- the arms on HNSW and their sections ------------------------------ */
+
+/** Default dimension of the fuzzy arm's hashed n-gram vectors. */
+#define LTRR_FUZZY_DIM_DEFAULT 128
+
+/** @brief Options of ltrr_fuzzy_section_build(); zero gives defaults. */
+typedef struct ltrr_ann_section_conf_s {
+        uint32_t dim;          /**< fuzzy: hashed dimension, 16..1024
+                                *   (default LTRR_FUZZY_DIM_DEFAULT);
+                                *   semantic: ignored (the catalog's) */
+        ltrr_hnsw_conf_t hnsw; /**< graph parameters */
+} ltrr_ann_section_conf_t;
+
+/**
+ * @brief Builds the fuzzy arm's section (kind LTRR_INDEX_SEC_NGRAMS):
+ *        hashed character 3-gram vectors of each entity's name and
+ *        artists, their HNSW graph and the folded tokens used to
+ *        re-rank by edit distance.
+ * @param lang analyzer language (NULL: "en"); as the index's.
+ * @param blobp set to a malloc'd section the caller frees with free().
+ * @returns LTRR_OK, LTRR_ERR_INVALID_ARG, LTRR_ERR_RANGE or
+ *          LTRR_ERR_NOMEM.
+ */
+ltrr_err_t ltrr_fuzzy_section_build(const ltrr_catalog_t *cat,
+                                    const char *lang,
+                                    const ltrr_ann_section_conf_t *conf,
+                                    void **blobp, size_t *lenp, char *errstr,
+                                    size_t errstr_size);
+
+/**
+ * @brief Builds the semantic arm's section (kind LTRR_INDEX_SEC_VECTORS)
+ *        from the catalog's dense vectors.
+ * @returns LTRR_OK, LTRR_ERR_STATE when the catalog has no vectors
+ *          (dim 0), or the errors of ltrr_hnsw_build(). An entity
+ *          without a vector gets a zero vector (never found).
+ */
+ltrr_err_t ltrr_semantic_section_build(const ltrr_catalog_t *cat,
+                                       const ltrr_ann_section_conf_t *conf,
+                                       void **blobp, size_t *lenp,
+                                       char *errstr, size_t errstr_size);
+
+/** @brief The fuzzy arm: typo-tolerant n-gram ANN + edit distance. */
+extern const ltrr_arm_t ltrr_arm_fuzzy;
+/** @brief The semantic arm: dense vectors, pseudo-relevance query. */
+extern const ltrr_arm_t ltrr_arm_semantic;
+
+#endif /* LTRR_HNSW_H */

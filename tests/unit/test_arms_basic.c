@@ -1,0 +1,436 @@
+/*
+ * Unit tests for the popular, structured, fresh, personal and memory
+ * arms on a small hand-built catalog: each arm's expected entity first
+ * for a query made for it, nothing wrong without its state, k bounds,
+ * determinism, and the handed-in state builders.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "arm.h"
+#include "arm_state.h"
+#include "catalog.h"
+#include "index.h"
+#include "text.h"
+
+/* One catalog row. */
+typedef struct row_s {
+        const char *name, *artist, *genre, *mood, *lang;
+        int y, m, d;
+        float pop;
+} row_t;
+
+static const row_t rows[] = {
+    {"Love Story", "Taylor Swift", "pop", NULL, "en", 2008, 9, 12, 90},
+    {"Love", "Kendrick Lamar", "hip hop", NULL, "en", 2017, 4, 14, 80},
+    {"Love Me Tender", "Elvis Presley", "rock", NULL, "en", 1956, 10, 1, 60},
+    {"Blue in Green", "Miles Davis", "jazz", "calm", "en", 1959, 8, 17, 50},
+    {"Love Again", "New Band", "pop", NULL, "en", 2024, 5, 20, 10},
+    {"Thunderstruck", "AC DC", "rock", NULL, "en", 1990, 9, 10, 70},
+    {"So What", "Miles Davis", "jazz", "calm", "en", 1959, 8, 17, 65},
+    {"Love for Sale", "Miles Davis", "jazz", NULL, "en", 1959, 3, 2, 40},
+};
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+/* Per-test state. */
+typedef struct fx_s {
+        ltrr_index_t *ix;          /* index with the arms' sections */
+        ltrr_index_t *plain;       /* index without them */
+        ltrr_analyzer_t *an;       /* English analyzer */
+        ltrr_arm_scratch_t *scr;   /* scratch */
+        ltrr_token_t toks[64];     /* query tokens */
+        char arena[LTRR_TEXT_ARENA_SIZE]; /* token strings */
+        char norm[256];            /* normalized query */
+        ltrr_arm_query_t q;        /* the analyzed query */
+        ltrr_arm_cand_t out[128];  /* candidates */
+        size_t cnt;                /* candidates written */
+        ltrr_arm_ctx_t ctx;        /* context */
+} fx_t;
+
+static char path[256];
+
+/* The catalog of rows[]. */
+static ltrr_catalog_t *make_catalog(void)
+{
+        char errstr[256], id[16];
+        ltrr_catalog_t *cat = ltrr_catalog_new(0, errstr, sizeof(errstr));
+        assert_non_null(cat);
+        for (size_t i = 0; i < NROWS; i++) {
+                ltrr_entity_in_t in;
+                ltrr_entity_in_init(&in);
+                snprintf(id, sizeof(id), "e%zu", i);
+                in.id = id;
+                in.name = rows[i].name;
+                in.artists = &rows[i].artist;
+                in.artists_cnt = 1;
+                in.genres = &rows[i].genre;
+                in.genres_cnt = 1;
+                in.moods = &rows[i].mood;
+                in.moods_cnt = rows[i].mood ? 1 : 0;
+                in.language = rows[i].lang;
+                in.release_days = ltrr_date_from_ymd(rows[i].y, rows[i].m,
+                                                     rows[i].d);
+                in.release_prec = LTRR_DATE_DAY;
+                in.popularity = rows[i].pop;
+                assert_int_equal(ltrr_catalog_add(cat, &in, errstr,
+                                                  sizeof(errstr)),
+                                 LTRR_OK);
+        }
+        return cat;
+}
+
+/* Builds and opens an index of @p cat, with the arms' sections if
+ * @p sections. */
+static ltrr_index_t *build(const ltrr_catalog_t *cat, int sections)
+{
+        char errstr[256];
+        ltrr_index_extra_t extra[LTRR_INDEX_EXTRA_MAX];
+        ltrr_index_build_conf_t bc = {.lang = "en"};
+        ltrr_arm_sections_t *as = NULL;
+        if (sections) {
+                as = ltrr_arm_sections_new(cat, "en", errstr, sizeof(errstr));
+                assert_non_null(as);
+                bc.extra_cnt = ltrr_arm_sections_extra(as, extra,
+                                                       LTRR_INDEX_EXTRA_MAX);
+                assert_int_equal(bc.extra_cnt, 4);
+                bc.extra = extra;
+        }
+        assert_int_equal(ltrr_index_build(cat, &bc, path, errstr,
+                                          sizeof(errstr)),
+                         LTRR_OK);
+        ltrr_arm_sections_destroy(as);
+        ltrr_index_t *ix = ltrr_index_open(path, errstr, sizeof(errstr));
+        assert_non_null(ix);
+        unlink(path);
+        return ix;
+}
+
+static int setup(void **state)
+{
+        char errstr[256];
+        fx_t *fx = calloc(1, sizeof(*fx));
+        const char *dir = getenv("LTRR_TEST_OUT");
+        snprintf(path, sizeof(path), "%s/test_arms_basic.%d.idx",
+                 dir && access(dir, W_OK) == 0 ? dir : "/tmp", (int)getpid());
+        ltrr_catalog_t *cat = make_catalog();
+        fx->ix = build(cat, 1);
+        fx->plain = build(cat, 0);
+        ltrr_catalog_destroy(cat);
+        fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
+        fx->scr = ltrr_arm_scratch_new();
+        assert_non_null(fx->an);
+        assert_non_null(fx->scr);
+        fx->ctx.today_days = ltrr_date_from_ymd(2024, 6, 1);
+        *state = fx;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_index_destroy(fx->ix);
+        ltrr_index_destroy(fx->plain);
+        ltrr_analyzer_destroy(fx->an);
+        ltrr_arm_scratch_destroy(fx->scr);
+        free(fx);
+        return 0;
+}
+
+/* Analyzes @p text into fx->q. */
+static void query(fx_t *fx, const char *text)
+{
+        ltrr_tokbuf_t tb;
+        ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena, sizeof(fx->arena));
+        assert_int_equal(ltrr_analyzer_analyze(fx->an, text, strlen(text),
+                                               &tb, NULL, 0),
+                         LTRR_OK);
+        assert_int_equal(ltrr_analyzer_normalize(fx->an, text, strlen(text),
+                                                 fx->norm, sizeof(fx->norm),
+                                                 NULL, NULL, 0),
+                         LTRR_OK);
+        fx->q = (ltrr_arm_query_t){fx->toks, tb.cnt, fx->norm};
+}
+
+/* Runs arm @p name for @p text; returns its result code. */
+static ltrr_err_t run(fx_t *fx, const ltrr_index_t *ix, const char *name,
+                      const char *text, size_t k)
+{
+        char errstr[256];
+        int id = ltrr_arm_find(name);
+        assert_true(id >= 0);
+        query(fx, text);
+        return ltrr_arm_run((unsigned)id, ix, &fx->q, &fx->ctx, fx->scr, k,
+                            fx->out, &fx->cnt, errstr, sizeof(errstr));
+}
+
+/* Entity index of row @p name. */
+static uint32_t ent(const char *name)
+{
+        for (size_t i = 0; i < NROWS; i++)
+                if (strcmp(rows[i].name, name) == 0)
+                        return (uint32_t)i;
+        fail_msg("no row %s", name);
+        return 0;
+}
+
+/* 1 if entity @p e is among the candidates. */
+static int has(const fx_t *fx, uint32_t e)
+{
+        for (size_t i = 0; i < fx->cnt; i++)
+                if (fx->out[i].ent == e)
+                        return 1;
+        return 0;
+}
+
+static void test_registry(void **state)
+{
+        (void)state;
+        const char *names[] = {"popular", "structured", "fresh", "personal",
+                               "memory"};
+        for (size_t i = 0; i < 5; i++) {
+                int id = ltrr_arm_find(names[i]);
+                assert_true(id > 0);
+                assert_string_equal(ltrr_arm_get((unsigned)id)->name,
+                                    names[i]);
+        }
+}
+
+static void test_popular(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_pop_overrides_t *po = ltrr_pop_overrides_new();
+        assert_int_equal(run(fx, fx->ix, "popular", "love", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 5);
+        assert_int_equal(fx->out[0].ent, ent("Love"));
+        assert_false(has(fx, ent("So What")));
+        /* fresh popularity from Redis lifts the unknown band */
+        assert_int_equal(ltrr_pop_overrides_add(po, ent("Love Again"), 1e5f),
+                         LTRR_OK);
+        ltrr_pop_overrides_seal(po);
+        assert_int_equal(ltrr_pop_overrides_add(po, 1, 1.0f), LTRR_ERR_STATE);
+        fx->ctx.popularity = po;
+        assert_int_equal(run(fx, fx->ix, "popular", "love", 10), LTRR_OK);
+        assert_int_equal(fx->out[0].ent, ent("Love Again"));
+        assert_true(fx->out[0].feat[3] == 1.0f);
+        fx->ctx.popularity = NULL;
+        ltrr_pop_overrides_destroy(po);
+        ltrr_pop_overrides_destroy(NULL);
+        /* k bound */
+        assert_int_equal(run(fx, fx->ix, "popular", "love", 2), LTRR_OK);
+        assert_int_equal(fx->cnt, 2);
+        assert_true(fx->out[0].score >= fx->out[1].score);
+}
+
+static void test_popular_prefix(void **state)
+{
+        fx_t *fx = *state;
+        assert_int_equal(run(fx, fx->ix, "popular", "ta", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 1);
+        assert_int_equal(fx->out[0].ent, ent("Love Story"));
+        assert_true(fx->out[0].feat[2] == 1.0f);
+        /* "m" starts Miles Davis (three entities) and "Me": by popularity */
+        assert_int_equal(run(fx, fx->ix, "popular", "mi", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 3);
+        assert_int_equal(fx->out[0].ent, ent("So What"));
+        /* without the prefix section: lexical prefix expansion only */
+        assert_int_equal(run(fx, fx->plain, "popular", "zz", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 0);
+}
+
+static void test_structured(void **state)
+{
+        fx_t *fx = *state;
+        assert_int_equal(run(fx, fx->ix, "structured", "jazz", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 3);
+        assert_int_equal(fx->out[0].ent, ent("So What"));
+        assert_int_equal(fx->out[1].ent, ent("Blue in Green"));
+        assert_int_equal(run(fx, fx->ix, "structured", "jazz love", 10),
+                         LTRR_OK);
+        assert_int_equal(fx->cnt, 1);
+        assert_int_equal(fx->out[0].ent, ent("Love for Sale"));
+        assert_int_equal(run(fx, fx->ix, "structured", "rock 1990", 10),
+                         LTRR_OK);
+        assert_int_equal(fx->cnt, 1);
+        assert_int_equal(fx->out[0].ent, ent("Thunderstruck"));
+        /* no attribute: unavailable, nothing written */
+        assert_int_equal(run(fx, fx->ix, "structured", "love", 10),
+                         LTRR_ERR_STATE);
+        assert_int_equal(fx->cnt, 0);
+        /* no QU section */
+        assert_int_equal(run(fx, fx->plain, "structured", "jazz", 10),
+                         LTRR_ERR_STATE);
+        assert_int_equal(fx->cnt, 0);
+}
+
+static void test_fresh(void **state)
+{
+        fx_t *fx = *state;
+        assert_int_equal(run(fx, fx->ix, "fresh", "love", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 1);
+        assert_int_equal(fx->out[0].ent, ent("Love Again"));
+        assert_true(fx->out[0].feat[3] == 12.0f); /* age in days */
+        assert_int_equal(run(fx, fx->ix, "fresh", "jazz", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 0);
+        int32_t today = fx->ctx.today_days;
+        fx->ctx.today_days = 0;
+        assert_int_equal(run(fx, fx->ix, "fresh", "love", 10),
+                         LTRR_ERR_STATE);
+        assert_int_equal(fx->cnt, 0);
+        fx->ctx.today_days = today;
+}
+
+static void test_personal(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_user_profile_t *p = ltrr_user_profile_new();
+        assert_int_equal(run(fx, fx->ix, "personal", "love", 10),
+                         LTRR_ERR_STATE);
+        assert_int_equal(fx->cnt, 0);
+        fx->ctx.profile = p;
+        assert_int_equal(run(fx, fx->ix, "personal", "love", 10),
+                         LTRR_ERR_STATE);
+        /* listened to Miles Davis: his "Love for Sale" comes first */
+        assert_int_equal(ltrr_user_profile_add(p, 0, ent("So What"), 3.0f),
+                         LTRR_OK);
+        assert_int_equal(ltrr_user_profile_derive(p, fx->ix), LTRR_OK);
+        assert_int_equal(p->artists_cnt, 1);
+        assert_int_equal(run(fx, fx->ix, "personal", "love", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 1);
+        assert_int_equal(fx->out[0].ent, ent("Love for Sale"));
+        assert_true(fx->out[0].feat[1] == 1.0f);
+        /* the profile's own entity, matched by the query */
+        assert_int_equal(run(fx, fx->ix, "personal", "what", 10), LTRR_OK);
+        assert_int_equal(fx->out[0].ent, ent("So What"));
+        assert_true(fx->out[0].feat[0] == 1.0f);
+        assert_int_equal(ltrr_user_profile_add(p, 7, 1, 1.0f),
+                         LTRR_ERR_INVALID_ARG);
+        assert_int_equal(ltrr_user_profile_add(p, 0, 1, 0.0f),
+                         LTRR_ERR_INVALID_ARG);
+        fx->ctx.profile = NULL;
+        ltrr_user_profile_destroy(p);
+        ltrr_user_profile_destroy(NULL);
+}
+
+static void test_memory(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_q2e_state_t *st = ltrr_q2e_state_new();
+        /* cold start: predicted Q2E only */
+        assert_int_equal(run(fx, fx->ix, "memory", "Love Story", 10),
+                         LTRR_OK);
+        assert_true(fx->cnt >= 1);
+        assert_int_equal(fx->out[0].ent, ent("Love Story"));
+        assert_true(fx->out[0].feat[0] == 0.0f && fx->out[0].feat[1] > 0);
+        assert_int_equal(run(fx, fx->ix, "memory", "taylor swift love story",
+                             10), LTRR_OK);
+        assert_int_equal(fx->out[0].ent, ent("Love Story"));
+        /* nothing known */
+        assert_int_equal(run(fx, fx->ix, "memory", "zzz qqq", 10),
+                         LTRR_ERR_STATE);
+        assert_int_equal(fx->cnt, 0);
+        assert_int_equal(run(fx, fx->plain, "memory", "love story", 10),
+                         LTRR_ERR_STATE);
+        /* observed engagement outweighs the prediction */
+        ltrr_q2e_state_reset(st, 10, 5);
+        assert_int_equal(ltrr_q2e_state_add(st, ent("Love Me Tender"), 6),
+                         LTRR_OK);
+        assert_int_equal(ltrr_q2e_state_add(st, ent("Love Me Tender"), 4),
+                         LTRR_OK);
+        fx->ctx.q2e = st;
+        assert_int_equal(run(fx, fx->ix, "memory", "love", 10), LTRR_OK);
+        assert_int_equal(fx->out[0].ent, ent("Love Me Tender"));
+        /* "love" is also a predicted prefix of "Love Me Tender" */
+        assert_true(fx->out[0].feat[1] > 0);
+        assert_float_equal(fx->out[0].score,
+                           (10.0 + 5.0 * fx->out[0].feat[1]) / 15.0, 1e-5);
+        assert_int_equal(run(fx, fx->plain, "memory", "zzz", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 1);
+        fx->ctx.q2e = NULL;
+        ltrr_q2e_state_destroy(st);
+        ltrr_q2e_state_destroy(NULL);
+}
+
+static void test_k_bounds_and_determinism(void **state)
+{
+        fx_t *fx = *state;
+        const char *arms[] = {"popular", "fresh", "structured", "memory"};
+        const char *qs[] = {"love", "love", "jazz", "love"};
+        ltrr_arm_cand_t first[128];
+        for (size_t a = 0; a < 4; a++) {
+                assert_int_equal(run(fx, fx->ix, arms[a], qs[a], 1), LTRR_OK);
+                assert_true(fx->cnt <= 1);
+                assert_int_equal(run(fx, fx->ix, arms[a], qs[a], 0), LTRR_OK);
+                assert_int_equal(fx->cnt, 0);
+                assert_int_equal(run(fx, fx->ix, arms[a], qs[a],
+                                     LTRR_ARM_K_MAX + 1), LTRR_ERR_RANGE);
+                assert_int_equal(run(fx, fx->ix, arms[a], qs[a], 100),
+                                 LTRR_OK);
+                size_t n = fx->cnt;
+                assert_true(n > 0);
+                memcpy(first, fx->out, n * sizeof(first[0]));
+                assert_int_equal(run(fx, fx->ix, arms[a], qs[a], 100),
+                                 LTRR_OK);
+                assert_int_equal(fx->cnt, n);
+                assert_memory_equal(first, fx->out, n * sizeof(first[0]));
+        }
+}
+
+static void test_state_bounds(void **state)
+{
+        (void)state;
+        ltrr_q2e_state_t *st = ltrr_q2e_state_new();
+        ltrr_pop_overrides_t *po = ltrr_pop_overrides_new();
+        ltrr_user_profile_t *p = ltrr_user_profile_new();
+        for (uint32_t i = 0; i < LTRR_ARM_Q2E_MAX; i++)
+                assert_int_equal(ltrr_q2e_state_add(st, i, 1), LTRR_OK);
+        assert_int_equal(ltrr_q2e_state_add(st, 99999, 1), LTRR_ERR_NOSPACE);
+        assert_int_equal(ltrr_q2e_state_add(st, 0, 1.0 / 0.0),
+                         LTRR_ERR_INVALID_ARG);
+        for (uint32_t i = 0; i < LTRR_ARM_POP_MAX; i++)
+                assert_int_equal(ltrr_pop_overrides_add(po, i % 7, (float)i),
+                                 LTRR_OK);
+        assert_int_equal(ltrr_pop_overrides_add(po, 1, 1), LTRR_ERR_NOSPACE);
+        ltrr_pop_overrides_seal(po);
+        assert_int_equal(po->cnt, 7);
+        /* the last value added for entity 3 wins */
+        uint32_t last = LTRR_ARM_POP_MAX - 1;
+        while (last % 7 != 3)
+                last--;
+        assert_true(po->items[3].ent == 3 && po->items[3].pop == (float)last);
+        for (uint32_t i = 0; i < LTRR_ARM_PROFILE_GENRES_MAX; i++)
+                assert_int_equal(ltrr_user_profile_add(p, 2, i, 1), LTRR_OK);
+        assert_int_equal(ltrr_user_profile_add(p, 2, 999, 1),
+                         LTRR_ERR_NOSPACE);
+        assert_true(ltrr_user_profile_weight(p, 2, 5) == 1.0f);
+        ltrr_q2e_state_destroy(st);
+        ltrr_pop_overrides_destroy(po);
+        ltrr_user_profile_destroy(p);
+        ltrr_arm_sections_destroy(NULL);
+        char errstr[64];
+        assert_null(ltrr_arm_sections_new(NULL, "en", errstr,
+                                          sizeof(errstr)));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_registry),
+            cmocka_unit_test(test_popular),
+            cmocka_unit_test(test_popular_prefix),
+            cmocka_unit_test(test_structured),
+            cmocka_unit_test(test_fresh),
+            cmocka_unit_test(test_personal),
+            cmocka_unit_test(test_memory),
+            cmocka_unit_test(test_k_bounds_and_determinism),
+            cmocka_unit_test(test_state_bounds),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
