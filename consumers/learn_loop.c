@@ -265,13 +265,16 @@ static int batch_apply(learn_t *ln)
         return 0;
 }
 
-/* Polls one record into the batch. 1: got one, 0: none, -1: stop. */
+/* Polls one record into the batch. 1: got one, 0: none, -1: stop.
+ * Only an empty batch waits for records (up to 100 ms); once a batch has
+ * some, what is already fetched is taken without waiting, so a lone
+ * reward is applied at once instead of after the poll timeout. */
 static int poll_one(learn_t *ln)
 {
         ltrr_kafka_msg_t *msg = NULL;
         ltrr_err_t err;
 
-        err = ltrr_kafka_consumer_poll(ln->kc, 100, &msg);
+        err = ltrr_kafka_consumer_poll(ln->kc, ln->n ? 0 : 100, &msg);
         if (ln->drop_batch) { /* records of revoked partitions */
                 batch_drop(ln);
                 ln->drop_batch = 0;
