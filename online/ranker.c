@@ -17,25 +17,27 @@
 /* Most epochs a batch fit accepts. */
 #define RK_MAX_EPOCHS 10000
 
-/* The feature layout: the single source for docs and debug output. */
+/* The feature layout: the single source for docs and debug output. Arm
+ * slots follow the arm registry's order (online/arm.c), which serving and
+ * the trainer use to fill them. */
 const ltrr_ranker_fdesc_t ltrr_ranker_fdescs[LTRR_RANKER_NFEAT] = {
     {"bias", 0, "constant 1"},
     {"arm_score_lexical", 1, "lexical arm score / its max in the query"},
     {"arm_score_popular", 2, "popular arm score / its max in the query"},
     {"arm_score_structured", 3, "structured arm score / its max"},
-    {"arm_score_fuzzy", 4, "fuzzy arm score / its max in the query"},
-    {"arm_score_semantic", 5, "semantic arm score / its max in the query"},
+    {"arm_score_fresh", 4, "fresh arm score / its max in the query"},
+    {"arm_score_personal", 5, "personal arm score / its max in the query"},
     {"arm_score_memory", 6, "memory (Q2E) arm score / its max"},
-    {"arm_score_personal", 7, "personal arm score / its max in the query"},
-    {"arm_score_fresh", 8, "fresh arm score / its max in the query"},
+    {"arm_score_fuzzy", 7, "fuzzy arm score / its max in the query"},
+    {"arm_score_semantic", 8, "semantic arm score / its max in the query"},
     {"found_lexical", 9, "1 if the lexical arm returned it"},
     {"found_popular", 10, "1 if the popular arm returned it"},
     {"found_structured", 11, "1 if the structured arm returned it"},
-    {"found_fuzzy", 12, "1 if the fuzzy arm returned it"},
-    {"found_semantic", 13, "1 if the semantic arm returned it"},
+    {"found_fresh", 12, "1 if the fresh arm returned it"},
+    {"found_personal", 13, "1 if the personal arm returned it"},
     {"found_memory", 14, "1 if the memory (Q2E) arm returned it"},
-    {"found_personal", 15, "1 if the personal arm returned it"},
-    {"found_fresh", 16, "1 if the fresh arm returned it"},
+    {"found_fuzzy", 15, "1 if the fuzzy arm returned it"},
+    {"found_semantic", 16, "1 if the semantic arm returned it"},
     {"n_arms", 17, "arms that returned it / 8"},
     {"bm25", 18, "BM25F score s as s / (s + 5), in [0, 1)"},
     {"log_popularity", 19, "ln(1 + engagements) / 16, capped at 1"},

@@ -71,7 +71,10 @@ static void test_layout_table(void **state)
         }
         assert_string_equal(l[LTRR_RANKER_F_BIAS].name, "bias");
         assert_string_equal(l[LTRR_RANKER_F_Q2E].name, "q2e");
-        assert_string_equal(l[LTRR_RANKER_F_FOUND_BY + 7].name, "found_fresh");
+        /* arm slots follow the arm registry: fresh is arm 3, semantic 7 */
+        assert_string_equal(l[LTRR_RANKER_F_FOUND_BY + 3].name, "found_fresh");
+        assert_string_equal(l[LTRR_RANKER_F_FOUND_BY + 7].name,
+                            "found_semantic");
 }
 
 /* docs/RANKER.md must carry the table exactly as the code renders it. */
