@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "position_bias.h"
+#include "arm.h"
 #include "ranker.h"
 
 #define NF LTRR_RANKER_NFEAT
@@ -75,6 +76,16 @@ static void test_layout_table(void **state)
         assert_string_equal(l[LTRR_RANKER_F_FOUND_BY + 3].name, "found_fresh");
         assert_string_equal(l[LTRR_RANKER_F_FOUND_BY + 7].name,
                             "found_semantic");
+        /* ... and must keep following it when arms are added */
+        for (i = 0; i < ltrr_arm_count() && i < LTRR_RANKER_NARMS; i++) {
+                char want[64];
+
+                snprintf(want, sizeof(want), "found_%s", ltrr_arm_get(i)->name);
+                assert_string_equal(l[LTRR_RANKER_F_FOUND_BY + i].name, want);
+                snprintf(want, sizeof(want), "arm_score_%s",
+                         ltrr_arm_get(i)->name);
+                assert_string_equal(l[LTRR_RANKER_F_ARM_SCORE + i].name, want);
+        }
 }
 
 /* docs/RANKER.md must carry the table exactly as the code renders it. */
