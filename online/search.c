@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "arm.h"
+#include "arm_state.h"
 #include "feature.h"
 #include "profile.h"
 #include "q2e.h"
@@ -56,6 +57,9 @@ struct ltrr_search_s {
         float *x;                         /* CANDS_MAX x NFEAT */
         float *scores;                    /* CANDS_MAX */
         uint32_t *idx;                    /* K_MAX: top-k */
+        const ltrr_search_ids_t *ids;     /* borrowed id map, or NULL */
+        ltrr_q2e_state_t *aq2e;           /* arms' Q2E state, reused */
+        ltrr_user_profile_t *aprof;       /* arms' user profile, reused */
 };
 
 struct ltrr_search_query_s {
@@ -241,8 +245,10 @@ static ltrr_err_t search_alloc(ltrr_search_t *se, char *errstr,
                        sizeof(*se->x));
         se->scores = calloc(LTRR_SEARCH_CANDS_MAX, sizeof(*se->scores));
         se->idx = calloc(LTRR_SEARCH_K_MAX, sizeof(*se->idx));
+        se->aq2e = ltrr_q2e_state_new();
+        se->aprof = ltrr_user_profile_new();
         if (!se->asc || !se->cands || !se->hits || !se->rc || !se->x ||
-            !se->scores || !se->idx)
+            !se->scores || !se->idx || !se->aq2e || !se->aprof)
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "no memory");
         return LTRR_OK;
@@ -287,7 +293,14 @@ void ltrr_search_destroy(ltrr_search_t *se)
         free(se->x);
         free(se->scores);
         free(se->idx);
+        ltrr_q2e_state_destroy(se->aq2e);
+        ltrr_user_profile_destroy(se->aprof);
         free(se);
+}
+
+void ltrr_search_set_ids(ltrr_search_t *se, const ltrr_search_ids_t *ids)
+{
+        se->ids = ids;
 }
 
 const ltrr_bandit_space_t *ltrr_search_space(const ltrr_search_t *se)
@@ -628,7 +641,8 @@ static int decide(ltrr_search_t *se, ltrr_search_query_t *sq,
 /* Runs the arms the decision picked (all available ones when @p shadow)
  * into se->cands; fills @p lists. */
 static ltrr_err_t run_arms(ltrr_search_t *se, const ltrr_index_t *ix,
-                           ltrr_search_query_t *sq, uint32_t avail,
+                           ltrr_search_query_t *sq,
+                           const ltrr_search_state_t *st, uint32_t avail,
                            int shadow, ltrr_arm_list_t *lists, size_t *nlp,
                            char *errstr, size_t errstr_size)
 {
@@ -638,6 +652,13 @@ static ltrr_err_t run_arms(ltrr_search_t *se, const ltrr_index_t *ix,
                              .today_days = (int32_t)(sq->now_ms / 86400000)};
         unsigned n_avail = (unsigned)__builtin_popcount(avail), i;
         size_t off = 0, nl = 0;
+
+        if (se->ids) { /* without the map the arms see no fresh state */
+                ltrr_search_state_arm_fill(st, ix, se->ids, se->aq2e,
+                                           sq->user[0] ? se->aprof : NULL);
+                ac.q2e = se->aq2e;
+                ac.profile = sq->user[0] ? se->aprof : NULL;
+        }
 
         snprintf(ac.lang, sizeof(ac.lang), "%s", sq->lang);
         for (i = 0; i < sq->dec.n_arms; i++) {
@@ -873,8 +894,8 @@ ltrr_err_t ltrr_search_run(ltrr_search_t *se, const ltrr_index_t *ix,
                 return err;
         t2 = mono_us();
         sq->out.stage_us[LTRR_SEARCH_STAGE_DECIDE] = t2 - t;
-        if ((err = run_arms(se, ix, sq, avail, shadow, lists, &nl, errstr,
-                            errstr_size)) ||
+        if ((err = run_arms(se, ix, sq, st, avail, shadow, lists, &nl,
+                            errstr, errstr_size)) ||
             (err = ltrr_arm_union(lists, nl, se->hits, LTRR_SEARCH_CANDS_MAX,
                                   &nh, errstr, errstr_size)))
                 return err;

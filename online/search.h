@@ -276,6 +276,55 @@ size_t ltrr_search_state_q2e_count(const ltrr_search_state_t *st);
 /** @brief 1 if the user engaged with entity @p id recently. */
 int ltrr_search_state_seen(const ltrr_search_state_t *st, const char *id);
 
+/*
+ * Entity id lookup: Redis state names entities by id, the arms by their
+ * position in the index. One map per loaded index, shared read-only.
+ */
+
+/** Opaque id -> entity index map of one index (short name: ids). */
+typedef struct ltrr_search_ids_s ltrr_search_ids_t;
+
+/**
+ * @brief Builds the id map of every entity of @p ix (open addressing,
+ *        about 16 bytes per entity).
+ * @returns the map, or NULL with the reason in @p errstr.
+ * @remark The map borrows @p ix: destroy it first. Read-only once
+ *         built: any number of threads may look up at once.
+ */
+ltrr_search_ids_t *ltrr_search_ids_new(const ltrr_index_t *ix, char *errstr,
+                                       size_t errstr_size);
+
+/** @brief Frees @p ids; NULL is a no-op. */
+void ltrr_search_ids_destroy(ltrr_search_ids_t *ids);
+
+/** @brief The index position of entity @p id, or -1 if absent. */
+int64_t ltrr_search_ids_find(const ltrr_search_ids_t *ids, const char *id);
+
+struct ltrr_q2e_state_s;
+struct ltrr_user_profile_s;
+
+/**
+ * @brief Turns the parsed Q2E and recent-entity parts of @p st into the
+ *        arms' state: @p q2e gets the observed entities with the
+ *        query's impressions and prior; @p prof gets each recent entity
+ *        (weight 1) and the artists and genres derived from them.
+ *        Entities unknown to the index are skipped.
+ * @param q2e,prof reset first; each may be NULL (not filled).
+ * @returns the number of entities resolved (Q2E plus profile).
+ */
+size_t ltrr_search_state_arm_fill(const ltrr_search_state_t *st,
+                                  const ltrr_index_t *ix,
+                                  const ltrr_search_ids_t *ids,
+                                  struct ltrr_q2e_state_s *q2e,
+                                  struct ltrr_user_profile_s *prof);
+
+/**
+ * @brief Sets the id map the next runs of @p se resolve state with
+ *        (borrowed; NULL: the arms get no Q2E or profile state). Call it
+ *        with the map of the index given to ltrr_search_run().
+ */
+void ltrr_search_set_ids(ltrr_search_t *se, const ltrr_search_ids_t *ids);
+
 /**
  * @brief Runs the pipeline on a prepared query with state @p st (an
  *        empty state when nothing was read).

@@ -7,10 +7,12 @@
  * and nothing grows with the reply.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arm_state.h"
 #include "q2e.h"
 #include "search.h"
 
@@ -214,4 +216,125 @@ size_t ltrr_search_state_q2e_count(const ltrr_search_state_t *st)
 int ltrr_search_state_seen(const ltrr_search_state_t *st, const char *id)
 {
         return st && list_find(&st->recent, id) != NULL;
+}
+
+/* ---- entity id map ------------------------------------------------------ */
+
+/* Most entities a map takes (keeps the slot count a 32-bit power of 2). */
+#define IDS_ENTS_MAX ((uint32_t)1 << 30)
+
+/* One slot: entity index plus one (0 = empty) and the id's hash. */
+typedef struct ids_slot_s {
+        uint32_t ent1; /* entity + 1, 0 empty */
+        uint32_t hash; /* ltrr_text_hash32() of its id */
+} ids_slot_t;
+
+struct ltrr_search_ids_s {
+        const ltrr_index_t *ix; /* borrowed */
+        uint32_t mask;          /* slots - 1 */
+        ids_slot_t *slots;      /* open addressing, linear probing */
+};
+
+/* Inserts entity @p ent with id hash @p h (the table has room). */
+static void ids_put(ltrr_search_ids_t *ids, uint32_t ent, uint32_t h)
+{
+        uint32_t i = h & ids->mask;
+
+        while (ids->slots[i].ent1)
+                i = (i + 1) & ids->mask;
+        ids->slots[i].ent1 = ent + 1;
+        ids->slots[i].hash = h;
+}
+
+ltrr_search_ids_t *ltrr_search_ids_new(const ltrr_index_t *ix, char *errstr,
+                                       size_t errstr_size)
+{
+        ltrr_search_ids_t *ids = NULL;
+        uint32_t n = ix ? ltrr_index_count(ix) : 0, cap = 16, i;
+        ltrr_index_entity_t e;
+
+        if (!ix || n > IDS_ENTS_MAX) {
+                ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                          "bad index for the id map");
+                return NULL;
+        }
+        while (cap < 2 * (uint64_t)n)
+                cap <<= 1;
+        if (!(ids = calloc(1, sizeof(*ids))) ||
+            !(ids->slots = calloc(cap, sizeof(*ids->slots)))) {
+                ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size, "no memory");
+                goto err;
+        }
+        ids->ix = ix;
+        ids->mask = cap - 1;
+        for (i = 0; i < n; i++) {
+                if (ltrr_index_entity(ix, i, &e)) {
+                        ltrr_errf(LTRR_ERR_CORRUPT, errstr, errstr_size,
+                                  "entity %" PRIu32 " unreadable", i);
+                        goto err;
+                }
+                ids_put(ids, i, ltrr_text_hash32(e.id, strlen(e.id)));
+        }
+        return ids;
+err:
+        ltrr_search_ids_destroy(ids);
+        return NULL;
+}
+
+void ltrr_search_ids_destroy(ltrr_search_ids_t *ids)
+{
+        if (!ids)
+                return;
+        free(ids->slots);
+        free(ids);
+}
+
+int64_t ltrr_search_ids_find(const ltrr_search_ids_t *ids, const char *id)
+{
+        uint32_t h, i;
+        ltrr_index_entity_t e;
+
+        if (!ids || !id)
+                return -1;
+        h = ltrr_text_hash32(id, strlen(id));
+        for (i = h & ids->mask; ids->slots[i].ent1; i = (i + 1) & ids->mask) {
+                uint32_t ent = ids->slots[i].ent1 - 1;
+
+                if (ids->slots[i].hash == h &&
+                    !ltrr_index_entity(ids->ix, ent, &e) && !strcmp(e.id, id))
+                        return ent;
+        }
+        return -1;
+}
+
+size_t ltrr_search_state_arm_fill(const ltrr_search_state_t *st,
+                                  const ltrr_index_t *ix,
+                                  const ltrr_search_ids_t *ids,
+                                  struct ltrr_q2e_state_s *q2e,
+                                  struct ltrr_user_profile_s *prof)
+{
+        size_t i, got = 0;
+        int64_t ent;
+
+        if (q2e)
+                ltrr_q2e_state_reset(q2e, st->q2e_n, st->q2e_alpha);
+        if (prof)
+                ltrr_user_profile_reset(prof);
+        for (i = 0; q2e && i < st->q2e.cnt; i++) {
+                const state_ent_t *e = &st->q2e.ents[i];
+
+                if ((ent = ltrr_search_ids_find(ids, e->id)) >= 0 &&
+                    !ltrr_q2e_state_add(q2e, (uint32_t)ent, e->value))
+                        got++;
+        }
+        for (i = 0; prof && i < st->recent.cnt; i++) {
+                ent = ltrr_search_ids_find(ids, st->recent.ents[i].id);
+                if (ent >= 0 &&
+                    !ltrr_user_profile_add(prof, 0, (uint32_t)ent, 1.0f))
+                        got++;
+        }
+        if (prof && prof->ents_cnt)
+                ltrr_user_profile_derive(prof, ix); /* NOSPACE: a partial
+                                                       profile still helps */
+        return got;
 }

@@ -27,7 +27,7 @@
 /** Sampling period, ms. */
 #define DASHBOARD_PERIOD_MS 1000
 
-typedef struct dashboard_s dashboard_t; /* dash */
+/* dashboard_t (short name: dash) is declared in serve_int.h. */
 
 /** What the sampler reads; strings are copied by dashboard_new(). */
 typedef struct dashboard_conf_s {
@@ -59,9 +59,17 @@ int dashboard_handle(dashboard_t *dash, serve_t *sv, struct evhttp_request *req,
                      const char *path);
 
 /**
- * The route of ltrr-serve: on its first call, starts the process's one
- * dashboard from @p sv's config (and logs why when that fails), then
- * calls dashboard_handle(). Returns 1 when @p req was answered.
+ * Creates the dashboard of ltrr-serve from @p sv's config (its own URL
+ * from the bound port, the dashboard.*_url keys, Redis). Returns NULL,
+ * having logged why, when it cannot start: the daemon runs without it.
+ * Main thread, once the workers listen.
+ */
+dashboard_t *dashboard_start(serve_t *sv);
+
+/**
+ * The route of ltrr-serve: dashboard_handle() with @p sv's dashboard
+ * (NULL before it started or if it failed: /dashboard/data answers 503).
+ * Returns 1 when @p req was answered. Any worker thread.
  */
 int dashboard_route(serve_t *sv, struct evhttp_request *req, const char *path);
 

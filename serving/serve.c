@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dashboard.h"
 #include "log.h"
 #include "serve_int.h"
 
@@ -48,6 +49,7 @@ static void index_free(serve_index_t *si)
 {
         if (!si)
                 return;
+        ltrr_search_ids_destroy(si->ids);
         ltrr_qu_dict_destroy(si->qu);
         ltrr_index_destroy(si->ix);
         free(si);
@@ -83,6 +85,8 @@ static serve_index_t *index_load(const char *path, char *errstr,
         if ((qu = ltrr_index_section(si->ix, LTRR_INDEX_SEC_QU, &len)) &&
             !(si->qu = ltrr_qu_dict_load(qu, (size_t)len, errstr,
                                          errstr_size)))
+                goto err;
+        if (!(si->ids = ltrr_search_ids_new(si->ix, errstr, errstr_size)))
                 goto err;
         si->refs = 1; /* the daemon's own reference */
         return si;
@@ -423,6 +427,7 @@ static int run(serve_t *sv, const ltrr_config_t *conf)
                 log_error("serve", "start failed", "err", errstr);
                 goto done;
         }
+        atomic_store(&sv->dash, dashboard_start(sv));
         log_info("serve", "listening", "addr", sv->cf->common.http_addr,
                  "port",
                  ltrr_log_i64(pbuf, sizeof(pbuf), sv->port),
@@ -430,6 +435,8 @@ static int run(serve_t *sv, const ltrr_config_t *conf)
         rc = loop(sv);
 done:
         workers_stop(sv);
+        dashboard_destroy(atomic_load(&sv->dash)); /* no reader is left */
+        atomic_store(&sv->dash, NULL);
         if (sv->listen_fd >= 0)
                 close(sv->listen_fd);
         ltrr_kafka_producer_destroy(sv->kp); /* flushes what is queued */

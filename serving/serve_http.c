@@ -67,10 +67,12 @@ static json_t *arms_json(const ltrr_search_t *se, uint32_t mask)
         return a;
 }
 
+/* The results; with @p debug each also carries the Q2E score it was
+ * ranked with. */
 static json_t *results_json(const ltrr_index_t *ix, const ltrr_search_t *se,
-                            const ltrr_search_out_t *out)
+                            const ltrr_search_out_t *out, int debug)
 {
-        json_t *arr = json_array();
+        json_t *arr = json_array(), *r;
         size_t i;
 
         for (i = 0; i < out->hit_cnt; i++) {
@@ -78,13 +80,15 @@ static json_t *results_json(const ltrr_index_t *ix, const ltrr_search_t *se,
 
                 if (ltrr_index_entity(ix, out->hits[i].ent, &e))
                         continue;
-                json_array_append_new(
-                    arr, json_pack("{s:s,s:s,s:s,s:s,s:f,s:i,s:o}", "id", e.id,
-                                   "type", ltrr_entity_type_name(e.type),
-                                   "name", e.name, "artists", e.artists,
-                                   "score", (double)out->hits[i].score,
-                                   "position", (int)i, "arms",
-                                   arms_json(se, out->hits[i].arms)));
+                r = json_pack("{s:s,s:s,s:s,s:s,s:f,s:i,s:o}", "id", e.id,
+                              "type", ltrr_entity_type_name(e.type), "name",
+                              e.name, "artists", e.artists, "score",
+                              (double)out->hits[i].score, "position", (int)i,
+                              "arms", arms_json(se, out->hits[i].arms));
+                if (r && debug)
+                        json_object_set_new(r, "q2e",
+                                            json_real(out->hits[i].q2e));
+                json_array_append_new(arr, r);
         }
         return arr;
 }
@@ -135,7 +139,7 @@ void serve_reply_results(serve_t *sv, struct evhttp_request *req,
         o = json_pack("{s:s,s:b,s:s,s:s,s:o}", "impression_id", hex,
                       "degraded", out->degraded, "policy", out->imp->policy,
                       "model_version", out->imp->model_version, "results",
-                      results_json(ix, se, out));
+                      results_json(ix, se, out, debug));
         if (o && debug)
                 json_object_set_new(o, "debug",
                                     debug_json(se, out, sq, state_us));

@@ -7,6 +7,7 @@
 #define LTRR_SERVE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,7 @@ typedef enum {
 typedef struct serve_index_s {
         ltrr_index_t *ix;   /* owned */
         ltrr_qu_dict_t *qu; /* owned, or NULL without a QU section */
+        ltrr_search_ids_t *ids; /* owned: entity ids of ix */
         int refs;           /* holders; freed at 0 (under sv->ix_lock) */
 } serve_index_t;
 
@@ -72,6 +74,8 @@ typedef struct serve_metrics_s {
 } serve_metrics_t;
 
 typedef struct serve_worker_s serve_worker_t;
+/** The live dashboard (dashboard.h). */
+typedef struct dashboard_s dashboard_t;
 
 /** The daemon. */
 typedef struct serve_s {
@@ -89,6 +93,10 @@ typedef struct serve_s {
         serve_worker_t *workers;           /* cf->workers entries */
         int nworkers;                      /* started workers */
         int draining;                      /* SIGTERM seen (main thread) */
+        dashboard_t *_Atomic dash;         /* owned; NULL until started
+                                              after the workers (main
+                                              thread stores, workers load),
+                                              freed after they stop */
 } serve_t;
 
 /** One worker thread: its loop, HTTP server, Redis and pipeline. */

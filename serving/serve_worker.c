@@ -197,6 +197,7 @@ static void query_answer(serve_query_t *qy, int degraded)
                 evhttp_request_set_on_complete_cb(qy->req, sent_cb, w);
                 w->writing++;
         }
+        ltrr_search_set_ids(w->se, qy->si->ids);
         if (ltrr_search_run(w->se, qy->si->ix, qy->sq, st, errstr,
                             sizeof(errstr))) {
                 log_warn("serve", "search failed", "err", errstr);

@@ -101,6 +101,24 @@ $PY -c 'import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1
         fail "score of $ent not raised: $mem_before -> $mem_after"
 rank_after=$(field "$r2" "[h['id'] for h in r['results']].index('$ent')")
 [ "$rank_after" -lt "$pos" ] || fail "$ent did not move up from position $pos (now $rank_after)"
+# debug=1 shows the Q2E score each result was ranked with: the played
+# entity's is positive, an entity nobody engaged with has 0.
+q2e_after=$(field "$r2" "next(h['q2e'] for h in r['results'] if h['id'] == '$ent')")
+$PY -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$q2e_after" ||
+        fail "q2e of $ent in the debug results is $q2e_after, want > 0"
+assert_eq "$(field "$r2" "all('q2e' in h for h in r['results'])")" True \
+        "every debug result carries q2e"
+assert_eq "$(field "$r1" "sum(h['q2e'] > 0 for h in r['results'])")" 0 \
+        "q2e of the results before any engagement"
+
+# 5. The memory arm alone reads the observed Q2E state of the query: the
+# played entity is among its results (before the fix it served predicted
+# scores only).
+r4=$(search "love" "arms=memory") || fail "memory arm search"
+assert_eq "$(field "$r4" "'$ent' in [h['id'] for h in r['results']]")" True \
+        "played entity $ent in the memory arm's results: $r4"
+assert_eq "$(field "$r4" "next(h['arms'] for h in r['results'] if h['id'] == '$ent')")" \
+        "['memory']" "arms of $ent in the memory search"
 # The learned policy's search for the same query still answers, not degraded.
 r3=$(search "love") || fail "search after the play"
 assert_eq "$(field "$r3" "r['degraded']")" False "degraded flag"

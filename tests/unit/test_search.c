@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "arm.h"
+#include "arm_state.h"
 #include "catalog.h"
 #include "index.h"
 #include "search.h"
@@ -292,6 +293,117 @@ static void test_q2e_and_degraded(void **state)
         assert_float_equal(out->hits[0].q2e, 1.0, 1e-6);
 }
 
+static void test_ids(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_search_ids_t *ids;
+        char id[16];
+        size_t i;
+
+        ltrr_search_ids_destroy(NULL); /* no-op */
+        assert_null(ltrr_search_ids_new(NULL, fx->errstr,
+                                        sizeof(fx->errstr)));
+        assert_true(fx->errstr[0] != '\0');
+        ids = ltrr_search_ids_new(fx->ix, fx->errstr, sizeof(fx->errstr));
+        assert_non_null(ids);
+        for (i = 0; i < NDOCS; i++) {
+                snprintf(id, sizeof(id), "e%zu", i);
+                assert_int_equal(ltrr_search_ids_find(ids, id), (int64_t)i);
+        }
+        assert_int_equal(ltrr_search_ids_find(ids, "e6"), -1);
+        assert_int_equal(ltrr_search_ids_find(ids, ""), -1);
+        assert_int_equal(ltrr_search_ids_find(ids, NULL), -1);
+        assert_int_equal(ltrr_search_ids_find(NULL, "e1"), -1);
+        ltrr_search_ids_destroy(ids);
+}
+
+/* The arms see the parsed Q2E and recent entities only through the id
+ * map: unknown ids are skipped, the impressions and prior carry over,
+ * and the profile gets the recent entities' artists. */
+static void test_arm_fill(void **state)
+{
+        fx_t *fx = *state;
+        const char *q2e[] = {"e3", "4", "nope", "9", "e1", "2"};
+        const char *recent[] = {"e0", "1700000000000", "zz", "1"};
+        ltrr_search_ids_t *ids;
+        ltrr_q2e_state_t *qs = ltrr_q2e_state_new();
+        ltrr_user_profile_t *pr = ltrr_user_profile_new();
+
+        assert_non_null(qs);
+        assert_non_null(pr);
+        ids = ltrr_search_ids_new(fx->ix, fx->errstr, sizeof(fx->errstr));
+        assert_non_null(ids);
+        assert_int_equal(ltrr_search_state_q2e(fx->st, q2e, 6, "10",
+                                               fx->errstr,
+                                               sizeof(fx->errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_search_state_recent(fx->st, recent, 4,
+                                                  fx->errstr,
+                                                  sizeof(fx->errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_search_state_arm_fill(fx->st, fx->ix, ids, qs,
+                                                    pr),
+                         3);
+        assert_int_equal(qs->cnt, 2);
+        assert_float_equal(qs->impressions, 10.0, 0);
+        assert_float_equal(qs->alpha, 1.0, 0);
+        assert_float_equal(qs->obs[0].observed + qs->obs[1].observed, 6.0,
+                           1e-6);
+        assert_int_equal(pr->ents_cnt, 1);
+        assert_int_equal(pr->ents[0].key, 0);
+        assert_true(ltrr_user_profile_weight(
+                        pr, 1, ltrr_arm_artist_hash("Ann", 3)) > 0);
+        /* Without a map nothing resolves; the parts are still reset. */
+        assert_int_equal(ltrr_search_state_arm_fill(fx->st, fx->ix, NULL, qs,
+                                                    pr),
+                         0);
+        assert_int_equal(qs->cnt, 0);
+        assert_int_equal(pr->ents_cnt, 0);
+        ltrr_search_ids_destroy(ids);
+        ltrr_user_profile_destroy(pr);
+        ltrr_q2e_state_destroy(qs);
+}
+
+/* The memory arm alone: with no predicted Q2E in the index it finds
+ * nothing unless the observed state reaches it through the id map. */
+static void test_memory_arm_state(void **state)
+{
+        fx_t *fx = *state;
+        const char *mv[] = {"e2", "3"};
+        const ltrr_search_out_t *out;
+        ltrr_index_entity_t e;
+        ltrr_search_ids_t *ids;
+        int mem = ltrr_arm_find("memory");
+
+        assert_true(mem >= 0);
+        ids = ltrr_search_ids_new(fx->ix, fx->errstr, sizeof(fx->errstr));
+        assert_non_null(ids);
+        assert_int_equal(ltrr_search_state_q2e(fx->st, mv, 2, "1",
+                                               fx->errstr,
+                                               sizeof(fx->errstr)),
+                         LTRR_OK);
+        fx->req.mode = LTRR_SEARCH_MODE_STATIC;
+        fx->req.arms = 1u << mem;
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_search_out(fx->sq)->hit_cnt, 0);
+        ltrr_search_set_ids(fx->se, ids);
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        out = ltrr_search_out(fx->sq);
+        assert_int_equal(out->hit_cnt, 1);
+        assert_int_equal(ltrr_index_entity(fx->ix, out->hits[0].ent, &e), 0);
+        assert_string_equal(e.id, "e2"); /* "Blue Sky": no "apple" in it */
+        assert_int_equal(out->hits[0].arms, 1u << mem);
+        assert_true(out->hits[0].q2e > 0);
+        ltrr_search_set_ids(fx->se, NULL);
+        ltrr_search_ids_destroy(ids);
+}
+
 static void test_static_uniform(void **state)
 {
         fx_t *fx = *state;
@@ -482,6 +594,10 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_run, setup, teardown),
             cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
             cmocka_unit_test_setup_teardown(test_q2e_and_degraded, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_ids, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_arm_fill, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_memory_arm_state, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_static_uniform, setup,
                                             teardown),
