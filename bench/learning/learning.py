@@ -1,0 +1,532 @@
+#!/usr/bin/python3
+"""Learning bench: the learned policy against static arm subsets, uniform
+random and the oracle, on the same simulated population and seed.
+
+Every configuration runs on a fresh embedded stack (tools/stack.sh up in
+its own directory, sharing one prebuilt index), so nothing learned in one
+configuration reaches another. Protocol (docs/LEARNING.md):
+
+1. the arm names are read from a debug=1 answer of ltrr-serve;
+2. screening: every static subset of at most --max-size arms, plus the
+   all-arms subset, runs --screen-queries searches;
+3. the --top best screened subsets, the all-arms subset, the learned
+   policy, uniform random and the oracle run --queries searches;
+4. best_static is the best full-length static subset.
+
+Standard library only (Debian python3).
+"""
+import argparse
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+# Short join window and consumers that do not idle on empty fetches, so the
+# rewards of a search reach Redis within seconds (as in docs/E2E.md).
+STACK_ENV = {
+    "LTRR_WINDOW": "2s",
+    "LTRR_IDLE": "1s",
+    "LTRR_LATENESS": "200ms",
+    "LTRR_KAFKA_X_FETCH_WAIT_MAX_MS": "10",
+    "LTRR_KAFKA_X_LINGER_MS": "1",
+}
+
+
+def log(msg):
+    print("learning: " + msg, file=sys.stderr, flush=True)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="bench/learning/run.sh")
+    p.add_argument("--seed", default="1",
+                   help="simulation seed, or a comma list (one bench each)")
+    p.add_argument("--queries", type=int, default=50000,
+                   help="searches per full-length configuration")
+    p.add_argument("--screen-queries", type=int, default=0,
+                   help="searches per screened subset (default queries/10)")
+    p.add_argument("--max-size", type=int, default=3,
+                   help="largest static subset screened (all-arms always)")
+    p.add_argument("--top", type=int, default=3,
+                   help="screened subsets rerun at full length")
+    p.add_argument("--catalog", type=int, default=20000,
+                   help="synthetic catalog size (index seed 1)")
+    p.add_argument("--users", type=int, default=1000)
+    p.add_argument("--rate", type=int, default=300,
+                   help="searches per second; above ~500 here the sim drops "
+                   "event posts and the learners see fewer rewards")
+    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--doc", default=os.path.join(ROOT, "docs", "LEARNING.md"))
+    p.add_argument("--svg", default=os.path.join(ROOT, "docs",
+                                                 "learning-curve.svg"))
+    p.add_argument("--no-doc", action="store_true",
+                   help="do not rewrite the doc and the plot")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the work directory (logs) after the run")
+    p.add_argument("--json", action="store_true",
+                   help="last line of stdout: one JSON object")
+    a = p.parse_args(argv)
+    try:
+        a.seeds = [int(s) for s in a.seed.split(",") if s != ""]
+    except ValueError:
+        p.error("--seed: integers expected")
+    if not a.seeds or a.queries < 1 or a.max_size < 1 or a.top < 0:
+        p.error("bad --seed, --queries, --max-size or --top")
+    if a.screen_queries <= 0:
+        a.screen_queries = max(100, a.queries // 10)
+    return a
+
+
+class Bench:
+    """Runs configurations, each on its own stack."""
+
+    def __init__(self, args, work):
+        self.a = args
+        self.work = work
+        self.bin = os.environ.get("LTRR_BIN", os.path.join(ROOT, "build",
+                                                            "bin"))
+        self.index = os.path.join(work, "catalog.idx")
+        self.nstack = 0
+        self.stack_s = 0.0
+
+    def build_index(self):
+        cmd = [os.path.join(self.bin, "ltrr-index"), "build", "--synthetic",
+               str(self.a.catalog), "--seed", "1", "--output", self.index]
+        with open(os.path.join(self.work, "index.log"), "w") as out:
+            subprocess.run(cmd, stdout=out, stderr=out, check=True)
+
+    def stack_up(self, name):
+        self.nstack += 1
+        # Numbered, not named: the broker's control socket path under it
+        # must stay within the 107 bytes of a Unix socket address.
+        d = os.path.join(self.work, "stack-%03d" % self.nstack)
+        env = dict(os.environ, LTRR_BIN=self.bin, **STACK_ENV)
+        t0 = time.time()
+        with open(d + ".log", "w") as out:
+            r = subprocess.run([os.path.join(ROOT, "tools", "stack.sh"), "up",
+                                d, "--index", self.index], env=env,
+                               stdout=out, stderr=out)
+        self.stack_s += time.time() - t0
+        if r.returncode != 0:
+            self.stack_down(d)
+            raise RuntimeError("stack up failed; see %s.log" % d)
+        senv = {}
+        with open(os.path.join(d, "stack.env")) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                senv[k] = v
+        for k in ("LTRR_SERVE_URL", "LTRR_COLLECT_URL", "LTRR_LEARN_URL",
+                  "LTRR_JOIN_URL"):
+            if not senv.get(k):
+                self.stack_down(d)
+                raise RuntimeError("stack has no %s (daemon not built?)" % k)
+        return d, senv
+
+    def stack_down(self, d):
+        """Kills the stack's recorded processes (by their recorded pids)
+        all at once (tools/stack.sh down stops them one by one, ~12 s here),
+        then lets stack.sh clean up whatever is left."""
+        t0 = time.time()
+        pids = []
+        pdir = os.path.join(d, "pids")
+        for name in os.listdir(pdir) if os.path.isdir(pdir) else []:
+            if name.endswith(".pid"):
+                try:
+                    with open(os.path.join(pdir, name)) as f:
+                        pids.append(int(f.read().strip()))
+                except (OSError, ValueError):
+                    pass
+        # SIGKILL: the stack and its data are thrown away, and a graceful
+        # stop costs ~3 s per configuration (the broker).
+        for sig in (9,):
+            for p in pids:
+                if alive(p):
+                    try:
+                        os.kill(p, sig)
+                    except OSError:
+                        pass
+            deadline = time.time() + 5
+            while time.time() < deadline and any(alive(p) for p in pids):
+                time.sleep(0.05)
+        with open(d + ".log", "a") as out:
+            subprocess.run([os.path.join(ROOT, "tools", "stack.sh"), "down",
+                            d], stdout=out, stderr=out)
+        self.stack_s += time.time() - t0
+        if not self.a.keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def discover_arms(self):
+        d, senv = self.stack_up("arms")
+        try:
+            q = urllib.parse.urlencode({"q": "love", "k": 1, "debug": 1})
+            url = senv["LTRR_SERVE_URL"] + "/v1/search?" + q
+            with urllib.request.urlopen(url, timeout=10) as r:
+                body = json.load(r)
+            arms = [x["arm"] if isinstance(x, dict) else x
+                    for x in body["debug"]["arms"]]
+            # The learned answer's total is what its policy chose; a static
+            # answer with every arm carries the configured total budget.
+            q = urllib.parse.urlencode({"q": "love", "k": 1, "debug": 1,
+                                        "arms": ",".join(arms)})
+            url = senv["LTRR_SERVE_URL"] + "/v1/search?" + q
+            with urllib.request.urlopen(url, timeout=10) as r:
+                body = json.load(r)
+            return arms, body["debug"].get("total_budget")
+        finally:
+            self.stack_down(d)
+
+    def run(self, name, seed, queries, policy=None, arms=None):
+        """One configuration on a fresh stack: the sim's JSON summary."""
+        d, senv = self.stack_up(name)
+        try:
+            cmd = [os.path.join(self.bin, "ltrr-sim"),
+                   "--serve", senv["LTRR_SERVE_URL"],
+                   "--collect", senv["LTRR_COLLECT_URL"],
+                   "--api-key", senv["LTRR_API_KEY"],
+                   "--queries", str(queries), "--seed", str(seed),
+                   "--rate", str(self.a.rate),
+                   "--concurrency", str(self.a.concurrency),
+                   "--users", str(self.a.users),
+                   "--catalog", "synthetic:%d:1" % self.a.catalog, "--json"]
+            if policy:
+                cmd += ["--policy", policy]
+            if arms:
+                cmd += ["--arms", ",".join(arms)]
+            t0 = time.time()
+            log("%s: stack %s" % (name, d))
+            with open(d + ".sim.log", "w") as err:
+                r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err,
+                                   universal_newlines=True)
+            lines = r.stdout.strip().splitlines()
+            if r.returncode != 0 or not lines:
+                raise RuntimeError("ltrr-sim failed (%d); see %s.sim.log"
+                                   % (r.returncode, d))
+            res = json.loads(lines[-1])
+            log("%-34s seed %d  %6d queries  success@10 %.4f  "
+                "cands %s  errors %d  %.1fs" % (
+                    name, seed, res.get("queries", 0),
+                    res.get("success_at_10") or 0.0,
+                    res.get("mean_candidates"), res.get("errors", 0),
+                    time.time() - t0))
+            return res
+        finally:
+            self.stack_down(d)
+
+
+def alive(pid):
+    """True while pid runs (a zombie counts as stopped)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def subset_name(arms):
+    return ",".join(arms)
+
+
+def empirical_oracle(runs):
+    """Best static subset per intent kind, weighted by the kinds' shares."""
+    best = {}
+    total = 0
+    share = {}
+    for res in runs.values():
+        for kind, st in (res.get("kinds") or {}).items():
+            s = st.get("success_at_10")
+            if s is None:
+                continue
+            share[kind] = st.get("queries", 0)
+            if s > best.get(kind, (-1.0, ""))[0]:
+                best[kind] = (s, "")
+    for kind, n in share.items():
+        total += n
+    if total == 0:
+        return None
+    return sum(best[k][0] * share[k] for k in share) / total
+
+
+def run_seed(b, arms, seed):
+    a = b.a
+    everything = tuple(arms)
+    subsets = []
+    for size in range(1, min(a.max_size, len(arms)) + 1):
+        subsets += list(itertools.combinations(arms, size))
+    if everything not in subsets:
+        subsets.append(everything)
+    screen = {}
+    for s in subsets:
+        res = b.run("screen-" + subset_name(s), seed, a.screen_queries,
+                    arms=s)
+        screen[subset_name(s)] = res
+    ranked = sorted(subsets, key=lambda s: -(screen[subset_name(s)]
+                                             ["success_at_10"] or 0.0))
+    finalists = ranked[:a.top]
+    if everything not in finalists:
+        finalists.append(everything)
+    full = {}
+    for s in finalists:
+        full[subset_name(s)] = b.run("static-" + subset_name(s), seed,
+                                     a.queries, arms=s)
+    pol = {}
+    for p in ("learned", "uniform", "oracle"):
+        pol[p] = b.run(p, seed, a.queries, policy=p)
+    return {"screen": screen, "static": full, "policies": pol,
+            "finalists": [subset_name(s) for s in finalists]}
+
+
+def s10(res):
+    v = res.get("success_at_10")
+    return float(v) if v is not None else 0.0
+
+
+def summarize(seed, r, arms, budget, args):
+    static = r["static"]
+    best = max(static, key=lambda k: s10(static[k]))
+    all_name = subset_name(arms)
+    pol = r["policies"]
+    learned = s10(pol["learned"])
+    out = {
+        "seed": seed,
+        "queries": args.queries,
+        "screen_queries": args.screen_queries,
+        "learned": learned,
+        "best_static": s10(static[best]),
+        "best_static_arms": best,
+        "oracle": s10(pol["oracle"]),
+        "uniform": s10(pol["uniform"]),
+        "oracle_empirical": empirical_oracle(r["screen"]),
+        "static": {k: s10(v) for k, v in static.items()},
+        "screen": {k: s10(v) for k, v in r["screen"].items()},
+        "mean_candidates": {
+            "learned": pol["learned"].get("mean_candidates"),
+            "all_arms_split": static[all_name].get("mean_candidates"),
+            "all_arms_full_budget": (len(arms) * budget) if budget else None,
+        },
+        "ndcg_at_10": {"learned": pol["learned"].get("ndcg_at_10"),
+                       "best_static": static[best].get("ndcg_at_10"),
+                       "oracle": pol["oracle"].get("ndcg_at_10")},
+        "arm_share_learned": pol["learned"].get("arm_share"),
+        "errors": sum(int(v.get("errors") or 0) for v in
+                      list(static.values()) + list(pol.values())),
+        "events_dropped": sum(int((v.get("events") or {}).get("dropped") or 0)
+                              for v in list(static.values()) +
+                              list(pol.values()) +
+                              list(r["screen"].values())),
+    }
+    bs = out["best_static"]
+    out["vs_best_static"] = (learned / bs - 1.0) if bs > 0 else None
+    out["vs_oracle"] = (learned / out["oracle"] - 1.0) \
+        if out["oracle"] > 0 else None
+    full = out["mean_candidates"]["all_arms_full_budget"]
+    lc = out["mean_candidates"]["learned"]
+    out["candidate_saving"] = (1.0 - lc / full) if full and lc else None
+    return out
+
+
+def curves(r, best, arms):
+    """(label, [(x, success@10)]) for the plot."""
+    out = []
+    pol = r["policies"]
+    series = [("learned", pol["learned"]), ("oracle", pol["oracle"]),
+              ("best static (" + best + ")", r["static"][best]),
+              ("all arms", r["static"][subset_name(arms)]),
+              ("uniform", pol["uniform"])]
+    for label, res in series:
+        pts = []
+        for p in (res.get("series") or {}).get("points", []):
+            if p.get("success_at_10") is None or not p.get("queries"):
+                continue
+            pts.append((p["from"] + p["queries"], p["success_at_10"]))
+        out.append((label, pts))
+    return out
+
+
+COLORS = ["#d62728", "#2ca02c", "#1f77b4", "#9467bd", "#7f7f7f"]
+
+
+def svg_plot(lines, title):
+    w, h, ml, mr, mt, mb = 720, 420, 60, 200, 40, 50
+    pw, ph = w - ml - mr, h - mt - mb
+    xmax = max([x for _, pts in lines for x, _ in pts] + [1])
+    ys = [y for _, pts in lines for _, y in pts] or [0.0, 1.0]
+    ylo = max(0.0, int(min(ys) * 10) / 10.0)
+    yhi = min(1.0, int(max(ys) * 10 + 1) / 10.0)
+    if yhi <= ylo:
+        yhi = ylo + 0.1
+
+    def px(x):
+        return ml + pw * x / xmax
+
+    def py(y):
+        return mt + ph * (1 - (y - ylo) / (yhi - ylo))
+
+    o = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+         'viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">'
+         % (w, h, w, h),
+         '<rect width="100%" height="100%" fill="white"/>',
+         '<text x="%d" y="22" font-size="14">%s</text>' % (ml, title)]
+    steps = 5
+    for i in range(steps + 1):
+        y = ylo + (yhi - ylo) * i / steps
+        o.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>'
+                 % (ml, ml + pw, py(y), py(y)))
+        o.append('<text x="%d" y="%.1f" text-anchor="end">%.2f</text>'
+                 % (ml - 6, py(y) + 4, y))
+        x = xmax * i / steps
+        o.append('<text x="%.1f" y="%d" text-anchor="middle">%d</text>'
+                 % (px(x), mt + ph + 18, x))
+    o.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" '
+             'stroke="black"/>' % (ml, mt, pw, ph))
+    o.append('<text x="%d" y="%d" text-anchor="middle">queries</text>'
+             % (ml + pw / 2, h - 12))
+    o.append('<text x="16" y="%d" transform="rotate(-90 16 %d)" '
+             'text-anchor="middle">success@10 per bucket</text>'
+             % (mt + ph / 2, mt + ph / 2))
+    for i, (label, pts) in enumerate(lines):
+        c = COLORS[i % len(COLORS)]
+        if pts:
+            path = " ".join("%.1f,%.1f" % (px(x), py(y)) for x, y in pts)
+            o.append('<polyline fill="none" stroke="%s" stroke-width="2" '
+                     'points="%s"/>' % (c, path))
+        ly = mt + 14 + 20 * i
+        o.append('<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" '
+                 'stroke-width="3"/>' % (ml + pw + 10, ml + pw + 30, ly, ly, c))
+        o.append('<text x="%d" y="%d">%s</text>'
+                 % (ml + pw + 36, ly + 4, label.replace("&", "&amp;")))
+    o.append("</svg>")
+    return "\n".join(o) + "\n"
+
+
+def pct(v):
+    return "n/a" if v is None else "%+.1f%%" % (100.0 * v)
+
+
+def num(v, fmt="%.4f"):
+    return "n/a" if v is None else fmt % v
+
+
+def doc_text(args, arms, budget, sums, elapsed, svgname):
+    L = ["# Learning bench: learned policy vs static arm subsets",
+         "",
+         "Generated by `bench/learning/run.sh` (do not edit by hand; rerun",
+         "the bench). Protocol and reasoning: "
+         "decisions/0026-learning-bench.md.",
+         "",
+         "Command: `bench/learning/run.sh --seed %s --queries %d "
+         "--screen-queries %d --max-size %d --top %d --catalog %d "
+         "--users %d --rate %d --concurrency %d`" % (
+             ",".join(str(s) for s in args.seeds), args.queries,
+             args.screen_queries, args.max_size, args.top, args.catalog,
+             args.users, args.rate, args.concurrency),
+         "",
+         "Arms (from a `debug=1` answer): `%s`; total candidate budget %s."
+         % (" ".join(arms), budget),
+         "Wall time: %.0f s." % elapsed,
+         "",
+         "## Summary (success@10 at full length)",
+         "",
+         "| seed | learned | best static (arms) | oracle | uniform | "
+         "learned vs best static | learned vs oracle | empirical oracle |",
+         "|---|---|---|---|---|---|---|---|"]
+    for s in sums:
+        L.append("| %d | %s | %s (`%s`) | %s | %s | %s | %s | %s |" % (
+            s["seed"], num(s["learned"]), num(s["best_static"]),
+            s["best_static_arms"], num(s["oracle"]), num(s["uniform"]),
+            pct(s["vs_best_static"]), pct(s["vs_oracle"]),
+            num(s["oracle_empirical"])))
+    L += ["",
+          "Targets: learned ≥ best static + 10%, learned within 5% of the "
+          "oracle.",
+          "",
+          "## Candidates retrieved per query",
+          "",
+          "| seed | learned | all arms, budget split | all arms at full "
+          "budget (arms × total) | saving vs full budget |",
+          "|---|---|---|---|---|"]
+    for s in sums:
+        mc = s["mean_candidates"]
+        L.append("| %d | %s | %s | %s | %s |" % (
+            s["seed"], num(mc["learned"], "%.1f"),
+            num(mc["all_arms_split"], "%.1f"),
+            num(mc["all_arms_full_budget"], "%d"),
+            pct(-s["candidate_saving"] if s["candidate_saving"] is not None
+                else None)))
+    for s in sums:
+        L += ["", "## Seed %d: static subsets" % s["seed"], "",
+              "| subset | screen success@10 | full success@10 |",
+              "|---|---|---|"]
+        for k in sorted(s["screen"], key=lambda k: -s["screen"][k]):
+            L.append("| `%s` | %.4f | %s |" % (
+                k, s["screen"][k], num(s["static"].get(k))))
+        share = s.get("arm_share_learned") or {}
+        L += ["", "Arm shares of the learned policy: " + ", ".join(
+            "%s %.2f" % (k, v) for k, v in sorted(share.items())
+            if v is not None) + "."]
+    L += ["", "## Learning curve (seed %d)" % sums[0]["seed"], "",
+          "![learning curve](%s)" % svgname, ""]
+    return "\n".join(L)
+
+
+def main(argv):
+    a = parse_args(argv)
+    work = tempfile.mkdtemp(prefix="ltrr-learning.")
+    t0 = time.time()
+    try:
+        b = Bench(a, work)
+        b.build_index()
+        arms, budget = b.discover_arms()
+        log("arms: %s; total budget %s" % (" ".join(arms), budget))
+        sums = []
+        plot = None
+        for seed in a.seeds:
+            r = run_seed(b, arms, seed)
+            s = summarize(seed, r, arms, budget, a)
+            sums.append(s)
+            if plot is None:
+                plot = curves(r, s["best_static_arms"], arms)
+        elapsed = time.time() - t0
+        log("%d stacks, %.1f s starting/stopping them, %.1f s in all"
+            % (b.nstack, b.stack_s, elapsed))
+        if not a.no_doc:
+            with open(a.svg, "w") as f:
+                f.write(svg_plot(plot, "success@10 per bucket, seed %d, "
+                                 "%d queries" % (a.seeds[0], a.queries)))
+            with open(a.doc, "w") as f:
+                f.write(doc_text(a, arms, budget, sums, elapsed,
+                                 os.path.basename(a.svg)))
+        for s in sums:
+            print("seed %d: learned %.4f  best static %.4f (%s)  oracle %.4f"
+                  "  uniform %.4f  vs best static %s  vs oracle %s  "
+                  "candidates learned %s vs full budget %s" % (
+                      s["seed"], s["learned"], s["best_static"],
+                      s["best_static_arms"], s["oracle"], s["uniform"],
+                      pct(s["vs_best_static"]), pct(s["vs_oracle"]),
+                      num(s["mean_candidates"]["learned"], "%.1f"),
+                      s["mean_candidates"]["all_arms_full_budget"]))
+        if a.json:
+            out = dict(sums[0])
+            if len(sums) > 1:
+                out["seeds"] = sums
+            print(json.dumps(out, sort_keys=True))
+        return 0
+    except (RuntimeError, OSError, subprocess.CalledProcessError,
+            KeyError, ValueError) as e:
+        log("error: %s (work directory %s kept)" % (e, work))
+        a.keep = True
+        return 1
+    finally:
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
