@@ -298,8 +298,14 @@ static uint32_t arms_mask(json_t *arr)
 
         json_array_foreach(arr, i, v)
         {
-                if (json_is_object(v))
-                        v = json_object_get(v, "name");
+                /* serve's debug.arms: {"arm": name, "ran": bool, ...};
+                 * an arm that did not run is not part of the traffic */
+                if (json_is_object(v)) {
+                        if (json_is_false(json_object_get(v, "ran")))
+                                continue;
+                        v = json_object_get(v, json_object_get(v, "arm")
+                                                   ? "arm" : "name");
+                }
                 if ((a = ltrr_sim_arm_parse(json_string_value(v))) >= 0)
                         mask |= 1u << a;
         }
