@@ -377,3 +377,28 @@ ltrr_err_t ltrr_avro_encode_reward(const ltrr_reward_t *rew, uint8_t *buf,
                 w_long(&w, rew->action_time_ms);
         return w_finish(&w, len);
 }
+
+ltrr_err_t ltrr_avro_frame_next(const uint8_t *data, size_t len, size_t *off,
+                                size_t max, const uint8_t **rec,
+                                size_t *rec_len, char *errstr,
+                                size_t errstr_size)
+{
+        size_t at = *off, flen;
+
+        if (at > len || len - at < 4)
+                return ltrr_errf(LTRR_ERR_TRUNCATED, errstr, errstr_size,
+                                 "partial frame header at byte %zu", at);
+        flen = (size_t)data[at] << 24 | (size_t)data[at + 1] << 16 |
+               (size_t)data[at + 2] << 8 | data[at + 3];
+        if (flen > max)
+                return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                                 "frame of %zu bytes at byte %zu (max %zu)",
+                                 flen, at, max);
+        if (flen > len - at - 4)
+                return ltrr_errf(LTRR_ERR_TRUNCATED, errstr, errstr_size,
+                                 "frame at byte %zu ends early", at);
+        *rec = data + at + 4;
+        *rec_len = flen;
+        *off = at + 4 + flen;
+        return LTRR_OK;
+}

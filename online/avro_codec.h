@@ -205,4 +205,21 @@ ltrr_err_t ltrr_avro_resolve_body(const char *reader_json,
                                   size_t *out_len, char *errstr,
                                   size_t errstr_size);
 
+/**
+ * @brief Steps through a buffer of framed records: each is a 4-byte
+ *        big-endian length followed by that many bytes (the framing of
+ *        `ltrr-avro` and of `kcat -f '%R%s'`).
+ *
+ * Call while *@p off < @p len; on LTRR_OK, *@p rec / *@p rec_len are the
+ * next record (pointing into @p data) and *@p off has moved past it.
+ * @param max  longest record accepted
+ * @returns LTRR_OK, LTRR_ERR_TRUNCATED (a header or record cut short) or
+ *          LTRR_ERR_RANGE (a record longer than @p max); the errstr names
+ *          the byte offset of the frame.
+ */
+ltrr_err_t ltrr_avro_frame_next(const uint8_t *data, size_t len, size_t *off,
+                                size_t max, const uint8_t **rec,
+                                size_t *rec_len, char *errstr,
+                                size_t errstr_size);
+
 #endif /* LTRR_AVRO_CODEC_H */

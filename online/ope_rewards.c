@@ -273,32 +273,22 @@ ltrr_err_t ltrr_ope_rewards_read(ltrr_ope_rewards_t *rw,
                                  size_t errstr_size)
 {
         ltrr_ope_rewards_stats_t tmp;
-        size_t off = 0, flen;
+        const uint8_t *rec;
+        size_t off = 0, rec_len;
         ltrr_err_t err;
 
         if (!st)
                 st = &tmp;
         memset(st, 0, sizeof(*st));
         while (off < len) {
-                if (len - off < 4)
-                        return ltrr_errf(LTRR_ERR_TRUNCATED, errstr,
-                                         errstr_size, "partial frame header "
-                                         "at byte %zu", off);
-                flen = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 |
-                       (size_t)data[off + 2] << 8 | data[off + 3];
-                off += 4;
-                if (flen > LTRR_OPE_REWARDS_FRAME_MAX)
-                        return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
-                                         "frame of %zu bytes at byte %zu",
-                                         flen, off - 4);
-                if (flen > len - off)
-                        return ltrr_errf(LTRR_ERR_TRUNCATED, errstr,
-                                         errstr_size, "frame at byte %zu "
-                                         "ends early", off - 4);
+                if ((err = ltrr_avro_frame_next(data, len, &off,
+                                                LTRR_OPE_REWARDS_FRAME_MAX,
+                                                &rec, &rec_len, errstr,
+                                                errstr_size)))
+                        return err;
                 st->records++;
-                err = read_one(rw, dec, data + off, flen, st, errstr,
+                err = read_one(rw, dec, rec, rec_len, st, errstr,
                                errstr_size);
-                off += flen;
                 if (err == LTRR_ERR_NOMEM || err == LTRR_ERR_NOSPACE ||
                     (err != LTRR_OK && ++st->bad > max_bad))
                         return err;

@@ -424,31 +424,18 @@ ltrr_err_t ltrr_ranker_train_read(ltrr_ranker_train_t *rt,
                                   size_t max_bad, char *errstr,
                                   size_t errstr_size)
 {
-        size_t off = 0, bad = 0;
+        const uint8_t *rec;
+        size_t off = 0, bad = 0, rec_len, bad0;
         ltrr_err_t err;
 
         while (off < len) {
-                uint32_t flen;
-
-                if (len - off < 4)
-                        return ltrr_errf(LTRR_ERR_TRUNCATED, errstr,
-                                         errstr_size, "partial frame header "
-                                         "at byte %zu", off);
-                flen = (uint32_t)data[off] << 24 | (uint32_t)data[off + 1] << 16 |
-                       (uint32_t)data[off + 2] << 8 | data[off + 3];
-                off += 4;
-                if (flen > LTRR_RANKER_TRAIN_FRAME_MAX)
-                        return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
-                                         "frame of %u bytes at byte %zu",
-                                         flen, off - 4);
-                if (len - off < flen)
-                        return ltrr_errf(LTRR_ERR_TRUNCATED, errstr,
-                                         errstr_size, "partial frame at "
-                                         "byte %zu", off - 4);
-                size_t bad0 = rt->st.bad_records;
-                err = rt_read_one(rt, dec, data + off, flen, errstr,
-                                  errstr_size);
-                off += flen;
+                if ((err = ltrr_avro_frame_next(data, len, &off,
+                                                LTRR_RANKER_TRAIN_FRAME_MAX,
+                                                &rec, &rec_len, errstr,
+                                                errstr_size)))
+                        return err;
+                bad0 = rt->st.bad_records;
+                err = rt_read_one(rt, dec, rec, rec_len, errstr, errstr_size);
                 if (err && rt->st.bad_records == bad0)
                         return err; /* a trainer error, not a bad record */
                 if (err && ++bad > max_bad)

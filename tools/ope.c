@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "file.h"
 #include "log.h"
 #include "obd.h"
 #include "ope.h"
@@ -356,28 +357,13 @@ static int rw_parse(int argc, char **argv, struct rw_args *a)
  * logging why. */
 static int file_slurp(const char *path, uint8_t **buf, size_t *len)
 {
-        FILE *fp = fopen(path, "rb");
-        long size = -1;
+        char errstr[512];
 
-        *buf = NULL;
-        errno = 0;
-        if (fp && fseek(fp, 0, SEEK_END) == 0)
-                size = ftell(fp);
-        if (size < 0 || (size_t)size > REWARDS_FILE_MAX ||
-            fseek(fp, 0, SEEK_SET) != 0 ||
-            !(*buf = malloc((size_t)size + 1)) ||
-            fread(*buf, 1, (size_t)size, fp) != (size_t)size) {
-                log_error("ope", "cannot read rewards file", "path", path,
-                          "err", errno ? strerror(errno) : "too large");
-                free(*buf);
-                *buf = NULL;
-                if (fp)
-                        fclose(fp);
-                return -1;
-        }
-        fclose(fp);
-        *len = (size_t)size;
-        return 0;
+        if (ltrr_file_read_all(path, REWARDS_FILE_MAX, buf, len, errstr,
+                               sizeof(errstr)) == LTRR_OK)
+                return 0;
+        log_error("ope", "cannot read file", "err", errstr);
+        return -1;
 }
 
 static void rw_print_est(const ltrr_ope_estimate_t *x, const char *name,

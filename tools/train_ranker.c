@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "file.h"
 #include "log.h"
 #include "ranker_train.h"
 
@@ -143,33 +144,17 @@ static int parse_args(int argc, char **argv, struct tr_args *a)
         return 0;
 }
 
-/* Reads the whole file at @path into *buf (caller frees; NUL-terminated
- * one past the end); -1 after logging why. */
+/* Reads the whole file at @path into *buf (caller frees); -1 after
+ * logging why. */
 static int file_slurp(const char *path, uint8_t **buf, size_t *len)
 {
-        FILE *fp = fopen(path, "rb");
-        long size = -1;
+        char errstr[512];
 
-        *buf = NULL;
-        errno = 0;
-        if (fp && fseek(fp, 0, SEEK_END) == 0)
-                size = ftell(fp);
-        if (size < 0 || (size_t)size > TR_FILE_MAX ||
-            fseek(fp, 0, SEEK_SET) != 0 ||
-            !(*buf = malloc((size_t)size + 1)) ||
-            fread(*buf, 1, (size_t)size, fp) != (size_t)size) {
-                log_error("train_ranker", "cannot read file", "path", path,
-                          "err", errno ? strerror(errno) : "too large");
-                free(*buf);
-                *buf = NULL;
-                if (fp)
-                        fclose(fp);
-                return -1;
-        }
-        fclose(fp);
-        (*buf)[size] = '\0';
-        *len = (size_t)size;
-        return 0;
+        if (ltrr_file_read_all(path, TR_FILE_MAX, buf, len, errstr,
+                               sizeof(errstr)) == LTRR_OK)
+                return 0;
+        log_error("train_ranker", "cannot read file", "err", errstr);
+        return -1;
 }
 
 /* Loads a model file: the blob, or else the text form. NULL after

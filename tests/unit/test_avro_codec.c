@@ -871,6 +871,45 @@ static void test_v2_reads_v1(void **state)
         }
 }
 
+/* Framed streams: records in order, then every kind of broken frame. */
+static void test_frames(void **state)
+{
+        static const uint8_t data[] = {0, 0, 0, 2, 'a', 'b', 0, 0, 0, 0,
+                                       0, 0, 0, 1, 'c'};
+        const uint8_t *rec;
+        size_t off = 0, len;
+        char err[128];
+
+        assert_int_equal(ltrr_avro_frame_next(data, sizeof(data), &off, 16,
+                                              &rec, &len, err, sizeof(err)),
+                         LTRR_OK);
+        assert_int_equal(len, 2);
+        assert_memory_equal(rec, "ab", 2);
+        assert_int_equal(off, 6);
+        assert_int_equal(ltrr_avro_frame_next(data, sizeof(data), &off, 16,
+                                              &rec, &len, err, sizeof(err)),
+                         LTRR_OK);
+        assert_int_equal(len, 0);
+        assert_int_equal(ltrr_avro_frame_next(data, sizeof(data), &off, 16,
+                                              &rec, &len, err, sizeof(err)),
+                         LTRR_OK);
+        assert_int_equal(len, 1);
+        assert_int_equal(off, sizeof(data));
+        /* a header cut short, a record cut short, a record too long */
+        off = 0;
+        assert_int_equal(ltrr_avro_frame_next(data, 3, &off, 16, &rec, &len,
+                                              err, sizeof(err)),
+                         LTRR_ERR_TRUNCATED);
+        assert_non_null(strstr(err, "byte 0"));
+        assert_int_equal(ltrr_avro_frame_next(data, 5, &off, 16, &rec, &len,
+                                              err, sizeof(err)),
+                         LTRR_ERR_TRUNCATED);
+        assert_int_equal(ltrr_avro_frame_next(data, sizeof(data), &off, 1,
+                                              &rec, &len, err, sizeof(err)),
+                         LTRR_ERR_RANGE);
+        assert_int_equal(off, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -886,6 +925,7 @@ int main(void)
                 cmocka_unit_test(test_decoder_lifecycle),
                 cmocka_unit_test(test_v1_reads_v2),
                 cmocka_unit_test(test_v2_reads_v1),
+                cmocka_unit_test(test_frames),
         };
         const char *src = getenv("LTRR_SRC");
 
