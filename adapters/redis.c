@@ -322,6 +322,69 @@ ltrr_err_t ltrr_redis_apply(ltrr_redis_t *rd, const ltrr_learn_plan_t *pl,
         return err;
 }
 
+ltrr_err_t ltrr_redis_send(ltrr_redis_t *rd, const ltrr_learn_plan_t *pl,
+                           size_t *calls, char *errstr, size_t errstr_size)
+{
+        size_t i, n = ltrr_learn_plan_count(pl);
+        char numkeys[24];
+        ltrr_err_t err;
+        int done = 0;
+
+        *calls = 0;
+        if (!rd->c)
+                return ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                 "redis not connected");
+        for (i = 0; i < n; i++) {
+                err = redis_append_call(rd, ltrr_learn_plan_call(pl, i),
+                                        numkeys, sizeof(numkeys));
+                if (err) {
+                        redis_drop(rd); /* the output buffer is partial */
+                        return ltrr_errf(err, errstr, errstr_size,
+                                         "appending call %zu: %s", i,
+                                         ltrr_err2str(err));
+                }
+        }
+        while (!done) {
+                if (redisBufferWrite(rd->c, &done) != REDIS_OK) {
+                        err = ltrr_errf(LTRR_ERR_TRANSPORT, errstr,
+                                        errstr_size, "redis: %s",
+                                        rd->c->errstr);
+                        redis_drop(rd);
+                        return err;
+                }
+        }
+        *calls = n;
+        return LTRR_OK;
+}
+
+ltrr_err_t ltrr_redis_recv(ltrr_redis_t *rd, size_t calls,
+                           ltrr_redis_batch_t *out, char *errstr,
+                           size_t errstr_size)
+{
+        ltrr_redis_batch_t tmp = {0, 0, 0, 0};
+        int noscript = 0;
+        ltrr_err_t err;
+
+        if (!rd->c)
+                return ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                 "redis not connected");
+        err = redis_read_replies(rd, calls, &tmp, &noscript, errstr,
+                                 errstr_size);
+        if (!err && noscript) {
+                /* Batches sent after this one failed too: start over on
+                 * a new connection, which loads the script. */
+                redis_drop(rd);
+                err = ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                "NOSCRIPT: script flushed, reconnecting");
+        }
+        if (out) {
+                out->applied += tmp.applied;
+                out->duplicates += tmp.duplicates;
+                out->calls += tmp.calls;
+        }
+        return err;
+}
+
 ltrr_err_t ltrr_redis_hget_i64(ltrr_redis_t *rd, const char *key,
                                const char *field, int64_t *out,
                                char *errstr, size_t errstr_size)

@@ -2,9 +2,11 @@
  * ltrr - thin Redis adapter on hiredis for the learner and tools.
  *
  * A blocking client with a command timeout: pipelined EVALSHA of a
- * learn plan (one round trip per batch), a NOSCRIPT fallback that loads
- * the script and resends the batch (every call of a plan is idempotent,
- * so resending is safe), reconnection on demand, and a few helpers.
+ * learn plan, either in one round trip (ltrr_redis_apply(), with a
+ * NOSCRIPT fallback that loads the script and resends the batch: every
+ * call of a plan is idempotent) or split into send and receive so that
+ * several batches can be in flight (ltrr_redis_send() and
+ * ltrr_redis_recv()); reconnection on demand, and a few helpers.
  * The learner's Kafka loop is blocking too, so an event loop would add
  * nothing on this path; the admin HTTP server runs on its own thread.
  */
@@ -77,6 +79,31 @@ const char *ltrr_redis_sha(const ltrr_redis_t *rd);
 ltrr_err_t ltrr_redis_apply(ltrr_redis_t *rd, const ltrr_learn_plan_t *pl,
                             ltrr_redis_batch_t *out, char *errstr,
                             size_t errstr_size);
+
+/**
+ * @brief Sends every call of @p pl as EVALSHA and writes them out
+ * without reading any reply, so a caller can prepare the next batch
+ * while Redis runs this one. Replies are read, in order, by
+ * ltrr_redis_recv(). The plan may be cleared once this returns (the
+ * commands are copied into the output buffer). No synchronous command
+ * (hget, ping) may be sent while replies are pending.
+ * @param calls set to the number of replies this batch will produce.
+ * @returns LTRR_OK; LTRR_ERR_TRANSPORT (the connection is dropped).
+ */
+ltrr_err_t ltrr_redis_send(ltrr_redis_t *rd, const ltrr_learn_plan_t *pl,
+                           size_t *calls, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Reads the @p calls replies of the oldest batch sent with
+ * ltrr_redis_send() and adds their counts to @p out (may be NULL).
+ * @returns LTRR_OK when every call succeeded; LTRR_ERR_TRANSPORT on a
+ *          connection error, a script error reply or NOSCRIPT (the
+ *          script was flushed: the connection is dropped, since a later
+ *          batch already sent failed too; reconnecting loads it again).
+ */
+ltrr_err_t ltrr_redis_recv(ltrr_redis_t *rd, size_t calls,
+                           ltrr_redis_batch_t *out, char *errstr,
+                           size_t errstr_size);
 
 /**
  * @brief HGET @p key @p field as a signed integer.

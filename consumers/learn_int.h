@@ -18,6 +18,8 @@
 #define LEARN_BACKOFF_MAX_MS 2000
 /** Most partitions whose offsets one batch stores. */
 #define LEARN_PARTITIONS_MAX 1024
+/** Most batches sent to Redis whose replies are not read yet. */
+#define LEARN_INFLIGHT_MAX 2
 
 /** The lua script, embedded at build time from consumers/lua/apply.lua. */
 extern const char ltrr_learn_lua_apply[];
@@ -36,6 +38,26 @@ typedef struct learn_metrics_s {
         ltrr_metrics_child_t *rejoins;    /* consumer restarts */
 } learn_metrics_t;
 
+/** A batch sent to Redis whose replies are pending. */
+typedef struct learn_flight_s {
+        ltrr_kafka_msg_t **recs; /* owned records, n of them */
+        size_t n;                /* records */
+        size_t calls;            /* replies to read */
+        size_t rewards;          /* rewards planned */
+        double t_sent;           /* monotonic time of the send */
+} learn_flight_t;
+
+/** Seconds spent per stage of the loop, since the first record. */
+typedef struct learn_times_s {
+        double poll;      /* in the Kafka poll call */
+        double decode;    /* Avro decoding */
+        double plan;      /* planning (add, offsets, seal) */
+        double send;      /* formatting and writing the pipeline */
+        double wait;      /* reading replies (Redis busy or in transit) */
+        uint64_t batches; /* batches applied */
+        int timing;       /* set by the first record: times run since */
+} learn_times_t;
+
 /** The learner. */
 typedef struct learn_s {
         const ltrr_config_t *conf;        /* not owned */
@@ -46,6 +68,11 @@ typedef struct learn_s {
         ltrr_learn_plan_t *pl;            /* owned */
         ltrr_kafka_msg_t **batch;         /* owned records, n of them */
         size_t n;                         /* records in batch */
+        learn_flight_t fl[LEARN_INFLIGHT_MAX]; /* ring of sent batches */
+        size_t fl_head;                   /* oldest sent batch */
+        size_t fl_cnt;                    /* sent batches pending */
+        size_t fl_max;                    /* 0 (serial)..LEARN_INFLIGHT_MAX */
+        learn_times_t t;                  /* stage timings */
         int drop_batch;                   /* a revocation happened */
         int hook_failed;                  /* offsets could not be read */
         atomic_int redis_up;              /* for /healthz */

@@ -8,6 +8,11 @@
  * consumer joins; its assignment seeks to the offsets stored in Redis.
  * So if Redis restarted and lost its last second, exactly the lost
  * records are read again.
+ *
+ * Pipelining across batches: batch k+1 is polled, planned and sent
+ * while batch k's replies are pending (at most LEARN_INFLIGHT_MAX
+ * batches sent and unread); a batch's records are marked done only once
+ * all its replies are read. See docs/decisions/0023.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +42,75 @@ static void batch_drop(learn_t *ln)
         ln->n = 0;
 }
 
+/* Retires the oldest flight, freeing its records. */
+static void flight_pop(learn_t *ln)
+{
+        learn_flight_t *f = &ln->fl[ln->fl_head];
+        size_t i;
+
+        for (i = 0; i < f->n; i++)
+                ltrr_kafka_msg_destroy(f->recs[i]);
+        f->n = 0;
+        ln->fl_head = (ln->fl_head + 1) % LEARN_INFLIGHT_MAX;
+        ln->fl_cnt--;
+}
+
+/* Drops every sent batch unmarked (Redis failed: read them again). */
+static void flights_drop(learn_t *ln)
+{
+        while (ln->fl_cnt)
+                flight_pop(ln);
+}
+
+/*
+ * Reads the oldest sent batch's replies, then marks its records done.
+ * On failure the connection is dropped (later replies could not be
+ * matched to their batches) and every sent batch is dropped unmarked.
+ */
+static int flight_recv(learn_t *ln)
+{
+        learn_flight_t *f = &ln->fl[ln->fl_head];
+        ltrr_redis_batch_t out = {0, 0, 0, 0};
+        char errstr[512];
+        double t0 = now_mono(), t1;
+        size_t i;
+
+        if (ltrr_redis_recv(ln->rd, f->calls, &out, errstr,
+                            sizeof(errstr))) {
+                log_warn("learn", "batch failed", "err", errstr);
+                ltrr_redis_disconnect(ln->rd);
+                flights_drop(ln);
+                return -1;
+        }
+        t1 = now_mono();
+        ln->t.wait += t1 - t0;
+        ln->t.batches++;
+        ltrr_metrics_hist_observe(ln->m.latency, t1 - f->t_sent);
+        ltrr_metrics_hist_observe(ln->m.batch, (double)f->rewards);
+        ltrr_metrics_counter_add(ln->m.rewards, f->rewards);
+        ltrr_metrics_counter_add(ln->m.calls, out.applied);
+        ltrr_metrics_counter_add(ln->m.duplicates, out.duplicates);
+        for (i = 0; ln->kc && i < f->n; i++)
+                ltrr_kafka_consumer_done(ln->kc, f->recs[i]);
+        flight_pop(ln);
+        return 0;
+}
+
+/* Reads every sent batch, oldest first. 0, or -1 (all dropped). */
+static int flights_finish(learn_t *ln)
+{
+        int lost = ln->fl_cnt > 0;
+
+        if (!ltrr_redis_connected(ln->rd)) {
+                flights_drop(ln);
+                return lost ? -1 : 0;
+        }
+        while (ln->fl_cnt)
+                if (flight_recv(ln))
+                        return -1;
+        return 0;
+}
+
 /*
  * Rebalance hook. On assignment, starts each partition after the offset
  * stored in Redis. The wrapper hands the list it passes to the assign
@@ -54,6 +128,11 @@ static void learn_rebalance(void *opaque, int assigned,
         ltrr_err_t err;
         int i;
 
+        /* Batches in flight are finished (and marked) before the
+         * assignment changes and before offsets are read: the HGETs
+         * below share the connection with their pending replies. */
+        if (flights_finish(ln))
+                ln->hook_failed = 1;
         if (!assigned) {
                 ln->drop_batch = 1;
                 return;
@@ -121,6 +200,7 @@ static int consumer_start(learn_t *ln)
 static void consumer_stop(learn_t *ln)
 {
         batch_drop(ln);
+        flights_drop(ln);
         if (ln->kc) {
                 ltrr_kafka_consumer_close(ln->kc);
                 ltrr_kafka_consumer_destroy(ln->kc);
@@ -193,6 +273,24 @@ static int plan_offsets(learn_t *ln)
         return 0;
 }
 
+/* Decodes one record; 0, or -1 when malformed (counted). */
+static int decode_one(learn_t *ln, const ltrr_kafka_msg_t *m,
+                      ltrr_avro_record_t *rec)
+{
+        char errstr[256];
+        double t0 = now_mono();
+        int bad;
+
+        bad = !m->value ||
+              ltrr_avro_decode(ln->dec, m->value, m->len, rec, errstr,
+                               sizeof(errstr)) ||
+              rec->type != LTRR_AVRO_REWARD;
+        ln->t.decode += now_mono() - t0;
+        if (bad)
+                ltrr_metrics_counter_inc(ln->m.malformed);
+        return bad ? -1 : 0;
+}
+
 /* Decodes the batch into the plan; malformed records are counted. */
 static int plan_batch(learn_t *ln, size_t *rewards)
 {
@@ -200,23 +298,21 @@ static int plan_batch(learn_t *ln, size_t *rewards)
         ltrr_avro_record_t rec;
         char errstr[256];
         struct timespec ts;
+        double t0;
         size_t i;
+        int rc;
 
         clock_gettime(CLOCK_REALTIME, &ts);
         ltrr_learn_plan_clear(ln->pl);
         *rewards = 0;
         for (i = 0; i < ln->n; i++) {
-                const ltrr_kafka_msg_t *m = ln->batch[i];
-
-                if (!m->value ||
-                    ltrr_avro_decode(ln->dec, m->value, m->len, &rec, errstr,
-                                     sizeof(errstr)) ||
-                    rec.type != LTRR_AVRO_REWARD) {
-                        ltrr_metrics_counter_inc(ln->m.malformed);
+                if (decode_one(ln, ln->batch[i], &rec))
                         continue;
-                }
-                if (ltrr_learn_plan_add(ln->pl, &rec.u.rew, errstr,
-                                        sizeof(errstr))) {
+                t0 = now_mono();
+                rc = (int)ltrr_learn_plan_add(ln->pl, &rec.u.rew, errstr,
+                                              sizeof(errstr));
+                ln->t.plan += now_mono() - t0;
+                if (rc) {
                         log_error("learn", "plan failed", "err", errstr);
                         return -1;
                 }
@@ -230,38 +326,53 @@ static int plan_batch(learn_t *ln, size_t *rewards)
                                  st.parts_skipped + st.arms_skipped -
                                      ln->plan_skipped);
         ln->plan_skipped = st.parts_skipped + st.arms_skipped;
-        return plan_offsets(ln);
+        t0 = now_mono();
+        rc = plan_offsets(ln);
+        ln->t.plan += now_mono() - t0;
+        return rc;
 }
 
 /*
- * Applies the batch: the effects and, in the same pipeline after them,
- * the offsets; then marks the records done for the Kafka commit.
+ * Plans the batch in hand and sends it; it becomes the newest flight.
+ * Before sending, the oldest flight is read when fl_max are pending, so
+ * at most fl_max batches are ever sent and unread (0: serial loop).
  * Returns 0, or -1 when Redis failed (the batch is left for the caller).
  */
-static int batch_apply(learn_t *ln)
+static int batch_send(learn_t *ln)
 {
-        ltrr_redis_batch_t out = {0, 0, 0, 0};
-        size_t rewards, i;
+        learn_flight_t *f;
+        ltrr_kafka_msg_t **swap;
         char errstr[512];
+        size_t rewards;
         double t0;
 
         if (ln->n == 0)
                 return 0;
         if (plan_batch(ln, &rewards))
                 return -1;
+        while (ln->fl_cnt && ln->fl_cnt >= ln->fl_max)
+                if (flight_recv(ln))
+                        return -1;
+        f = &ln->fl[(ln->fl_head + ln->fl_cnt) % LEARN_INFLIGHT_MAX];
         t0 = now_mono();
-        if (ltrr_redis_apply(ln->rd, ln->pl, &out, errstr, sizeof(errstr))) {
+        if (ltrr_redis_send(ln->rd, ln->pl, &f->calls, errstr,
+                            sizeof(errstr))) {
                 log_warn("learn", "batch failed", "err", errstr);
+                flights_drop(ln);
                 return -1;
         }
-        ltrr_metrics_hist_observe(ln->m.latency, now_mono() - t0);
-        ltrr_metrics_hist_observe(ln->m.batch, (double)rewards);
-        ltrr_metrics_counter_add(ln->m.rewards, rewards);
-        ltrr_metrics_counter_add(ln->m.calls, out.applied);
-        ltrr_metrics_counter_add(ln->m.duplicates, out.duplicates);
-        for (i = 0; i < ln->n; i++)
-                ltrr_kafka_consumer_done(ln->kc, ln->batch[i]);
-        batch_drop(ln);
+        ln->t.send += now_mono() - t0;
+        f->t_sent = t0;
+        f->rewards = rewards;
+        swap = f->recs; /* the flight takes the records */
+        f->recs = ln->batch;
+        f->n = ln->n;
+        ln->batch = swap;
+        ln->n = 0;
+        ln->fl_cnt++;
+        while (ln->fl_cnt > ln->fl_max)
+                if (flight_recv(ln))
+                        return -1;
         return 0;
 }
 
@@ -273,8 +384,16 @@ static int poll_one(learn_t *ln)
 {
         ltrr_kafka_msg_t *msg = NULL;
         ltrr_err_t err;
+        double t0 = now_mono();
 
-        err = ltrr_kafka_consumer_poll(ln->kc, ln->n ? 0 : 100, &msg);
+        err = ltrr_kafka_consumer_poll(ln->kc, ln->n || ln->fl_cnt ? 0 : 100,
+                                       &msg);
+        if (msg && !ln->t.timing) { /* time from the first record on */
+                memset(&ln->t, 0, sizeof(ln->t));
+                ln->t.timing = 1;
+        } else {
+                ln->t.poll += now_mono() - t0;
+        }
         if (ln->drop_batch) { /* records of revoked partitions */
                 batch_drop(ln);
                 ln->drop_batch = 0;
@@ -300,6 +419,8 @@ static int learn_round(learn_t *ln, double *last_ping)
                 ;
         if (ln->hook_failed)
                 return -1;
+        if (ln->n == 0 && ln->fl_cnt) /* idle: finish what was sent */
+                return flights_finish(ln);
         now = now_mono();
         if (ln->n == 0 && now - *last_ping >= 1.0) {
                 *last_ping = now;
@@ -308,7 +429,23 @@ static int learn_round(learn_t *ln, double *last_ping)
                         return -1;
                 }
         }
-        return batch_apply(ln);
+        return batch_send(ln);
+}
+
+/* Logs the seconds spent per stage since start. */
+static void log_times(const learn_t *ln)
+{
+        char b[6][32];
+
+        snprintf(b[0], sizeof(b[0]), "%.3f", ln->t.poll);
+        snprintf(b[1], sizeof(b[1]), "%.3f", ln->t.decode);
+        snprintf(b[2], sizeof(b[2]), "%.3f", ln->t.plan);
+        snprintf(b[3], sizeof(b[3]), "%.3f", ln->t.send);
+        snprintf(b[4], sizeof(b[4]), "%.3f", ln->t.wait);
+        log_info("learn", "stage seconds", "batches",
+                 ltrr_log_i64(b[5], sizeof(b[5]), (long long)ln->t.batches),
+                 "poll", b[0], "decode", b[1], "plan", b[2], "send", b[3],
+                 "wait", b[4]);
 }
 
 int learn_loop_run(learn_t *ln)
@@ -330,14 +467,17 @@ int learn_loop_run(learn_t *ln)
                          * be read: pause, reconnect, rejoin. */
                         atomic_store(&ln->redis_up, 0);
                         ltrr_metrics_gauge_set(ln->m.redis_up, 0);
-                        consumer_stop(ln);
                         ltrr_redis_disconnect(ln->rd);
+                        consumer_stop(ln);
                 }
         }
-        /* Drain: the batch in hand is applied and committed. */
-        if (ln->kc && ltrr_redis_connected(ln->rd) && batch_apply(ln))
-                log_warn("learn", "final batch not applied; it will be "
+        /* Drain: the batch in hand and those sent are applied and
+         * committed. */
+        if (ln->kc && ltrr_redis_connected(ln->rd) &&
+            (batch_send(ln) || flights_finish(ln)))
+                log_warn("learn", "final batches not applied; they will be "
                                   "read again");
         consumer_stop(ln);
+        log_times(ln);
         return 0;
 }

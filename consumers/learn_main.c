@@ -142,6 +142,34 @@ static void *admin_thread(void *arg)
         return NULL;
 }
 
+/* Batches sent and unread while the next is prepared:
+ * LEARN_INFLIGHT_MAX, unless the environment sets LTRR_LEARN_INFLIGHT to
+ * 0 (serial: send, then wait) or 1 (a benchmark knob). */
+static size_t learn_inflight(void)
+{
+        const char *v = getenv("LTRR_LEARN_INFLIGHT");
+
+        if (v && (!strcmp(v, "0") || !strcmp(v, "1")))
+                return (size_t)(*v - '0');
+        return LEARN_INFLIGHT_MAX;
+}
+
+/* The batch being filled and one array per flight slot; 0 or -1. */
+static int learn_alloc(learn_t *ln)
+{
+        size_t i, cap = (size_t)ln->cf->batch_max;
+
+        ln->batch = calloc(cap, sizeof(*ln->batch));
+        if (!ln->batch)
+                return -1;
+        for (i = 0; i < LEARN_INFLIGHT_MAX; i++) {
+                ln->fl[i].recs = calloc(cap, sizeof(*ln->fl[i].recs));
+                if (!ln->fl[i].recs)
+                        return -1;
+        }
+        return 0;
+}
+
 /* Opens everything the loop needs; 0 or -1 (logged). */
 static int learn_open(learn_t *ln, ltrr_metrics_t *reg)
 {
@@ -164,11 +192,11 @@ static int learn_open(learn_t *ln, ltrr_metrics_t *reg)
                                 ln->cf->common.redis_password, errstr,
                                 sizeof(errstr)))
                 goto err;
-        ln->batch = calloc((size_t)ln->cf->batch_max, sizeof(*ln->batch));
-        if (!ln->batch) {
+        if (learn_alloc(ln)) {
                 snprintf(errstr, sizeof(errstr), "out of memory");
                 goto err;
         }
+        ln->fl_max = learn_inflight();
         return 0;
 err:
         log_error("learn", "start failed", "err", errstr);
@@ -177,6 +205,10 @@ err:
 
 static void learn_close(learn_t *ln)
 {
+        size_t i;
+
+        for (i = 0; i < LEARN_INFLIGHT_MAX; i++)
+                free(ln->fl[i].recs);
         free(ln->batch);
         ltrr_redis_destroy(ln->rd);
         ltrr_avro_decoder_destroy(ln->dec);

@@ -3,6 +3,9 @@
 #
 #   bench/learn/run.sh [REWARDS] [BATCH]     (defaults 60000, 512)
 #
+# LTRR_LEARN_INFLIGHT=0 measures the serial loop (send, wait, poll);
+# the default 2 overlaps the next batch with the replies of the last.
+#
 # Starts a private stack (Redis + broker), produces REWARDS rewards over 3
 # partitions (learnlib.py gen: ~75% carry engagement), runs ltrr-learn
 # until every partition's offset is stored, and reports rewards/s.
@@ -98,12 +101,14 @@ bench() { # redis-benchmark -P 32 ops/s of one command over $keys keys
 hincr=$(bench HINCRBYFLOAT 'bench:h:__rand_int__' f 1.5)
 zincr=$(bench ZINCRBY 'bench:z:__rand_int__' 1.5 m)
 
-echo "records consumed:          $records in $ms ms (batch.max $BATCH)"
+echo "records consumed:          $records in $ms ms (batch.max $BATCH, in flight ${LTRR_LEARN_INFLIGHT:-2})"
 echo "ltrr-learn rewards/s:      $learn_rps"
 echo "ltrr-learn key updates/s:  $updates_ps ($updates key updates)"
 echo "ltrr-learn script calls/s: $calls_ps ($calls EVALSHA, $keys keys, ${usec} us per call in Redis)"
 echo "redis-benchmark -P 32 HINCRBYFLOAT/s: $hincr (-n $updates -r $keys)"
 echo "redis-benchmark -P 32 ZINCRBY/s:      $zincr"
+# Seconds per stage inside the learner (logged at exit).
+grep 'msg="stage seconds"' "$D/learn.log" | sed 's/.*msg="stage seconds" /learner stage seconds:     /' || true
 awk -v u="$updates_ps" -v h="$hincr" -v z="$zincr" 'BEGIN {
         printf "key updates/s vs HINCRBYFLOAT -P 32: %.0f%%\n", 100 * u / h
         printf "key updates/s vs ZINCRBY -P 32:      %.0f%%\n", 100 * u / z }'
