@@ -57,27 +57,32 @@ static void reply_json(struct evhttp_request *req, int code, const char *reason,
                 evbuffer_free(out);
 }
 
-static void serve_metrics(ltrr_admin_http_t *adm, struct evhttp_request *req)
+void ltrr_admin_http_send_metrics(struct evhttp_request *req,
+                                  ltrr_metrics_t *reg, ltrr_strbuf_t *body)
 {
         struct evbuffer *out;
 
-        ltrr_strbuf_reset(&adm->body);
-        if (adm->reg && ltrr_metrics_render(adm->reg, &adm->body)) {
-                reply_json(
-                    req, 500, "Internal",
-                    json_pack("{s:s}", "error",
-                              ltrr_err2str(ltrr_strbuf_err(&adm->body))));
+        ltrr_strbuf_reset(body);
+        if (reg && ltrr_metrics_render(reg, body)) {
+                reply_json(req, 500, "Internal",
+                           json_pack("{s:s}", "error",
+                                     ltrr_err2str(ltrr_strbuf_err(body))));
                 return;
         }
         if (!(out = evbuffer_new())) {
                 evhttp_send_error(req, 500, NULL);
                 return;
         }
-        evbuffer_add(out, ltrr_strbuf_str(&adm->body), adm->body.len);
+        evbuffer_add(out, ltrr_strbuf_str(body), body->len);
         evhttp_add_header(evhttp_request_get_output_headers(req),
                           "Content-Type", "text/plain; version=0.0.4");
         evhttp_send_reply(req, 200, "OK", out);
         evbuffer_free(out);
+}
+
+static void serve_metrics(ltrr_admin_http_t *adm, struct evhttp_request *req)
+{
+        ltrr_admin_http_send_metrics(req, adm->reg, &adm->body);
 }
 
 static void serve_health(ltrr_admin_http_t *adm, struct evhttp_request *req)

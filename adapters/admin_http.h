@@ -61,4 +61,20 @@ uint16_t ltrr_admin_http_port(const ltrr_admin_http_t *adm);
  *  be called from inside one of the server's own request callbacks. */
 void ltrr_admin_http_destroy(ltrr_admin_http_t *adm);
 
+struct evhttp_request;
+struct ltrr_strbuf_s;
+
+/**
+ * @brief Answers @p req with @p reg rendered in Prometheus text format
+ *        (200, `text/plain; version=0.0.4`), or 500 with a JSON error if
+ *        it does not fit @p body.
+ *
+ * For daemons that serve /metrics on their own HTTP listener rather than
+ * through ltrr_admin_http_new(). @p body is caller-owned scratch, reset
+ * here and left holding the rendering.
+ */
+void ltrr_admin_http_send_metrics(struct evhttp_request *req,
+                                  ltrr_metrics_t *reg,
+                                  struct ltrr_strbuf_s *body);
+
 #endif /* LTRR_ADMIN_HTTP_H */

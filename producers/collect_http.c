@@ -18,6 +18,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "admin_http.h"
 #include "avro_codec.h"
 #include "collect_int.h"
 #include "log.h"
@@ -414,22 +415,13 @@ static void serve_events(collect_t *co, struct evhttp_request *req)
 static void serve_metrics(collect_t *co, struct evhttp_request *req)
 {
         ltrr_strbuf_t sb;
-        struct evbuffer *out = evhttp_request_get_output_buffer(req);
 
         ltrr_kafka_producer_poll(co->kp, 0);
         ltrr_metrics_gauge_set_i64(co->m.queue_depth,
                                    ltrr_kafka_producer_outq(co->kp));
         ltrr_strbuf_init(&sb, COLLECT_METRICS_MAX);
-        if (ltrr_metrics_render(co->reg, &sb)) {
-                ltrr_strbuf_clear(&sb);
-                evhttp_send_error(req, 500, NULL);
-                return;
-        }
-        evbuffer_add(out, ltrr_strbuf_str(&sb), sb.len);
+        ltrr_admin_http_send_metrics(req, co->reg, &sb);
         ltrr_strbuf_clear(&sb);
-        evhttp_add_header(evhttp_request_get_output_headers(req),
-                          "Content-Type", "text/plain; version=0.0.4");
-        evhttp_send_reply(req, 200, "OK", NULL);
 }
 
 /* GET /healthz. */

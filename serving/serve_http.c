@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin_http.h"
 #include "dashboard.h"
 #include "serve_int.h"
 #include "strbuf.h"
@@ -204,7 +205,6 @@ static void serve_search(serve_worker_t *w, struct evhttp_request *req)
 
 static void serve_metrics(serve_t *sv, struct evhttp_request *req)
 {
-        struct evbuffer *out = evhttp_request_get_output_buffer(req);
         ltrr_kafka_producer_stats_t ks;
         ltrr_strbuf_t sb;
 
@@ -213,16 +213,8 @@ static void serve_metrics(serve_t *sv, struct evhttp_request *req)
                                    (int64_t)(ks.queued - ks.delivered -
                                              ks.failed));
         ltrr_strbuf_init(&sb, SERVE_METRICS_MAX);
-        if (ltrr_metrics_render(sv->reg, &sb)) {
-                ltrr_strbuf_clear(&sb);
-                evhttp_send_error(req, 500, NULL);
-                return;
-        }
-        evbuffer_add(out, ltrr_strbuf_str(&sb), sb.len);
+        ltrr_admin_http_send_metrics(req, sv->reg, &sb);
         ltrr_strbuf_clear(&sb);
-        evhttp_add_header(evhttp_request_get_output_headers(req),
-                          "Content-Type", "text/plain; version=0.0.4");
-        evhttp_send_reply(req, 200, "OK", NULL);
 }
 
 static void serve_health(serve_worker_t *w, struct evhttp_request *req)
