@@ -17,6 +17,10 @@
 /* Longest host name kept. */
 #define RA_HOST_MAX 256
 
+/* Longest AUTH user and password kept (the config's own limits). */
+#define RA_USER_MAX 65
+#define RA_PASSWORD_MAX 256
+
 /* One command's callback, the privdata hiredis hands back. */
 typedef struct ra_cmd_s {
         ltrr_redis_async_t *ra;   /* connection */
@@ -33,6 +37,8 @@ struct ltrr_redis_async_s {
         char host[RA_HOST_MAX];   /* server host */
         int port;                 /* server port */
         size_t pending;           /* commands without a reply */
+        char user[RA_USER_MAX];   /* AUTH user, "" for the default */
+        char password[RA_PASSWORD_MAX]; /* AUTH password, "" for none */
         uint64_t errors;          /* losses and failed connects */
         int closing;              /* destroy in progress */
 };
@@ -81,6 +87,33 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
         ra_schedule(ra);
 }
 
+/* AUTH's reply: a refusal is logged (never the password) and the
+ * connection dropped, so it is retried with backoff while queries answer
+ * from cached state. */
+static void auth_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+        redisReply *reply = r;
+        ltrr_redis_async_t *ra = privdata;
+
+        if (!reply || reply->type != REDIS_REPLY_ERROR)
+                return;
+        log_error("redis", "AUTH refused", "host", ra->host, "user",
+                  ra->user[0] ? ra->user : "default", "err", reply->str);
+        redisAsyncDisconnect(ac);
+}
+
+/* Queues AUTH ahead of every other command of a new connection. */
+static void ra_auth(ltrr_redis_async_t *ra, redisAsyncContext *ac)
+{
+        if (!ra->password[0])
+                return;
+        if (ra->user[0])
+                redisAsyncCommand(ac, auth_cb, ra, "AUTH %s %s", ra->user,
+                                  ra->password);
+        else
+                redisAsyncCommand(ac, auth_cb, ra, "AUTH %s", ra->password);
+}
+
 /* Starts one connect attempt; failures schedule the next. */
 static void ra_connect(ltrr_redis_async_t *ra)
 {
@@ -102,6 +135,7 @@ static void ra_connect(ltrr_redis_async_t *ra)
         }
         redisAsyncSetConnectCallback(ac, on_connect);
         redisAsyncSetDisconnectCallback(ac, on_disconnect);
+        ra_auth(ra, ac);
         ra->ac = ac;
 }
 
@@ -135,7 +169,8 @@ static int addr_parse(ltrr_redis_async_t *ra, const char *addr)
 }
 
 ltrr_redis_async_t *ltrr_redis_async_new(struct event_base *base,
-                                         const char *addr, char *errstr,
+                                         const char *addr, const char *user,
+                                         const char *password, char *errstr,
                                          size_t errstr_size)
 {
         ltrr_redis_async_t *ra = calloc(1, sizeof(*ra));
@@ -144,6 +179,17 @@ ltrr_redis_async_t *ltrr_redis_async_new(struct event_base *base,
                 ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size, "no memory");
                 return NULL;
         }
+        if ((user && strlen(user) >= sizeof(ra->user)) ||
+            (password && strlen(password) >= sizeof(ra->password))) {
+                ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                          "redis user or password too long");
+                free(ra);
+                return NULL;
+        }
+        if (user)
+                strcpy(ra->user, user);
+        if (password)
+                strcpy(ra->password, password);
         ra->base = base;
         ra->backoff_ms = RA_BACKOFF_MIN_MS;
         if (addr_parse(ra, addr)) {

@@ -38,10 +38,16 @@ typedef void(ltrr_redis_async_cb_t)(void *opaque, struct redisReply *r);
 /**
  * @brief Creates a connection to @p addr ("host:port") on @p base and
  *        starts connecting; failures are retried in the background.
- * @returns the handle, or NULL for a bad address or no memory.
+ *
+ * With a non-empty @p password every connection sends AUTH first (with
+ * @p user when non-empty, for an ACL user); a refused AUTH is logged and
+ * the connection retried with backoff.
+ * @returns the handle, or NULL for a bad address, a user or password too
+ *          long, or no memory.
  */
 ltrr_redis_async_t *ltrr_redis_async_new(struct event_base *base,
-                                         const char *addr, char *errstr,
+                                         const char *addr, const char *user,
+                                         const char *password, char *errstr,
                                          size_t errstr_size);
 
 /** @brief Closes the connection (pending callbacks get NULL); NULL is a

@@ -607,6 +607,8 @@ int serve_worker_start(serve_worker_t *w, char *errstr, size_t errstr_size)
                 return -1;
         if (!(w->ra = ltrr_redis_async_new(w->base,
                                            w->sv->cf->common.redis_addr,
+                                           w->sv->cf->common.redis_user,
+                                           w->sv->cf->common.redis_password,
                                            errstr, errstr_size)))
                 return -1;
         w->tokens = w->sv->cf->rate_max;
