@@ -560,9 +560,10 @@ static void decide_epsilon(ltrr_policy_t *pol, ltrr_rng_t *rng,
 /* Sampled policies: M draws of the scores from one seeded stream; draw 0
  * is the decision, and each probability is the share of draws that agree.
  * Since the decision is one of the draws, P(run) of an arm that ran and
- * P(not run) of one that did not are both at least 1 / M. */
+ * P(not run) of one that did not are both at least 1 / M. With @p cnt,
+ * also counts each arm's options over the draws (index level + 1). */
 static void decide_mc(ltrr_policy_t *pol, ltrr_rng_t *rng,
-                      ltrr_decision_t *dec)
+                      ltrr_decision_t *dec, unsigned (*cnt)[MAX_OPTS])
 {
         ltrr_bandit_scores_t sc;
         int pick[LTRR_BANDIT_MAX_ARMS], first[LTRR_BANDIT_MAX_ARMS];
@@ -579,6 +580,8 @@ static void decide_mc(ltrr_policy_t *pol, ltrr_rng_t *rng,
                 for (a = 0; a < dec->n_arms; a++) {
                         run[a] += pick[a] != OPT_OFF;
                         same[a] += pick[a] == first[a];
+                        if (cnt)
+                                cnt[a][pick[a] + 1]++;
                 }
         }
         dec_pick(pol, first, dec);
@@ -655,6 +658,152 @@ ltrr_err_t ltrr_policy_decide(ltrr_policy_t *pol, const ltrr_bandit_ctx_t *ctx,
         else if (pol->ops->mode == LTRR_POLICY_MODE_EPSILON)
                 decide_epsilon(pol, &rng, dec);
         else
-                decide_mc(pol, &rng, dec);
+                decide_mc(pol, &rng, dec, NULL);
+        return LTRR_OK;
+}
+
+/* One context bucket's propensities: the option counts of M draws and
+ * the statistics they were drawn from. */
+typedef struct mc_entry_s {
+        int valid;                /* filled */
+        uint32_t bucket;          /* context bucket */
+        uint32_t available;       /* arms that could run */
+        uint64_t version;         /* statistics version */
+        double now;               /* decision time of the draws */
+        double ns[LTRR_BANDIT_MAX_ARMS][LTRR_BANDIT_MAX_BUDGETS][2]; /* n, s
+                                     of every cell, decayed to now */
+        unsigned m;               /* draws counted */
+        unsigned cnt[LTRR_BANDIT_MAX_ARMS][MAX_OPTS]; /* by level + 1 */
+} mc_entry_t;
+
+struct ltrr_policy_mc_cache_s {
+        mc_entry_t e[LTRR_POLICY_MC_CACHE_SLOTS]; /* by bucket modulo */
+        uint64_t hits;                            /* decisions from counts */
+        uint64_t misses;                          /* full Monte-Carlo runs */
+};
+
+ltrr_policy_mc_cache_t *ltrr_policy_mc_cache_new(char *errstr,
+                                                 size_t errstr_size)
+{
+        ltrr_policy_mc_cache_t *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                          "policy cache: out of memory");
+        return c;
+}
+
+void ltrr_policy_mc_cache_destroy(ltrr_policy_mc_cache_t *c)
+{
+        free(c);
+}
+
+void ltrr_policy_mc_cache_stats(const ltrr_policy_mc_cache_t *c,
+                                uint64_t *hits, uint64_t *misses)
+{
+        *hits = c ? c->hits : 0;
+        *misses = c ? c->misses : 0;
+}
+
+/* Every cell's decayed n and s at time @p t (unused cells 0). */
+static void mc_cells(const ltrr_policy_t *pol, const ltrr_bstats_t *st,
+                     double t, double ns[][LTRR_BANDIT_MAX_BUDGETS][2])
+{
+        ltrr_bstats_cell_t c;
+        size_t a, j;
+
+        memset(ns, 0, sizeof(double) * LTRR_BANDIT_MAX_ARMS *
+                          LTRR_BANDIT_MAX_BUDGETS * 2);
+        for (a = 0; a < pol->conf.space.n_arms; a++)
+                for (j = 0; j < pol->conf.space.n_budgets; j++) {
+                        ltrr_bstats_cell_get(st, a, j, t, &c);
+                        ns[a][j][0] = c.n;
+                        ns[a][j][1] = c.s;
+                }
+}
+
+/* True when entry @p e was drawn from these statistics: same bucket,
+ * arms and version, identical cells at the entry's time, and decay since
+ * then within LTRR_POLICY_MC_CACHE_DRIFT. */
+static int mc_hit(const ltrr_policy_t *pol, const mc_entry_t *e,
+                  const ltrr_bandit_ctx_t *ctx, const ltrr_bstats_t *st)
+{
+        double ns[LTRR_BANDIT_MAX_ARMS][LTRR_BANDIT_MAX_BUDGETS][2];
+        double r;
+
+        if (!e->valid || e->bucket != ctx->bucket ||
+            e->available != ctx->available ||
+            e->version != ltrr_bstats_version(st))
+                return 0;
+        r = ltrr_bstats_scale(st, ctx->now) / ltrr_bstats_scale(st, e->now);
+        if (!(fabs(r - 1.0) <= LTRR_POLICY_MC_CACHE_DRIFT))
+                return 0;
+        mc_cells(pol, st, e->now, ns);
+        return memcmp(ns, e->ns, sizeof(ns)) == 0;
+}
+
+/* A decision from this query's draw 0 and the entry's M counted draws:
+ * each probability is the share of the M + 1 draws that agree, so it is
+ * at least 1 / (M + 1) for what was chosen. */
+static void decide_counts(ltrr_policy_t *pol, ltrr_rng_t *rng,
+                          const mc_entry_t *e, ltrr_decision_t *dec)
+{
+        ltrr_bandit_scores_t sc;
+        int pick[LTRR_BANDIT_MAX_ARMS];
+        unsigned run, o;
+        size_t a;
+
+        pol->ops->score(pol->impl, &pol->conf, rng, sc);
+        knapsack(pol, sc, pick);
+        dec_pick(pol, pick, dec);
+        for (a = 0; a < dec->n_arms; a++) {
+                for (run = 0, o = 1; o < MAX_OPTS; o++)
+                        run += e->cnt[a][o];
+                dec->arms[a].prob =
+                    (double)(run + (pick[a] != OPT_OFF)) / (e->m + 1);
+                dec->arms[a].prob_budget =
+                    (double)(e->cnt[a][pick[a] + 1] + 1) / (e->m + 1);
+        }
+}
+
+ltrr_err_t ltrr_policy_decide_cached(ltrr_policy_t *pol,
+                                     ltrr_policy_mc_cache_t *c,
+                                     const ltrr_bandit_ctx_t *ctx,
+                                     const ltrr_bstats_t *st,
+                                     ltrr_decision_t *dec, char *errstr,
+                                     size_t errstr_size)
+{
+        mc_entry_t *e;
+        ltrr_rng_t rng;
+        ltrr_err_t err;
+
+        if (!c || pol->conf.kind != LTRR_POLICY_THOMPSON)
+                return ltrr_policy_decide(pol, ctx, st, dec, errstr,
+                                          errstr_size);
+        if ((err = decide_check(pol, ctx, st, errstr, errstr_size)))
+                return err;
+        opts_build(pol, ctx);
+        if ((err = pol->ops->prepare(pol->impl, &pol->conf, ctx, st, errstr,
+                                     errstr_size)))
+                return err;
+        ltrr_rng_seed(&rng, ctx->seed);
+        e = &c->e[ctx->bucket % LTRR_POLICY_MC_CACHE_SLOTS];
+        if (mc_hit(pol, e, ctx, st)) {
+                dec_init(pol, ctx, st, e->m + 1, dec);
+                decide_counts(pol, &rng, e, dec);
+                c->hits++;
+                return LTRR_OK;
+        }
+        dec_init(pol, ctx, st, pol->conf.mc_samples, dec);
+        memset(e->cnt, 0, sizeof(e->cnt));
+        decide_mc(pol, &rng, dec, e->cnt);
+        e->valid = 1;
+        e->bucket = ctx->bucket;
+        e->available = ctx->available;
+        e->version = ltrr_bstats_version(st);
+        e->now = ctx->now;
+        e->m = pol->conf.mc_samples;
+        mc_cells(pol, st, ctx->now, e->ns);
+        c->misses++;
         return LTRR_OK;
 }

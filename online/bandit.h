@@ -178,6 +178,50 @@ ltrr_err_t ltrr_policy_decide(ltrr_policy_t *pol, const ltrr_bandit_ctx_t *ctx,
                               const ltrr_bstats_t *st, ltrr_decision_t *dec,
                               char *errstr, size_t errstr_size);
 
+/** Context buckets a propensity cache holds at once (bucket modulo). */
+#define LTRR_POLICY_MC_CACHE_SLOTS 64
+/** Largest decay of the statistics, as a relative change of every count
+ * (2^(dt / half_life) - 1), under which a cache entry is still used. */
+#define LTRR_POLICY_MC_CACHE_DRIFT 1e-3
+
+/**
+ * A cache of Monte-Carlo propensities per context bucket, for one thread
+ * (no locking). Thompson sampling's probabilities depend only on the
+ * statistics and the available arms, not on the query's seed; when a
+ * bucket's statistics are those of its last full Monte-Carlo decision
+ * (same version, identical cells, decay within
+ * LTRR_POLICY_MC_CACHE_DRIFT), ltrr_policy_decide_cached() draws only
+ * the decision (draw 0 of the query's own stream: the same choice as
+ * ltrr_policy_decide()) and takes the probabilities from the M counted
+ * draws plus that one (mc_samples M + 1). See docs/BANDIT.md.
+ */
+typedef struct ltrr_policy_mc_cache_s ltrr_policy_mc_cache_t;
+
+/** @brief A new, empty cache; NULL on failure (errstr says why). */
+ltrr_policy_mc_cache_t *ltrr_policy_mc_cache_new(char *errstr,
+                                                 size_t errstr_size);
+
+/** @brief Frees the cache. NULL-safe. */
+void ltrr_policy_mc_cache_destroy(ltrr_policy_mc_cache_t *c);
+
+/** @brief Decisions served from the cache and full Monte-Carlo runs. */
+void ltrr_policy_mc_cache_stats(const ltrr_policy_mc_cache_t *c,
+                                uint64_t *hits, uint64_t *misses);
+
+/**
+ * @brief ltrr_policy_decide() with propensities reused from @p c (may be
+ * NULL) when the bucket's statistics did not change; a miss runs the full
+ * Monte-Carlo estimate (exactly ltrr_policy_decide()'s result) and
+ * stores its counts. Policies other than Thompson sampling decide
+ * without the cache (LinTS's draws depend on the context vector).
+ */
+ltrr_err_t ltrr_policy_decide_cached(ltrr_policy_t *pol,
+                                     ltrr_policy_mc_cache_t *c,
+                                     const ltrr_bandit_ctx_t *ctx,
+                                     const ltrr_bstats_t *st,
+                                     ltrr_decision_t *dec, char *errstr,
+                                     size_t errstr_size);
+
 /*
  * Policy implementation interface, used by online/policy_*.c only.
  */

@@ -45,6 +45,8 @@ struct ltrr_search_s {
         int linear;                       /* 1: linear statistics key */
         int bm25_arm;                     /* arm whose feature 0 is BM25F */
         ltrr_policy_t *pol;               /* the learned policy */
+        ltrr_policy_mc_cache_t *mcc;      /* its propensities per bucket,
+                                             NULL without conf.mc_cache */
         ltrr_feature_t *fx;               /* context features */
         ltrr_analyzer_t *an;              /* query analyzer */
         ltrr_qu_scratch_t *qsc;           /* tagger scratch */
@@ -67,6 +69,7 @@ struct ltrr_search_query_s {
         char user[LTRR_SEARCH_ID_MAX];          /* "" anonymous */
         char session[LTRR_SEARCH_ID_MAX];       /* session id */
         int has_session;                        /* session given */
+        int cpu_times;                          /* req.cpu_times */
         char lang[LTRR_TEXT_LANG_MAX + 1];      /* language tag */
         unsigned k;                             /* results wanted */
         ltrr_search_mode_t mode;                /* arm choice */
@@ -107,12 +110,39 @@ const char *ltrr_search_stage2str(ltrr_search_stage_t stage)
                                                         : "unknown";
 }
 
-static double mono_us(void)
+/* A point in time: the monotonic clock and the thread's CPU clock. */
+typedef struct tick_s {
+        double wall; /* us */
+        double cpu;  /* us */
+} tick_t;
+
+static double clock_us(clockid_t id)
 {
         struct timespec ts;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        clock_gettime(id, &ts);
         return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* Now; the CPU clock only when @p cpu (it is a system call). */
+static tick_t tick(int cpu)
+{
+        tick_t t = {clock_us(CLOCK_MONOTONIC),
+                    cpu ? clock_us(CLOCK_THREAD_CPUTIME_ID) : 0.0};
+
+        return t;
+}
+
+/* Records stage @p s as the time from @p t0 to now; returns now. */
+static tick_t stage_end(ltrr_search_query_t *sq, ltrr_search_stage_t s,
+                        tick_t t0)
+{
+        ltrr_search_out_t *out = &sq->out;
+        tick_t t = tick(sq->cpu_times);
+
+        out->stage_us[s] = t.wall - t0.wall;
+        out->stage_cpu_us[s] = t.cpu - t0.cpu;
+        return t;
 }
 
 void ltrr_search_conf_init(ltrr_search_conf_t *conf)
@@ -125,6 +155,7 @@ void ltrr_search_conf_init(ltrr_search_conf_t *conf)
         conf->n_budgets = sizeof(budgets) / sizeof(budgets[0]);
         conf->total_budget = 100;
         conf->mc_samples = 128;
+        conf->mc_cache = 1;
         conf->shadow_share = 0.01;
         conf->q2e_alpha = 1.0;
         conf->pop_half_life = 86400.0;
@@ -231,6 +262,9 @@ static ltrr_err_t search_alloc(ltrr_search_t *se, char *errstr,
         pc.space = se->space;
         if (se->conf.mc_samples)
                 pc.mc_samples = se->conf.mc_samples;
+        if (se->conf.mc_cache &&
+            !(se->mcc = ltrr_policy_mc_cache_new(errstr, errstr_size)))
+                return LTRR_ERR_NOMEM;
         if (!(se->pol = ltrr_policy_new(&pc, errstr, errstr_size)) ||
             !(se->an = ltrr_analyzer_new(SEARCH_LANG_DEFAULT, errstr,
                                          errstr_size)) ||
@@ -282,6 +316,7 @@ void ltrr_search_destroy(ltrr_search_t *se)
         if (!se)
                 return;
         ltrr_policy_destroy(se->pol);
+        ltrr_policy_mc_cache_destroy(se->mcc);
         ltrr_feature_destroy(se->fx);
         ltrr_analyzer_destroy(se->an);
         ltrr_qu_scratch_destroy(se->qsc);
@@ -488,17 +523,18 @@ ltrr_err_t ltrr_search_prepare(ltrr_search_t *se, const ltrr_qu_dict_t *qu,
                                ltrr_search_query_t *sq, char *errstr,
                                size_t errstr_size)
 {
-        double t0 = mono_us();
+        tick_t t0 = tick(req && req->cpu_times);
         ltrr_err_t err;
 
         if (!se || !req || !sq)
                 return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
                                  "bad arguments");
         memset(&sq->out, 0, sizeof(sq->out));
+        sq->cpu_times = req->cpu_times != 0;
         if ((err = req_copy(req, sq, errstr, errstr_size)) ||
             (err = analyze(se, qu, sq, req->q_len, errstr, errstr_size)))
                 return err;
-        sq->out.stage_us[LTRR_SEARCH_STAGE_ANALYZE] = mono_us() - t0;
+        stage_end(sq, LTRR_SEARCH_STAGE_ANALYZE, t0);
         return LTRR_OK;
 }
 
@@ -632,8 +668,9 @@ static int decide(ltrr_search_t *se, ltrr_search_query_t *sq,
         bc.available = avail;
         bc.now = (double)sq->now_ms / 1000.0;
         bc.seed = seed;
-        *errp = ltrr_policy_decide(se->pol, &bc, ltrr_search_state_bstats(st),
-                                   &sq->dec, errstr, errstr_size);
+        *errp = ltrr_policy_decide_cached(se->pol, se->mcc, &bc,
+                                          ltrr_search_state_bstats(st),
+                                          &sq->dec, errstr, errstr_size);
         /* The top 53 bits of the seed as a uniform draw in [0, 1). */
         return (double)(seed >> 11) * 0x1.0p-53 < se->conf.shadow_share;
 }
@@ -881,30 +918,29 @@ ltrr_err_t ltrr_search_run(ltrr_search_t *se, const ltrr_index_t *ix,
         ltrr_arm_list_t lists[LTRR_BANDIT_MAX_ARMS];
         size_t nl = 0, nh = 0;
         uint32_t avail;
-        double t = mono_us(), t2;
+        tick_t t;
         ltrr_err_t err;
         int shadow;
 
         if (!se || !ix || !sq || !st)
                 return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
                                  "bad arguments");
+        t = tick(sq->cpu_times);
         avail = arms_available(se, ix);
         shadow = decide(se, sq, st, avail, &err, errstr, errstr_size);
         if (err)
                 return err;
-        t2 = mono_us();
-        sq->out.stage_us[LTRR_SEARCH_STAGE_DECIDE] = t2 - t;
+        t = stage_end(sq, LTRR_SEARCH_STAGE_DECIDE, t);
         if ((err = run_arms(se, ix, sq, st, avail, shadow, lists, &nl,
                             errstr, errstr_size)) ||
             (err = ltrr_arm_union(lists, nl, se->hits, LTRR_SEARCH_CANDS_MAX,
                                   &nh, errstr, errstr_size)))
                 return err;
-        t = mono_us();
-        sq->out.stage_us[LTRR_SEARCH_STAGE_ARMS] = t - t2;
+        t = stage_end(sq, LTRR_SEARCH_STAGE_ARMS, t);
         if ((err = rank(se, ix, sq, st, nh)))
                 return ltrr_errf(err, errstr, errstr_size, "ranker input");
         record_fill(se, ix, sq, lists, nl, shadow);
-        sq->out.stage_us[LTRR_SEARCH_STAGE_RANK] = mono_us() - t;
+        stage_end(sq, LTRR_SEARCH_STAGE_RANK, t);
         sq->out.hits = sq->hits;
         sq->out.dec = &sq->dec;
         sq->out.imp = &sq->imp;

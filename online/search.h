@@ -78,6 +78,10 @@ typedef struct ltrr_search_conf_s {
         size_t n_budgets;           /**< entries in budgets */
         unsigned total_budget;      /**< candidates over all arms */
         unsigned mc_samples;        /**< Monte-Carlo draws of the policy */
+        int mc_cache;               /**< 1 (default): reuse a bucket's
+                                       propensities while its statistics
+                                       do not change (bandit.h,
+                                       ltrr_policy_decide_cached) */
         double shadow_share;        /**< [0, 1]: queries run on all arms */
         double q2e_alpha;           /**< Q2E prior strength (q2e.h) */
         double pop_half_life;       /**< seconds; popularity decay */
@@ -100,6 +104,9 @@ typedef struct ltrr_search_req_s {
         uint32_t arms;              /**< static mode: registry id bits */
         int64_t now_ms;             /**< request time, epoch ms */
         ltrr_id128_t impression_id; /**< fresh random id */
+        int cpu_times;              /**< 1: also fill stage_cpu_us (the
+                                       thread CPU clock is a system call,
+                                       ~1 µs per stage: for debug) */
 } ltrr_search_req_t;
 
 /** @brief The Redis keys of one query's fresh state ("" when unused). */
@@ -130,6 +137,9 @@ typedef struct ltrr_search_out_s {
         int degraded;                   /**< 1: the state was stale */
         size_t cands;                   /**< union size before ranking */
         double stage_us[LTRR_SEARCH_STAGE__CNT]; /**< per-stage time */
+        double stage_cpu_us[LTRR_SEARCH_STAGE__CNT]; /**< per-stage CPU
+                                           time of the calling thread, 0
+                                           unless req.cpu_times */
 } ltrr_search_out_t;
 
 /** Opaque per-thread search handle (short name: se). */

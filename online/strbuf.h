@@ -23,6 +23,7 @@ typedef struct ltrr_strbuf_s {
         size_t cap;     /**< bytes allocated */
         size_t max;     /**< most bytes ever allocated, NUL included */
         ltrr_err_t err; /**< first failure, LTRR_OK if none */
+        int fixed;      /**< buf is the caller's: never grown or freed */
 } ltrr_strbuf_t;
 
 /**
@@ -32,7 +33,17 @@ typedef struct ltrr_strbuf_s {
  */
 void ltrr_strbuf_init(ltrr_strbuf_t *sb, size_t max);
 
-/** @brief Frees the buffer; the builder is empty and reusable. NULL-safe. */
+/**
+ * @brief Initialises an empty builder over the caller's @p buf of
+ * @p size bytes (> 0): it never allocates, and an append that does not
+ * fit fails with LTRR_ERR_NOSPACE.
+ */
+void ltrr_strbuf_init_fixed(ltrr_strbuf_t *sb, char *buf, size_t size);
+
+/**
+ * @brief Frees the buffer (a fixed one is only emptied); the builder is
+ * empty and reusable. NULL-safe.
+ */
 void ltrr_strbuf_clear(ltrr_strbuf_t *sb);
 
 /** @brief Empties the text and the sticky error but keeps the memory. */
@@ -55,6 +66,21 @@ ltrr_err_t ltrr_strbuf_putc(ltrr_strbuf_t *sb, char c);
 /** @brief Appends printf-formatted text. */
 ltrr_err_t ltrr_strbuf_printf(ltrr_strbuf_t *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/**
+ * @brief Appends @p s (NUL-terminated) as a quoted JSON string: `"` and
+ * `\` and control characters are escaped, valid UTF-8 is copied as is,
+ * and each byte of an invalid UTF-8 sequence becomes U+FFFD, so the
+ * output is always valid JSON. NULL appends `null`.
+ */
+ltrr_err_t ltrr_strbuf_json_str(ltrr_strbuf_t *sb, const char *s);
+
+/**
+ * @brief Appends @p v as a JSON number the way jansson prints a real
+ * (`%.17g`, with `.0` added to an integral value); a NaN or an infinity,
+ * which JSON cannot carry, appends `null`.
+ */
+ltrr_err_t ltrr_strbuf_json_num(ltrr_strbuf_t *sb, double v);
 
 /** @brief Returns the text ("" when empty); valid until the next call. */
 const char *ltrr_strbuf_str(const ltrr_strbuf_t *sb);

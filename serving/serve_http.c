@@ -9,7 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <jansson.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,111 +47,213 @@ static void reply_text(serve_t *sv, struct evhttp_request *req,
 void serve_reply_error(serve_t *sv, struct evhttp_request *req,
                        serve_code_t code, const char *msg)
 {
-        json_t *o = json_pack("{s:s}", "error", msg);
-        char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        char buf[2048];
+        ltrr_strbuf_t sb;
 
-        reply_text(sv, req, code, txt ? txt : "{\"error\":\"error\"}");
-        free(txt);
-        json_decref(o);
+        /* An over-long message fails the fixed buffer, and the generic
+         * error goes out instead. */
+        ltrr_strbuf_init_fixed(&sb, buf, sizeof(buf));
+        ltrr_strbuf_puts(&sb, "{\"error\":");
+        ltrr_strbuf_json_str(&sb, msg);
+        ltrr_strbuf_putc(&sb, '}');
+        reply_text(sv, req, code,
+                   ltrr_strbuf_err(&sb) ? "{\"error\":\"error\"}" : buf);
+}
+
+/* "name":value pairs of the response, appended to the worker's buffer. */
+static void key(ltrr_strbuf_t *sb, const char *k)
+{
+        ltrr_strbuf_putc(sb, '"');
+        ltrr_strbuf_puts(sb, k);
+        ltrr_strbuf_append(sb, "\":", 2);
+}
+
+static void kv_str(ltrr_strbuf_t *sb, const char *k, const char *v)
+{
+        key(sb, k);
+        ltrr_strbuf_json_str(sb, v);
+}
+
+static void kv_int(ltrr_strbuf_t *sb, const char *k, int64_t v)
+{
+        key(sb, k);
+        ltrr_strbuf_printf(sb, "%" PRId64, v);
+}
+
+static void kv_num(ltrr_strbuf_t *sb, const char *k, double v)
+{
+        key(sb, k);
+        ltrr_strbuf_json_num(sb, v);
+}
+
+static void kv_bool(ltrr_strbuf_t *sb, const char *k, int v)
+{
+        key(sb, k);
+        ltrr_strbuf_puts(sb, v ? "true" : "false");
 }
 
 /* Arm names of a provenance mask, as a JSON array. */
-static json_t *arms_json(const ltrr_search_t *se, uint32_t mask)
+static void arms_json(ltrr_strbuf_t *sb, const ltrr_search_t *se, uint32_t mask)
 {
         const ltrr_bandit_space_t *sp = ltrr_search_space(se);
-        json_t *a = json_array();
         size_t i;
+        int first = 1;
 
+        ltrr_strbuf_putc(sb, '[');
         for (i = 0; i < sp->n_arms; i++)
-                if ((mask >> i) & 1)
-                        json_array_append_new(a, json_string(sp->arm_names[i]));
-        return a;
+                if ((mask >> i) & 1) {
+                        if (!first)
+                                ltrr_strbuf_putc(sb, ',');
+                        ltrr_strbuf_json_str(sb, sp->arm_names[i]);
+                        first = 0;
+                }
+        ltrr_strbuf_putc(sb, ']');
 }
 
 /* The results; with @p debug each also carries the Q2E score it was
  * ranked with. */
-static json_t *results_json(const ltrr_index_t *ix, const ltrr_search_t *se,
-                            const ltrr_search_out_t *out, int debug)
+static void results_json(ltrr_strbuf_t *sb, const ltrr_index_t *ix,
+                         const ltrr_search_t *se, const ltrr_search_out_t *out,
+                         int debug)
 {
-        json_t *arr = json_array(), *r;
         size_t i;
+        int first = 1;
 
+        ltrr_strbuf_putc(sb, '[');
         for (i = 0; i < out->hit_cnt; i++) {
                 ltrr_index_entity_t e;
 
                 if (ltrr_index_entity(ix, out->hits[i].ent, &e))
                         continue;
-                r = json_pack("{s:s,s:s,s:s,s:s,s:f,s:i,s:o}", "id", e.id,
-                              "type", ltrr_entity_type_name(e.type), "name",
-                              e.name, "artists", e.artists, "score",
-                              (double)out->hits[i].score, "position", (int)i,
-                              "arms", arms_json(se, out->hits[i].arms));
-                if (r && debug)
-                        json_object_set_new(r, "q2e",
-                                            json_real(out->hits[i].q2e));
-                json_array_append_new(arr, r);
+                ltrr_strbuf_append(sb, first ? "{" : ",{", first ? 1 : 2);
+                first = 0;
+                kv_str(sb, "id", e.id);
+                ltrr_strbuf_putc(sb, ',');
+                kv_str(sb, "type", ltrr_entity_type_name(e.type));
+                ltrr_strbuf_putc(sb, ',');
+                kv_str(sb, "name", e.name);
+                ltrr_strbuf_putc(sb, ',');
+                kv_str(sb, "artists", e.artists);
+                ltrr_strbuf_putc(sb, ',');
+                kv_num(sb, "score", (double)out->hits[i].score);
+                ltrr_strbuf_putc(sb, ',');
+                kv_int(sb, "position", (int64_t)i);
+                ltrr_strbuf_putc(sb, ',');
+                key(sb, "arms");
+                arms_json(sb, se, out->hits[i].arms);
+                if (debug) {
+                        ltrr_strbuf_putc(sb, ',');
+                        kv_num(sb, "q2e", out->hits[i].q2e);
+                }
+                ltrr_strbuf_putc(sb, '}');
         }
-        return arr;
+        ltrr_strbuf_putc(sb, ']');
 }
 
-static json_t *debug_json(const ltrr_search_t *se, const ltrr_search_out_t *out,
-                          const ltrr_search_query_t *sq, double state_us)
+/* The per-arm decision of the debug object. */
+static void debug_arms(ltrr_strbuf_t *sb, const ltrr_search_t *se,
+                       const ltrr_search_out_t *out)
 {
         const ltrr_bandit_space_t *sp = ltrr_search_space(se);
-        json_t *arms = json_array(), *t = json_object();
         size_t i;
 
+        ltrr_strbuf_putc(sb, '[');
         for (i = 0; i < out->dec->n_arms; i++) {
                 const ltrr_decision_arm_t *a = &out->dec->arms[i];
 
-                json_array_append_new(
-                    arms, json_pack("{s:s,s:b,s:i,s:f}", "arm",
-                                    sp->arm_names[i], "ran", a->ran, "budget",
-                                    (int)a->budget, "probability", a->prob));
+                ltrr_strbuf_append(sb, i ? ",{" : "{", i ? 2 : 1);
+                kv_str(sb, "arm", sp->arm_names[i]);
+                ltrr_strbuf_putc(sb, ',');
+                kv_bool(sb, "ran", a->ran);
+                ltrr_strbuf_putc(sb, ',');
+                kv_int(sb, "budget", (int64_t)a->budget);
+                ltrr_strbuf_putc(sb, ',');
+                kv_num(sb, "probability", a->prob);
+                ltrr_strbuf_putc(sb, '}');
         }
-        json_object_set_new(t, "state", json_real(state_us));
-        for (i = 0; i < LTRR_SEARCH_STAGE__CNT; i++)
-                json_object_set_new(t,
-                                    ltrr_search_stage2str((ltrr_search_stage_t)i),
-                                    json_real(out->stage_us[i]));
-        return json_pack("{s:o,s:s,s:i,s:I,s:I,s:b,s:i,s:i,s:o}", "arms", arms,
-                         "query_norm", ltrr_search_query_norm(sq), "bucket",
-                         (int)ltrr_search_query_bucket(sq), "seed",
-                         (json_int_t)out->dec->seed, "mc_samples",
-                         (json_int_t)out->dec->mc_samples, "shadow",
-                         out->shadow, "candidates", (int)out->cands,
-                         "total_budget", (int)out->imp->total_budget,
-                         "timings_us", t);
+        ltrr_strbuf_putc(sb, ']');
+}
+
+static void debug_json(ltrr_strbuf_t *sb, const ltrr_search_t *se,
+                       const ltrr_search_out_t *out,
+                       const ltrr_search_query_t *sq, double state_us)
+{
+        size_t i;
+
+        ltrr_strbuf_putc(sb, '{');
+        key(sb, "arms");
+        debug_arms(sb, se, out);
+        ltrr_strbuf_putc(sb, ',');
+        kv_str(sb, "query_norm", ltrr_search_query_norm(sq));
+        ltrr_strbuf_putc(sb, ',');
+        kv_int(sb, "bucket", (int64_t)ltrr_search_query_bucket(sq));
+        ltrr_strbuf_putc(sb, ',');
+        kv_int(sb, "seed", (int64_t)out->dec->seed);
+        ltrr_strbuf_putc(sb, ',');
+        kv_int(sb, "mc_samples", (int64_t)out->dec->mc_samples);
+        ltrr_strbuf_putc(sb, ',');
+        kv_bool(sb, "shadow", out->shadow);
+        ltrr_strbuf_putc(sb, ',');
+        kv_int(sb, "candidates", (int64_t)out->cands);
+        ltrr_strbuf_putc(sb, ',');
+        kv_int(sb, "total_budget", (int64_t)out->imp->total_budget);
+        ltrr_strbuf_putc(sb, ',');
+        key(sb, "timings_us");
+        ltrr_strbuf_putc(sb, '{');
+        kv_num(sb, "state", state_us);
+        for (i = 0; i < LTRR_SEARCH_STAGE__CNT; i++) {
+                ltrr_strbuf_putc(sb, ',');
+                kv_num(sb, ltrr_search_stage2str((ltrr_search_stage_t)i),
+                       out->stage_us[i]);
+        }
+        ltrr_strbuf_append(sb, "},", 2);
+        key(sb, "cpu_us");
+        for (i = 0; i < LTRR_SEARCH_STAGE__CNT; i++) {
+                ltrr_strbuf_putc(sb, i ? ',' : '{');
+                kv_num(sb, ltrr_search_stage2str((ltrr_search_stage_t)i),
+                       out->stage_cpu_us[i]);
+        }
+        ltrr_strbuf_append(sb, "}}", 2);
 }
 
 void serve_reply_results(serve_t *sv, struct evhttp_request *req,
-                         const ltrr_index_t *ix, const ltrr_search_t *se,
-                         const ltrr_search_query_t *sq, int debug,
-                         double state_us)
+                         ltrr_strbuf_t *sb, const ltrr_index_t *ix,
+                         const ltrr_search_t *se, const ltrr_search_query_t *sq,
+                         int debug, double state_us)
 {
+        static const char xd[] = "0123456789abcdef";
         const ltrr_search_out_t *out = ltrr_search_out(sq);
         char hex[33];
-        json_t *o;
-        char *txt;
         int i;
 
-        for (i = 0; i < 16; i++)
-                snprintf(hex + 2 * i, 3, "%02x", out->imp->impression_id.b[i]);
-        o = json_pack("{s:s,s:b,s:s,s:s,s:o}", "impression_id", hex,
-                      "degraded", out->degraded, "policy", out->imp->policy,
-                      "model_version", out->imp->model_version, "results",
-                      results_json(ix, se, out, debug));
-        if (o && debug)
-                json_object_set_new(o, "debug",
-                                    debug_json(se, out, sq, state_us));
-        txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        json_decref(o);
-        if (!txt) {
+        for (i = 0; i < 16; i++) {
+                hex[2 * i] = xd[out->imp->impression_id.b[i] >> 4];
+                hex[2 * i + 1] = xd[out->imp->impression_id.b[i] & 15];
+        }
+        hex[32] = '\0';
+        ltrr_strbuf_reset(sb);
+        ltrr_strbuf_putc(sb, '{');
+        kv_str(sb, "impression_id", hex);
+        ltrr_strbuf_putc(sb, ',');
+        kv_bool(sb, "degraded", out->degraded);
+        ltrr_strbuf_putc(sb, ',');
+        kv_str(sb, "policy", out->imp->policy);
+        ltrr_strbuf_putc(sb, ',');
+        kv_str(sb, "model_version", out->imp->model_version);
+        ltrr_strbuf_putc(sb, ',');
+        key(sb, "results");
+        results_json(sb, ix, se, out, debug);
+        if (debug) {
+                ltrr_strbuf_putc(sb, ',');
+                key(sb, "debug");
+                debug_json(sb, se, out, sq, state_us);
+        }
+        ltrr_strbuf_putc(sb, '}');
+        if (ltrr_strbuf_err(sb)) {
                 serve_reply_error(sv, req, SERVE_CODE_500, "response failed");
                 return;
         }
-        reply_text(sv, req, SERVE_CODE_200, txt);
-        free(txt);
+        reply_text(sv, req, SERVE_CODE_200, ltrr_strbuf_str(sb));
 }
 
 /* Is the request's content type JSON? */

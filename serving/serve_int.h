@@ -19,6 +19,7 @@
 #include "qu.h"
 #include "redis_async.h"
 #include "search.h"
+#include "strbuf.h"
 
 struct event_base;
 struct event;
@@ -32,6 +33,8 @@ struct evhttp_request;
 #define SERVE_RECORD_MAX ((size_t)1 << 20)
 /** Strings of one Redis reply handed to the state parsers. */
 #define SERVE_REPLY_STRS_MAX 65536
+/** Largest search response (k.max results with long names fit). */
+#define SERVE_RESPONSE_MAX ((size_t)4 << 20)
 /** Finished query objects a worker keeps for reuse. */
 #define SERVE_SPARE_MAX 256
 /** Delivery report poll interval of the main loop, ms. */
@@ -127,6 +130,7 @@ struct serve_worker_s {
         size_t spare_cnt;                  /* entries on spare */
         const char **strs;                 /* SERVE_REPLY_STRS_MAX */
         uint8_t *rec;                      /* SERVE_RECORD_MAX bytes */
+        ltrr_strbuf_t resp;                /* response text, reused */
 };
 
 /** Monotonic clock in microseconds. */
@@ -161,9 +165,12 @@ void serve_worker_search(serve_worker_t *w, struct evhttp_request *req,
 void serve_reply_error(serve_t *sv, struct evhttp_request *req,
                        serve_code_t code, const char *msg);
 
-/** Sends the search response of a finished query (serve_http.c). */
+/** Sends the search response of a finished query (serve_http.c), built
+ * in @p sb (the worker's, reset first and reused: no allocation once it
+ * has grown to a response's size). */
 void serve_reply_results(serve_t *sv, struct evhttp_request *req,
-                         const ltrr_index_t *ix, const ltrr_search_t *se,
+                         ltrr_strbuf_t *sb, const ltrr_index_t *ix,
+                         const ltrr_search_t *se,
                          const ltrr_search_query_t *sq, int debug,
                          double state_us);
 

@@ -208,7 +208,8 @@ static void query_answer(serve_query_t *qy, int degraded)
                 publish(w, ltrr_search_out(qy->sq)->imp);
                 count(w, ltrr_search_out(qy->sq), state_us);
                 if (qy->req)
-                        serve_reply_results(w->sv, qy->req, qy->si->ix, w->se,
+                        serve_reply_results(w->sv, qy->req, &w->resp,
+                                            qy->si->ix, w->se,
                                             qy->sq, qy->debug, state_us);
         }
         if (qy->req)
@@ -428,6 +429,7 @@ static void req_build(const serve_worker_t *w, const serve_params_t *p,
         r->mode = p->mode;
         r->arms = p->arms;
         r->now_ms = wall_ms();
+        r->cpu_times = p->debug;
         id_new(&r->impression_id);
 }
 
@@ -567,6 +569,7 @@ static int worker_state(serve_worker_t *w, char *errstr, size_t errstr_size)
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "no memory");
         ltrr_search_state_set_degraded(w->empty, 1);
+        ltrr_strbuf_init(&w->resp, SERVE_RESPONSE_MAX);
         return 0;
 }
 
@@ -657,4 +660,5 @@ void serve_worker_join(serve_worker_t *w)
         ltrr_search_destroy(w->se);
         free(w->rec);
         free(w->strs);
+        ltrr_strbuf_clear(&w->resp);
 }
