@@ -228,6 +228,61 @@ ltrr_err_t ltrr_kafka_consumer_commit(ltrr_kafka_consumer_t *kc);
  */
 ltrr_err_t ltrr_kafka_consumer_close(ltrr_kafka_consumer_t *kc);
 
+/**
+ * @brief Copies the partitions currently assigned to the consumer.
+ *
+ * @param partsp set to a new list (possibly empty) the caller frees with
+ *               rd_kafka_topic_partition_list_destroy(); NULL on error.
+ * @returns LTRR_OK or LTRR_ERR_TRANSPORT.
+ */
+ltrr_err_t ltrr_kafka_consumer_assignment(
+    ltrr_kafka_consumer_t *kc, rd_kafka_topic_partition_list_t **partsp,
+    char *errstr, size_t errstr_size);
+
+/**
+ * @brief Stops fetching for every partition currently assigned, while
+ *        the consumer stays in its group: keep calling
+ *        ltrr_kafka_consumer_poll() (it then returns no new records, and
+ *        counts as a poll for max.poll.interval.ms). Records fetched
+ *        before the pause may still come out of poll; a caller that will
+ *        seek on resume drops them. Partitions assigned later by a
+ *        rebalance are not paused: call again after an assignment.
+ * @returns LTRR_OK or LTRR_ERR_TRANSPORT.
+ */
+ltrr_err_t ltrr_kafka_consumer_pause(ltrr_kafka_consumer_t *kc,
+                                     char *errstr, size_t errstr_size);
+
+/**
+ * @brief Resumes fetching for every partition currently assigned.
+ * @returns LTRR_OK or LTRR_ERR_TRANSPORT.
+ */
+ltrr_err_t ltrr_kafka_consumer_resume(ltrr_kafka_consumer_t *kc,
+                                      char *errstr, size_t errstr_size);
+
+/**
+ * @brief Reads the group's committed offsets of @p parts into their
+ *        .offset fields (RD_KAFKA_OFFSET_INVALID where none), waiting up
+ *        to @p timeout_ms for the coordinator.
+ * @returns LTRR_OK or LTRR_ERR_TRANSPORT.
+ */
+ltrr_err_t ltrr_kafka_consumer_committed(
+    ltrr_kafka_consumer_t *kc, rd_kafka_topic_partition_list_t *parts,
+    int timeout_ms, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Moves the fetch position of each assigned partition of
+ *        @p parts to its .offset (absolute or logical), waiting up to
+ *        @p timeout_ms so that no record fetched from the old position
+ *        is returned afterwards. Seek paused partitions, then resume
+ *        them: a seek made before a pause may be lost.
+ * @returns LTRR_OK; LTRR_ERR_TRANSPORT if any partition failed (the
+ *          first failure is in @p errstr).
+ */
+ltrr_err_t ltrr_kafka_consumer_seek(ltrr_kafka_consumer_t *kc,
+                                    const rd_kafka_topic_partition_list_t *parts,
+                                    int timeout_ms, char *errstr,
+                                    size_t errstr_size);
+
 /** @brief Frees the consumer (closing it first if needed). NULL: no-op. */
 void ltrr_kafka_consumer_destroy(ltrr_kafka_consumer_t *kc);
 

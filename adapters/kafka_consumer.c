@@ -1,6 +1,7 @@
 /*
- * ltrr - consumer wrapper: group subscription, one record per poll, and
- * commit of processed records only.
+ * ltrr - consumer wrapper: group subscription, one record per poll,
+ * commit of processed records only, and pause / seek / resume of the
+ * assigned partitions (a caller whose sink is down stays in its group).
  */
 #include "kafka.h"
 
@@ -271,6 +272,124 @@ void ltrr_kafka_consumer_destroy(ltrr_kafka_consumer_t *kc)
                 rd_kafka_destroy(kc->rk);
         }
         free(kc);
+}
+
+ltrr_err_t ltrr_kafka_consumer_assignment(
+    ltrr_kafka_consumer_t *kc, rd_kafka_topic_partition_list_t **partsp,
+    char *errstr, size_t errstr_size)
+{
+        rd_kafka_resp_err_t rerr;
+
+        *partsp = NULL;
+        rerr = rd_kafka_assignment(kc->rk, partsp);
+        if (rerr) {
+                if (*partsp)
+                        rd_kafka_topic_partition_list_destroy(*partsp);
+                *partsp = NULL;
+                return ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                 "assignment: %s", rd_kafka_err2str(rerr));
+        }
+        return LTRR_OK;
+}
+
+/* First per-partition error of @p parts, or NO_ERROR. */
+static rd_kafka_resp_err_t
+consumer_parts_err(const rd_kafka_topic_partition_list_t *parts,
+                   const char **topic, int32_t *partition)
+{
+        int i;
+
+        for (i = 0; i < parts->cnt; i++)
+                if (parts->elems[i].err) {
+                        *topic = parts->elems[i].topic;
+                        *partition = parts->elems[i].partition;
+                        return parts->elems[i].err;
+                }
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/* Pauses (@p pause 1) or resumes every assigned partition. */
+static ltrr_err_t consumer_pause_resume(ltrr_kafka_consumer_t *kc, int pause,
+                                        char *errstr, size_t errstr_size)
+{
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        const char *verb = pause ? "pause" : "resume";
+        const char *topic = "";
+        int32_t partition = -1;
+        rd_kafka_resp_err_t rerr;
+        ltrr_err_t err;
+
+        err = ltrr_kafka_consumer_assignment(kc, &parts, errstr, errstr_size);
+        if (err)
+                return err;
+        rerr = pause ? rd_kafka_pause_partitions(kc->rk, parts)
+                     : rd_kafka_resume_partitions(kc->rk, parts);
+        if (!rerr)
+                rerr = consumer_parts_err(parts, &topic, &partition);
+        if (rerr)
+                err = ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                "%s %s [%d]: %s", verb, topic, (int)partition,
+                                rd_kafka_err2str(rerr));
+        rd_kafka_topic_partition_list_destroy(parts);
+        return err;
+}
+
+ltrr_err_t ltrr_kafka_consumer_pause(ltrr_kafka_consumer_t *kc,
+                                     char *errstr, size_t errstr_size)
+{
+        return consumer_pause_resume(kc, 1, errstr, errstr_size);
+}
+
+ltrr_err_t ltrr_kafka_consumer_resume(ltrr_kafka_consumer_t *kc,
+                                      char *errstr, size_t errstr_size)
+{
+        return consumer_pause_resume(kc, 0, errstr, errstr_size);
+}
+
+ltrr_err_t ltrr_kafka_consumer_committed(
+    ltrr_kafka_consumer_t *kc, rd_kafka_topic_partition_list_t *parts,
+    int timeout_ms, char *errstr, size_t errstr_size)
+{
+        const char *topic = "";
+        int32_t partition = -1;
+        rd_kafka_resp_err_t rerr;
+
+        rerr = rd_kafka_committed(kc->rk, parts, timeout_ms);
+        if (!rerr)
+                rerr = consumer_parts_err(parts, &topic, &partition);
+        if (rerr)
+                return ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                 "committed %s [%d]: %s", topic,
+                                 (int)partition, rd_kafka_err2str(rerr));
+        return LTRR_OK;
+}
+
+ltrr_err_t ltrr_kafka_consumer_seek(ltrr_kafka_consumer_t *kc,
+                                    const rd_kafka_topic_partition_list_t *parts,
+                                    int timeout_ms, char *errstr,
+                                    size_t errstr_size)
+{
+        rd_kafka_topic_partition_list_t *copy;
+        rd_kafka_error_t *error;
+        const char *topic = "";
+        int32_t partition = -1;
+        rd_kafka_resp_err_t rerr;
+        ltrr_err_t err = LTRR_OK;
+
+        /* The call writes per-partition errors: work on a copy. */
+        copy = rd_kafka_topic_partition_list_copy(parts);
+        error = rd_kafka_seek_partitions(kc->rk, copy, timeout_ms);
+        if (error) {
+                err = ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                "seek: %s", rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        } else if ((rerr = consumer_parts_err(copy, &topic, &partition))) {
+                err = ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                "seek %s [%d]: %s", topic, (int)partition,
+                                rd_kafka_err2str(rerr));
+        }
+        rd_kafka_topic_partition_list_destroy(copy);
+        return err;
 }
 
 ltrr_err_t ltrr_kafka_msg_header(const ltrr_kafka_msg_t *msg,

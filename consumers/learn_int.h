@@ -14,6 +14,8 @@
 #include "metrics.h"
 #include "redis.h"
 
+/** Longest wait for the coordinator or a seek on resume, in ms. */
+#define LEARN_SEEK_TIMEOUT_MS 5000
 /** Longest wait between Redis reconnection attempts, in ms. */
 #define LEARN_BACKOFF_MAX_MS 2000
 /** Most partitions whose offsets one batch stores. */
@@ -35,7 +37,8 @@ typedef struct learn_metrics_s {
         ltrr_metrics_child_t *batch;      /* rewards per batch */
         ltrr_metrics_child_t *age;        /* now - reward event time, s */
         ltrr_metrics_child_t *redis_up;   /* 1 while Redis answers */
-        ltrr_metrics_child_t *rejoins;    /* consumer restarts */
+        ltrr_metrics_child_t *rejoins;    /* partition revocations */
+        ltrr_metrics_child_t *pauses;     /* Redis outages (paused) */
 } learn_metrics_t;
 
 /** A batch sent to Redis whose replies are pending. */
@@ -55,6 +58,8 @@ typedef struct learn_times_s {
         double send;      /* formatting and writing the pipeline */
         double wait;      /* reading replies (Redis busy or in transit) */
         uint64_t batches; /* batches applied */
+        double first;     /* monotonic time of the first record */
+        double last;      /* monotonic time the last replies were read */
         int timing;       /* set by the first record: times run since */
 } learn_times_t;
 
@@ -62,7 +67,7 @@ typedef struct learn_times_s {
 typedef struct learn_s {
         const ltrr_config_t *conf;        /* not owned */
         const ltrr_config_learn_t *cf;    /* the learn struct of conf */
-        ltrr_kafka_consumer_t *kc;        /* owned; NULL while paused */
+        ltrr_kafka_consumer_t *kc;        /* owned; NULL before the join */
         ltrr_redis_t *rd;                 /* owned */
         ltrr_avro_decoder_t *dec;         /* owned */
         ltrr_learn_plan_t *pl;            /* owned */
@@ -75,6 +80,7 @@ typedef struct learn_s {
         learn_times_t t;                  /* stage timings */
         int drop_batch;                   /* a revocation happened */
         int hook_failed;                  /* offsets could not be read */
+        int reassigned;                   /* an assignment happened */
         atomic_int redis_up;              /* for /healthz */
         learn_metrics_t m;                /* metric children */
         uint64_t plan_skipped;            /* last plan skip count seen */

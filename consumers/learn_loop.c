@@ -2,12 +2,14 @@
  * ltrr-learn: the consume -> plan -> apply -> store offsets -> commit
  * loop, and the pause on Redis failure.
  *
- * Redis failure handling: the batch in hand is dropped unapplied (not
- * marked, so not committed), the consumer is closed (it commits only
- * what Redis already holds), and after Redis answers again a new
- * consumer joins; its assignment seeks to the offsets stored in Redis.
- * So if Redis restarted and lost its last second, exactly the lost
- * records are read again.
+ * Redis failure handling: the batch in hand and those in flight are
+ * dropped unapplied (not marked, so not committed). The consumer stays
+ * in its group: its partitions are paused and it keeps polling (so
+ * max.poll.interval.ms never expires and no rebalance happens) while
+ * Redis is retried with backoff. Once Redis answers, each partition is
+ * sought to the offset after the one stored in Redis and resumed. So if
+ * Redis restarted and lost its last second, exactly the lost records
+ * are read again.
  *
  * Pipelining across batches: batch k+1 is polled, planned and sent
  * while batch k's replies are pending (at most LEARN_INFLIGHT_MAX
@@ -84,6 +86,7 @@ static int flight_recv(learn_t *ln)
         }
         t1 = now_mono();
         ln->t.wait += t1 - t0;
+        ln->t.last = t1;
         ln->t.batches++;
         ltrr_metrics_hist_observe(ln->m.latency, t1 - f->t_sent);
         ltrr_metrics_hist_observe(ln->m.batch, (double)f->rewards);
@@ -135,6 +138,12 @@ static void learn_rebalance(void *opaque, int assigned,
                 ln->hook_failed = 1;
         if (!assigned) {
                 ln->drop_batch = 1;
+                ltrr_metrics_counter_inc(ln->m.rejoins);
+                return;
+        }
+        ln->reassigned = 1;
+        if (!ltrr_redis_connected(ln->rd)) {
+                ln->hook_failed = 1; /* paused; the resume seeks */
                 return;
         }
         if (ltrr_learn_offsets_key(key, sizeof(key), ln->cf->group, errstr,
@@ -168,9 +177,9 @@ static int consumer_start(learn_t *ln)
         ltrr_kvlist_t props;
         char errstr[512];
 
-        /* A paused learner leaves the group and joins again; a short
-         * session bounds how long the coordinator waits for the old
-         * member (the mock cluster does not end it on LeaveGroup). */
+        /* A short session bounds how long the coordinator waits for a
+         * member that died (the mock cluster does not end it on
+         * LeaveGroup). A Redis outage does not leave the group. */
         ltrr_kvlist_init(&props);
         if (ltrr_kvlist_copy(&props, ltrr_config_kafka(ln->conf)) ||
             (!ltrr_kvlist_get(&props, "session.timeout.ms") &&
@@ -196,7 +205,7 @@ static int consumer_start(learn_t *ln)
         return 0;
 }
 
-/* Pauses: drops the batch, closes the consumer (commits marked). */
+/* At exit: drops the batch, closes the consumer (commits marked). */
 static void consumer_stop(learn_t *ln)
 {
         batch_drop(ln);
@@ -205,8 +214,14 @@ static void consumer_stop(learn_t *ln)
                 ltrr_kafka_consumer_close(ln->kc);
                 ltrr_kafka_consumer_destroy(ln->kc);
                 ln->kc = NULL;
-                ltrr_metrics_counter_inc(ln->m.rejoins);
         }
+}
+
+/* Publishes Redis's state for /healthz and the gauge. */
+static void redis_up_set(learn_t *ln, int up)
+{
+        atomic_store(&ln->redis_up, up);
+        ltrr_metrics_gauge_set(ln->m.redis_up, up);
 }
 
 /* Sleeps @p ms in slices, returning early when the run flag clears. */
@@ -218,7 +233,8 @@ static void nap(int ms)
                 nanosleep(&ts, NULL);
 }
 
-/* Connects Redis with exponential backoff; 0 once up, -1 on stop. */
+/* Before the first join: connects Redis with exponential backoff; 0 once
+ * up, -1 on stop. */
 static int redis_wait(learn_t *ln)
 {
         int backoff = 50;
@@ -226,14 +242,12 @@ static int redis_wait(learn_t *ln)
 
         while (learn_run) {
                 if (!ltrr_redis_connect(ln->rd, errstr, sizeof(errstr))) {
-                        atomic_store(&ln->redis_up, 1);
-                        ltrr_metrics_gauge_set(ln->m.redis_up, 1);
+                        redis_up_set(ln, 1);
                         log_info("learn", "redis connected");
                         return 0;
                 }
-                atomic_store(&ln->redis_up, 0);
-                ltrr_metrics_gauge_set(ln->m.redis_up, 0);
-                log_warn("learn", "redis unavailable, consumption paused",
+                redis_up_set(ln, 0);
+                log_warn("learn", "redis unavailable, not joining yet",
                          "err", errstr);
                 nap(backoff);
                 backoff = backoff * 2 > LEARN_BACKOFF_MAX_MS
@@ -391,6 +405,7 @@ static int poll_one(learn_t *ln)
         if (msg && !ln->t.timing) { /* time from the first record on */
                 memset(&ln->t, 0, sizeof(ln->t));
                 ln->t.timing = 1;
+                ln->t.first = t0;
         } else {
                 ln->t.poll += now_mono() - t0;
         }
@@ -432,20 +447,164 @@ static int learn_round(learn_t *ln, double *last_ping)
         return batch_send(ln);
 }
 
-/* Logs the seconds spent per stage since start. */
+/* Logs the seconds spent per stage since the first record, and from
+ * the first record polled to the last replies read (active). */
 static void log_times(const learn_t *ln)
 {
-        char b[6][32];
+        double active = ln->t.last > ln->t.first ? ln->t.last - ln->t.first
+                                                 : 0.0;
+        char b[7][32];
 
         snprintf(b[0], sizeof(b[0]), "%.3f", ln->t.poll);
         snprintf(b[1], sizeof(b[1]), "%.3f", ln->t.decode);
         snprintf(b[2], sizeof(b[2]), "%.3f", ln->t.plan);
         snprintf(b[3], sizeof(b[3]), "%.3f", ln->t.send);
         snprintf(b[4], sizeof(b[4]), "%.3f", ln->t.wait);
+        snprintf(b[6], sizeof(b[6]), "%.3f", active);
         log_info("learn", "stage seconds", "batches",
                  ltrr_log_i64(b[5], sizeof(b[5]), (long long)ln->t.batches),
                  "poll", b[0], "decode", b[1], "plan", b[2], "send", b[3],
-                 "wait", b[4]);
+                 "wait", b[4], "active", b[6]);
+}
+
+/*
+ * Polls for about @p ms with every assigned partition paused, so the
+ * consumer stays in its group. Records still come out of the fetch
+ * queue (fetched before the pause): they are dropped unmarked, the
+ * resume seeks back to them. Partitions assigned meanwhile are paused.
+ */
+static void paused_poll(learn_t *ln, int ms)
+{
+        double end = now_mono() + (double)ms / 1000.0;
+        ltrr_kafka_msg_t *msg;
+        char errstr[256];
+
+        do {
+                if (ln->reassigned) {
+                        ln->reassigned = 0;
+                        if (ltrr_kafka_consumer_pause(ln->kc, errstr,
+                                                      sizeof(errstr))) {
+                                log_warn("learn", "pause failed", "err",
+                                         errstr);
+                                ln->reassigned = 1; /* retried */
+                        }
+                }
+                ltrr_kafka_consumer_poll(ln->kc, ms < 100 ? ms : 100, &msg);
+                ltrr_kafka_msg_destroy(msg);
+                if (ln->drop_batch) {
+                        batch_drop(ln);
+                        ln->drop_batch = 0;
+                }
+        } while (learn_run && now_mono() < end);
+}
+
+/*
+ * Sets each partition of @p parts to the first record Redis does not
+ * hold: the stored offset + 1; where Redis holds none, the group's
+ * Kafka commit; where neither exists, the beginning. 0, or -1 (logged).
+ */
+static int stored_positions(learn_t *ln,
+                            rd_kafka_topic_partition_list_t *parts)
+{
+        char key[512], field[300], errstr[512];
+        int64_t off;
+        ltrr_err_t err;
+        int i;
+
+        if (ltrr_kafka_consumer_committed(ln->kc, parts,
+                                          LEARN_SEEK_TIMEOUT_MS, errstr,
+                                          sizeof(errstr)) ||
+            ltrr_learn_offsets_key(key, sizeof(key), ln->cf->group, errstr,
+                                   sizeof(errstr)))
+                goto err;
+        for (i = 0; i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *tp = &parts->elems[i];
+
+                snprintf(field, sizeof(field), "%s:%d", tp->topic,
+                         (int)tp->partition);
+                err = ltrr_redis_hget_i64(ln->rd, key, field, &off, errstr,
+                                          sizeof(errstr));
+                if (err == LTRR_OK)
+                        tp->offset = off + 1;
+                else if (err != LTRR_ERR_UNKNOWN_KEY)
+                        goto err;
+                else if (tp->offset < 0)
+                        tp->offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
+        return 0;
+err:
+        log_warn("learn", "start positions unreadable", "err", errstr);
+        return -1;
+}
+
+/*
+ * Redis answers again: seeks every assigned partition (still paused) to
+ * its stored position, then resumes them. 0, or -1 (stay paused).
+ */
+static int seek_resume(learn_t *ln)
+{
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        char errstr[512], nbuf[32];
+        int rc = -1;
+
+        if (ltrr_kafka_consumer_assignment(ln->kc, &parts, errstr,
+                                           sizeof(errstr)))
+                goto done;
+        if (parts->cnt && stored_positions(ln, parts))
+                goto out;
+        if ((parts->cnt &&
+             ltrr_kafka_consumer_seek(ln->kc, parts, LEARN_SEEK_TIMEOUT_MS,
+                                      errstr, sizeof(errstr))) ||
+            ltrr_kafka_consumer_resume(ln->kc, errstr, sizeof(errstr)))
+                goto done;
+        log_info("learn", "resumed at the stored offsets", "partitions",
+                 ltrr_log_i64(nbuf, sizeof(nbuf), parts->cnt));
+        rc = 0;
+        goto out;
+done:
+        log_warn("learn", "resume failed", "err", errstr);
+out:
+        if (parts)
+                rd_kafka_topic_partition_list_destroy(parts);
+        return rc;
+}
+
+/*
+ * Redis is down, or the stored offsets could not be read: drops what is
+ * in hand and in flight (unmarked), pauses every partition and keeps
+ * polling while Redis is retried with exponential backoff (50 ms ..
+ * LEARN_BACKOFF_MAX_MS); then seeks and resumes. 0 once resumed, -1
+ * when the run flag cleared.
+ */
+static int learn_outage(learn_t *ln)
+{
+        int backoff = 50;
+        char errstr[512];
+
+        batch_drop(ln);
+        flights_drop(ln);
+        ltrr_redis_disconnect(ln->rd);
+        redis_up_set(ln, 0);
+        ltrr_metrics_counter_inc(ln->m.pauses);
+        ln->reassigned = 1; /* pause every assigned partition */
+        log_warn("learn", "redis unavailable, partitions paused");
+        while (learn_run) {
+                paused_poll(ln, backoff);
+                if (!learn_run)
+                        break;
+                if (!ltrr_redis_connect(ln->rd, errstr, sizeof(errstr))) {
+                        ln->hook_failed = 0;
+                        if (!seek_resume(ln)) {
+                                redis_up_set(ln, 1);
+                                return 0;
+                        }
+                        ltrr_redis_disconnect(ln->rd);
+                }
+                backoff = backoff * 2 > LEARN_BACKOFF_MAX_MS
+                              ? LEARN_BACKOFF_MAX_MS
+                              : backoff * 2;
+        }
+        return -1;
 }
 
 int learn_loop_run(learn_t *ln)
@@ -453,23 +612,23 @@ int learn_loop_run(learn_t *ln)
         double last_ping = now_mono();
 
         while (learn_run) {
-                if (!ltrr_redis_connected(ln->rd)) {
-                        consumer_stop(ln);
+                if (!ln->kc) { /* first join, once Redis answers */
                         if (redis_wait(ln))
                                 break;
+                        if (consumer_start(ln)) {
+                                nap(1000);
+                                continue;
+                        }
                 }
-                if (!ln->kc && consumer_start(ln)) {
-                        nap(1000);
+                if (!ltrr_redis_connected(ln->rd) || ln->hook_failed) {
+                        if (learn_outage(ln))
+                                break;
                         continue;
                 }
-                if (learn_round(ln, &last_ping)) {
-                        /* Redis failed mid batch, or offsets could not
-                         * be read: pause, reconnect, rejoin. */
-                        atomic_store(&ln->redis_up, 0);
-                        ltrr_metrics_gauge_set(ln->m.redis_up, 0);
+                /* Redis failed mid batch, or offsets could not be read:
+                 * the next turn pauses until Redis answers. */
+                if (learn_round(ln, &last_ping))
                         ltrr_redis_disconnect(ln->rd);
-                        consumer_stop(ln);
-                }
         }
         /* Drain: the batch in hand and those sent are applied and
          * committed. */

@@ -132,7 +132,9 @@ static int metrics_init(ltrr_metrics_t *reg, learn_metrics_t *m)
         FAM(redis_up, LTRR_METRICS_GAUGE, "ltrr_learn_redis_up",
             "1 while Redis answers; 0 while consumption is paused.", 0);
         FAM(rejoins, LTRR_METRICS_COUNTER, "ltrr_learn_rejoins_total",
-            "Consumer restarts after a Redis failure.", 0);
+            "Partition revocations (group rebalances) seen.", 0);
+        FAM(pauses, LTRR_METRICS_COUNTER, "ltrr_learn_pauses_total",
+            "Redis outages: partitions paused until Redis answered.", 0);
         return 0;
 }
 

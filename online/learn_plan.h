@@ -34,7 +34,10 @@
  * kind "o": KEYS[1] the hash, ARGV "o" then field, value pairs.
  *
  * Pure: the plan only formats strings into an arena it reuses across
- * batches; it touches no socket.
+ * batches; it touches no socket. Each distinct string of a batch (key,
+ * bitmap key, field name, entity, small integer, recurring number) is
+ * formatted once and shared by every argument that needs it
+ * (docs/decisions/0029); the arguments are the same bytes either way.
  */
 #ifndef LTRR_LEARN_PLAN_H
 #define LTRR_LEARN_PLAN_H

@@ -17,6 +17,11 @@
         every key, sorted, with its type and value (hashes and sorted sets
         member by member, numbers to 10 significant digits, strings in
         hex). No TTLs.
+  learnlib.py slowlog HOST PORT
+        Redis time per script kind from the slow log (the bench sets
+        slowlog-log-slower-than 0): calls, total ms, us per call, by the
+        kind of the call's first key (bandit, q2e count, q2e, popularity,
+        profile, offsets).
 """
 import json
 import os
@@ -188,6 +193,37 @@ class Resp:
         raise RuntimeError("bad reply %r" % line)
 
 
+def slow_kind(args):
+    """The kind of an EVALSHA from the slow log, by its first key."""
+    if len(args) < 4:
+        return "other"
+    k = args[3].decode(errors="replace")
+    if k.startswith("ltrr:learn:"):
+        return "offsets"
+    for tag, name in (("{b", "bandit"), ("{lin", "bandit"), ("{pop}", "pop"),
+                      ("{u:", "profile")):
+        if tag in k:
+            return name
+    if "{q:" in k:
+        return "q2e count" if ":i:" in k.split("}", 1)[1] else "q2e"
+    return "other"
+
+
+def slowlog(host, port):
+    r = Resp(host, port)
+    tot = {}
+    for e in r.cmd("SLOWLOG", "GET", -1):
+        args = e[3]
+        if not args or args[0].upper() != b"EVALSHA":
+            continue
+        c = tot.setdefault(slow_kind(args), [0, 0])
+        c[0] += 1
+        c[1] += int(e[2])
+    for kind, (n, us) in sorted(tot.items(), key=lambda x: -x[1][1]):
+        print("redis %-10s %6d calls %9.1f ms %8.1f us/call"
+              % (kind, n, us / 1000.0, us / n))
+
+
 def dump(host, port):
     r = Resp(host, port)
     keys, cur = [], b"0"
@@ -224,5 +260,7 @@ if __name__ == "__main__":
         expect(sys.argv[2:])
     elif cmd == "dump":
         dump(sys.argv[2], sys.argv[3])
+    elif cmd == "slowlog":
+        slowlog(sys.argv[2], sys.argv[3])
     else:
         sys.exit("unknown command " + cmd)

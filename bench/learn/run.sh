@@ -17,6 +17,13 @@
 # over a key space as large as the learner's. The ratio is key updates
 # per second of the learner over the benchmark's commands per second,
 # i.e. "for the same number of keys touched" (docs/decisions/0023).
+# Also printed: the same ratio on the learner's own clock (first record
+# polled to last reply read, as redis-benchmark counts first request to
+# last reply), Redis main-thread CPU seconds spent on each side (the
+# ratio least sensitive to other load on the machine), Redis time per
+# script kind from the slow log, the commands the scripts ran (INFO
+# commandstats) and the learner's CPU seconds (docs/LEARN.md,
+# "Throughput"; docs/decisions/0029).
 set -euo pipefail
 LTRR_SRC=${LTRR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 LTRR_BIN=${LTRR_BIN:-$LTRR_SRC/build/bin}
@@ -73,6 +80,22 @@ caught_up() {
         done
 }
 
+rcli() { redis-cli -h "$RHOST" -p "$RPORT" "$@"; }
+# Redis main-thread CPU seconds so far (INFO cpu).
+redis_cpu() {
+        rcli INFO cpu | tr -d '\r' | awk -F: '
+                /^used_cpu_(user|sys)_main_thread:/ { s += $2 } END { printf "%.3f", s }'
+}
+# CPU seconds (user + system, every thread) of process $1 so far.
+proc_cpu() {
+        awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' \
+                "/proc/$1/stat"
+}
+# Every script call goes to the slow log: Redis time per kind.
+rcli CONFIG SET slowlog-log-slower-than 0 >/dev/null
+rcli CONFIG SET slowlog-max-len 1000000 >/dev/null
+rcli SLOWLOG RESET >/dev/null
+rcpu0=$(redis_cpu)
 "$LTRR_BIN/ltrr-learn" --redis.addr="$LTRR_REDIS" \
         --kafka.bootstrap="$LTRR_BOOTSTRAP" --http.port=0 --group=bench \
         --batch.max="$BATCH" --bandit.arms=lexical,popular,structured,fuzzy \
@@ -83,6 +106,11 @@ t0=$(date +%s%N)
 until caught_up; do sleep 0.02; done
 t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
+learn_cpu=$(proc_cpu "$LEARN_PID")
+rcpu1=$(redis_cpu)
+rcli CONFIG SET slowlog-log-slower-than 10000 >/dev/null
+slow=$($PY "$LIB" slowlog "$RHOST" "$RPORT")
+rcli SLOWLOG RESET >/dev/null
 stats=$(redis-cli -h "$RHOST" -p "$RPORT" INFO commandstats | tr -d "\r")
 calls=$(echo "$stats" |
         sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p')
@@ -98,17 +126,35 @@ bench() { # redis-benchmark -P 32 ops/s of one command over $keys keys
                 -r "$keys" -q "$@" | tr '\r' '\n' |
                 sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1
 }
+rcpu2=$(redis_cpu)
 hincr=$(bench HINCRBYFLOAT 'bench:h:__rand_int__' f 1.5)
+rcpu3=$(redis_cpu)
 zincr=$(bench ZINCRBY 'bench:z:__rand_int__' 1.5 m)
+# The learner's own clock: first record polled -> last reply read.
+active=$(sed -n 's/.*msg="stage seconds".* active=\([0-9.]*\).*/\1/p' \
+        "$D/learn.log")
 
 echo "records consumed:          $records in $ms ms (batch.max $BATCH, in flight ${LTRR_LEARN_INFLIGHT:-2})"
 echo "ltrr-learn rewards/s:      $learn_rps"
 echo "ltrr-learn key updates/s:  $updates_ps ($updates key updates)"
 echo "ltrr-learn script calls/s: $calls_ps ($calls EVALSHA, $keys keys, ${usec} us per call in Redis)"
-echo "redis-benchmark -P 32 HINCRBYFLOAT/s: $hincr (-n $updates -r $keys)"
+echo "ltrr-learn CPU seconds:    $learn_cpu (all threads); Redis main thread $(awk -v a="$rcpu0" -v b="$rcpu1" 'BEGIN { printf "%.3f", b - a }') s"
+echo "$slow"
+# Commands the scripts ran (INFO commandstats; EVALSHA includes them).
+echo "$stats" | sed -n 's/^cmdstat_\([a-z|]*\):calls=\([0-9]*\),usec=\([0-9]*\),usec_per_call=\([0-9.]*\).*/\3 \1 \2 \4/p' |
+        grep -v -e '^[0-9]* evalsha ' -e ' info ' -e ' config' -e ' slowlog' |
+        sort -rn | head -8 |
+        awk '{ printf "redis cmd %-14s %7d calls %8.1f ms %6.2f us/call\n", $2, $3, $1 / 1000, $4 }'
+echo "redis-benchmark -P 32 HINCRBYFLOAT/s: $hincr (-n $updates -r $keys; Redis main thread $(awk -v a="$rcpu2" -v b="$rcpu3" 'BEGIN { printf "%.3f", b - a }') s)"
 echo "redis-benchmark -P 32 ZINCRBY/s:      $zincr"
 # Seconds per stage inside the learner (logged at exit).
 grep 'msg="stage seconds"' "$D/learn.log" | sed 's/.*msg="stage seconds" /learner stage seconds:     /' || true
-awk -v u="$updates_ps" -v h="$hincr" -v z="$zincr" 'BEGIN {
+awk -v u="$updates_ps" -v h="$hincr" -v z="$zincr" -v n="$updates" \
+    -v a="${active:-0}" -v r0="$rcpu0" -v r1="$rcpu1" -v r2="$rcpu2" \
+    -v r3="$rcpu3" 'BEGIN {
         printf "key updates/s vs HINCRBYFLOAT -P 32: %.0f%%\n", 100 * u / h
-        printf "key updates/s vs ZINCRBY -P 32:      %.0f%%\n", 100 * u / z }'
+        printf "key updates/s vs ZINCRBY -P 32:      %.0f%%\n", 100 * u / z
+        if (a > 0)
+                printf "first record to last reply: %.3f s = %.0f key updates/s = %.0f%% of HINCRBYFLOAT -P 32\n", a, n / a, 100 * n / a / h
+        if (r1 > r0 && r3 > r2)
+                printf "key updates per Redis CPU second: learner %.0f, HINCRBYFLOAT -P 32 %.0f (%.0f%%)\n", n / (r1 - r0), n / (r3 - r2), 100 * (r3 - r2) / (r1 - r0) }'

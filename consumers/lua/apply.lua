@@ -15,14 +15,24 @@
 --   u     recent zset, aff zset   ttl, rmax, amax  entity, time ms, value
 --
 -- A record whose bit was already set is a duplicate and adds nothing;
--- the others are summed per field or member and written once each.
+-- the others are summed per field or member and written once each. The
+-- bits are set with one BITFIELD per bitmap (SET u1 returns the old bit,
+-- in order, so a record repeated within the call is a duplicate too);
+-- a call carries at most 1,024 records (online/learn_plan.c), so one
+-- BITFIELD has at most 4,096 arguments, below Lua's unpack() limit.
 -- Returns {applied records, duplicate records}.
+
+-- Globals are looked up once: a local is a register, a global a table
+-- lookup through Redis's protected environment.
+local ARGV, KEYS, tonumber = ARGV, KEYS, tonumber
+local call, unpack, pairs, ipairs = redis.call, unpack, pairs, ipairs
+local format, sub = string.format, string.sub
 
 local kind = ARGV[1]
 
 if kind == 'o' then
         for i = 2, #ARGV, 2 do
-                redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+                call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
         end
         return 1
 end
@@ -36,31 +46,50 @@ local m, ttl, nf = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local T = m + 1 -- first target key
 
 -- Sets every record's bit; returns the ARGV index of the first value of
--- each record whose bit was clear, and the duplicate count.
+-- each record whose bit was clear (in ARGV order), and the duplicate
+-- count.
 local function mark()
+        local ops, at, bm, pos = {}, {}, {}, {}
+        local i, n, r = 5 + nf, #ARGV, 0
+        while i <= n do
+                local k = tonumber(ARGV[i])
+                local o = ops[k]
+                if o == nil then
+                        o = {}
+                        ops[k] = o
+                end
+                local c = #o
+                o[c + 1], o[c + 2], o[c + 3], o[c + 4] =
+                        'SET', 'u1', ARGV[i + 1], 1
+                r = r + 1
+                at[r], bm[r], pos[r] = i, k, c / 4 + 1
+                i = i + 3 + tonumber(ARGV[i + 2])
+        end
+        local old = {}
+        for k, o in pairs(ops) do
+                old[k] = call('BITFIELD', KEYS[k], unpack(o))
+        end
         local fresh, touched, dups = {}, {}, 0
-        local i = 5 + nf
-        while i <= #ARGV do
-                local k, nv = tonumber(ARGV[i]), tonumber(ARGV[i + 2])
-                if redis.call('SETBIT', KEYS[k], ARGV[i + 1], 1) == 1 then
+        for j = 1, r do
+                local k = bm[j]
+                if old[k][pos[j]] == 1 then
                         dups = dups + 1
                 else
                         touched[k] = true
-                        fresh[#fresh + 1] = i
+                        fresh[#fresh + 1] = at[j]
                 end
-                i = i + 3 + nv
         end
         for k in pairs(touched) do
-                redis.call('EXPIRE', KEYS[k], ttl)
+                call('EXPIRE', KEYS[k], ttl)
         end
         return fresh, dups
 end
 
 -- Keeps the max largest members of a sorted set.
 local function trim(key, max)
-        local extra = redis.call('ZCARD', key) - max
+        local extra = call('ZCARD', key) - max
         if extra > 0 then
-                redis.call('ZREMRANGEBYRANK', key, 0, extra - 1)
+                call('ZREMRANGEBYRANK', key, 0, extra - 1)
         end
 end
 
@@ -72,13 +101,21 @@ end
 
 -- Full precision for a number written back to Redis.
 local function num(x)
-        return string.format('%.17g', x)
+        return format('%.17g', x)
 end
 
 -- Decaying bandit fields: n, s, q, b, A (c, v and e do not decay).
+-- Remembered per field name: a call sees the same few fields often.
+local decay_memo = {}
 local function decays(field)
-        local c = string.sub(field, 1, 2)
-        return c == 'n:' or c == 's:' or c == 'q:' or c == 'b:' or c == 'A:'
+        local d = decay_memo[field]
+        if d == nil then
+                local c = sub(field, 1, 2)
+                d = c == 'n:' or c == 's:' or c == 'q:' or c == 'b:' or
+                    c == 'A:'
+                decay_memo[field] = d
+        end
+        return d
 end
 
 -- An ordered sum: add(k, v) per record, then each(fn) once per key.
@@ -102,60 +139,78 @@ end
 
 local function bandit(fresh)
         local key, h = KEYS[T], tonumber(ARGV[5])
-        local acc, e = sums(), nil
+        local sum, order, e = {}, {}, nil
+        -- The hot loop adds in place (no call per delta); the order of
+        -- the additions is the records' order, as in sums().
         local function flush()
-                acc.each(function(f, d)
-                        redis.call('HINCRBYFLOAT', key, f, num(d))
-                end)
+                for _, f in ipairs(order) do
+                        call('HINCRBYFLOAT', key, f, num(sum[f]))
+                end
+                sum, order = {}, {}
         end
         for _, i in ipairs(fresh) do
                 local nv, j = tonumber(ARGV[i + 2]), i + 3
                 local t = tonumber(ARGV[j])
                 if e == nil then
-                        redis.call('HSETNX', key, 'e', ARGV[j + 1])
-                        e = tonumber(redis.call('HGET', key, 'e'))
+                        call('HSETNX', key, 'e', ARGV[j + 1])
+                        e = tonumber(call('HGET', key, 'e'))
                 end
                 if h > 0 and (t - e) / h > 64 then
                         flush()
                         local ne = tonumber(ARGV[j + 1])
                         local f = scale(e, ne, h)
-                        local all = redis.call('HGETALL', key)
+                        local all = call('HGETALL', key)
                         for a = 1, #all, 2 do
                                 if decays(all[a]) then
-                                        redis.call('HSET', key, all[a],
-                                                   num(tonumber(all[a + 1]) * f))
+                                        call('HSET', key, all[a],
+                                             num(tonumber(all[a + 1]) * f))
                                 end
                         end
-                        redis.call('HSET', key, 'e', ARGV[j + 1])
+                        call('HSET', key, 'e', ARGV[j + 1])
                         e = ne
                 end
                 local s = scale(t, e, h)
                 for p = j + 2, j + nv - 1, 2 do
-                        local d = tonumber(ARGV[p + 1])
-                        if decays(ARGV[p]) then d = d * s end
-                        acc.add(ARGV[p], d)
+                        local f, d = ARGV[p], tonumber(ARGV[p + 1])
+                        local dk = decay_memo[f]
+                        if dk == nil then dk = decays(f) end
+                        if dk then d = d * s end
+                        local a = sum[f]
+                        if a == nil then
+                                order[#order + 1] = f
+                                sum[f] = d
+                        else
+                                sum[f] = a + d
+                        end
                 end
         end
         flush()
 end
 
 local function q2e_count(fresh)
-        redis.call('HINCRBY', KEYS[T], 'n', #fresh)
-        redis.call('EXPIRE', KEYS[T], ARGV[5])
-        redis.call('EXPIRE', KEYS[T + 1], ARGV[5])
+        call('HINCRBY', KEYS[T], 'n', #fresh)
+        call('EXPIRE', KEYS[T], ARGV[5])
+        call('EXPIRE', KEYS[T + 1], ARGV[5])
 end
 
 local function q2e(fresh)
-        local acc = sums()
-        for _, i in ipairs(fresh) do
-                acc.add(ARGV[i + 3], tonumber(ARGV[i + 4]))
+        local sum, order, z = {}, {}, KEYS[T]
+        for _, i in ipairs(fresh) do -- sums() inlined: the hot path
+                local ent, v = ARGV[i + 3], tonumber(ARGV[i + 4])
+                local a = sum[ent]
+                if a == nil then
+                        order[#order + 1] = ent
+                        sum[ent] = v
+                else
+                        sum[ent] = a + v
+                end
         end
-        acc.each(function(ent, v)
-                redis.call('ZINCRBY', KEYS[T], num(v), ent)
-        end)
+        for _, ent in ipairs(order) do
+                call('ZINCRBY', z, num(sum[ent]), ent)
+        end
         trim(KEYS[T], tonumber(ARGV[6]))
-        redis.call('EXPIRE', KEYS[T], ARGV[5])
-        redis.call('EXPIRE', KEYS[T + 1], ARGV[5])
+        call('EXPIRE', KEYS[T], ARGV[5])
+        call('EXPIRE', KEYS[T + 1], ARGV[5])
 end
 
 local function pop(fresh)
@@ -164,7 +219,7 @@ local function pop(fresh)
         local acc, e = sums(), nil
         local function flush()
                 acc.each(function(ent, v)
-                        redis.call('ZINCRBY', z, num(v), ent)
+                        call('ZINCRBY', z, num(v), ent)
                 end)
                 trim(z, max)
         end
@@ -172,20 +227,20 @@ local function pop(fresh)
                 local j = i + 3
                 local t = tonumber(ARGV[j])
                 if e == nil then
-                        redis.call('SETNX', ekey, ARGV[j + 1])
-                        e = tonumber(redis.call('GET', ekey))
+                        call('SETNX', ekey, ARGV[j + 1])
+                        e = tonumber(call('GET', ekey))
                 end
                 if h > 0 and (t - e) / h > 64 then
                         flush()
                         local ne = tonumber(ARGV[j + 1])
                         local f = scale(e, ne, h)
-                        local all = redis.call('ZRANGE', z, 0, -1, 'WITHSCORES')
+                        local all = call('ZRANGE', z, 0, -1, 'WITHSCORES')
                         for a = 1, #all, 2 do
-                                redis.call('ZADD', z,
+                                call('ZADD', z,
                                            num(tonumber(all[a + 1]) * f),
                                            all[a])
                         end
-                        redis.call('SET', ekey, ARGV[j + 1])
+                        call('SET', ekey, ARGV[j + 1])
                         e = ne
                 end
                 acc.add(ARGV[j + 2], tonumber(ARGV[j + 3]) * scale(t, e, h))
@@ -194,28 +249,32 @@ local function pop(fresh)
 end
 
 local function profile(fresh)
-        local recent, aff = {}, sums()
-        local order = {}
-        for _, i in ipairs(fresh) do
+        local recent, aff, order = {}, {}, {}
+        for _, i in ipairs(fresh) do -- sums() inlined: the hot path
                 local ent, tms = ARGV[i + 3], tonumber(ARGV[i + 4])
-                if recent[ent] == nil then
+                local v, r = tonumber(ARGV[i + 5]), recent[ent]
+                if r == nil then
                         order[#order + 1] = ent
                         recent[ent] = tms
-                elseif tms > recent[ent] then
-                        recent[ent] = tms
+                        aff[ent] = v
+                else
+                        if tms > r then recent[ent] = tms end
+                        aff[ent] = aff[ent] + v
                 end
-                aff.add(ent, tonumber(ARGV[i + 5]))
         end
+        local za = {}
         for _, ent in ipairs(order) do
-                redis.call('ZADD', KEYS[T], 'GT', num(recent[ent]), ent)
+                za[#za + 1] = num(recent[ent])
+                za[#za + 1] = ent
         end
+        call('ZADD', KEYS[T], 'GT', unpack(za))
         trim(KEYS[T], tonumber(ARGV[6]))
-        aff.each(function(ent, v)
-                redis.call('ZINCRBY', KEYS[T + 1], num(v), ent)
-        end)
+        for _, ent in ipairs(order) do
+                call('ZINCRBY', KEYS[T + 1], num(aff[ent]), ent)
+        end
         trim(KEYS[T + 1], tonumber(ARGV[7]))
-        redis.call('EXPIRE', KEYS[T], ARGV[5])
-        redis.call('EXPIRE', KEYS[T + 1], ARGV[5])
+        call('EXPIRE', KEYS[T], ARGV[5])
+        call('EXPIRE', KEYS[T + 1], ARGV[5])
 end
 
 local fresh, dups = mark()
