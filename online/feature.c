@@ -31,7 +31,8 @@ enum {
         FX_SEGMENT = 21, /* LTRR_FEATURE_SEG__CNT slots */
         FX_HIST_QUERIES = 24,
         FX_HIST_ENGAGED = 25,
-        FX_HIST_RATE = 26
+        FX_HIST_RATE = 26,
+        FX_FRESH_CUE = 27
 };
 
 /* Per-arm vector positions. */
@@ -103,6 +104,9 @@ static const ltrr_feature_fdesc_t fx_layout[] = {
      "log1p(min(engagements, 10000)) / log1p(10000)"},
     {C, FX_HIST_RATE, "hist_engage_rate", "ratio", "[0, 1]",
      "min(engagements / queries, 1); 0 without queries"},
+    {C, FX_FRESH_CUE, "q_fresh_cue", "flag", "{0, 1}",
+     "1 if a word of the query asks for recency (new, newest, latest, "
+     "recent)"},
     {A, FA_SUCCESS, "arm_success", "rate", "[0, 1]",
      "historical query-arm success rate as handed in; 0 if unknown"},
     {A, FA_SUCCESS_KNOWN, "arm_success_known", "flag", "{0, 1}",
@@ -130,7 +134,7 @@ _Static_assert(FX_LAYOUT_CNT == LTRR_FEATURE_CTX_DIM + LTRR_FEATURE_ARM_DIM,
                "one layout row per vector position");
 _Static_assert(LTRR_FEATURE_CTX_DIM <= LTRR_BANDIT_MAX_DIM,
                "the context vector must fit the bandit");
-_Static_assert(FX_HIST_RATE + 1 == LTRR_FEATURE_CTX_DIM,
+_Static_assert(FX_FRESH_CUE + 1 == LTRR_FEATURE_CTX_DIM,
                "context positions end at the dimension");
 
 struct ltrr_feature_s {
@@ -392,15 +396,49 @@ static void fx_fill_time_user(const ltrr_feature_t *fx,
                                                 : (float)(e / q);
 }
 
-/* Bucket id: (intent * 3 + language group) * 2 + day off; the language
- * group is 0 for the primary language, 1 for another configured one and
- * 2 for any other; day off is weekend or holiday. */
+/* Words that ask for what is new. */
+static const char *const fx_fresh_words[] = {"new", "newest", "latest",
+                                             "recent"};
+
+ltrr_feature_shape_t ltrr_feature_text_shape(const char *text)
+{
+        const char *p = text;
+        size_t n, i;
+
+        while (p && *p) {
+                while (*p == ' ')
+                        p++;
+                for (n = 0; p[n] && p[n] != ' '; n++)
+                        ;
+                for (i = 0; n && i < sizeof(fx_fresh_words) /
+                                         sizeof(fx_fresh_words[0]);
+                     i++)
+                        if (strlen(fx_fresh_words[i]) == n &&
+                            !memcmp(p, fx_fresh_words[i], n))
+                                return LTRR_FEATURE_SHAPE_FRESH;
+                p += n;
+        }
+        return LTRR_FEATURE_SHAPE_PLAIN;
+}
+
+ltrr_feature_shape_t ltrr_feature_shape_of(const float *x, size_t dim)
+{
+        if (!x || dim != LTRR_FEATURE_CTX_DIM)
+                return LTRR_FEATURE_SHAPE_PLAIN;
+        return x[FX_FRESH_CUE] > 0.5f ? LTRR_FEATURE_SHAPE_FRESH
+                                      : LTRR_FEATURE_SHAPE_PLAIN;
+}
+
+/* Bucket id: shape * 24 + (intent * 3 + language group) * 2 + day off;
+ * the language group is 0 for the primary language, 1 for another
+ * configured one and 2 for any other; day off is weekend or holiday. */
 static uint32_t fx_bucket(const ltrr_feature_ctx_t *out)
 {
         uint32_t lg = out->lang_slot == 0 ? 0 : out->lang_slot > 0 ? 1 : 2;
         uint32_t off = (out->day.weekend || out->day.holiday) ? 1 : 0;
 
-        return ((uint32_t)out->intent * 3 + lg) * 2 + off;
+        return (uint32_t)out->shape * LTRR_FEATURE_BUCKETS_SHAPE +
+               ((uint32_t)out->intent * 3 + lg) * 2 + off;
 }
 
 ltrr_err_t ltrr_feature_context(const ltrr_feature_t *fx,
@@ -429,6 +467,8 @@ ltrr_err_t ltrr_feature_context(const ltrr_feature_t *fx,
         out->intent = in->intent;
         fx_fill_query(fx, in, out);
         fx_fill_time_user(fx, in, out);
+        out->shape = ltrr_feature_text_shape(in->text);
+        out->x[FX_FRESH_CUE] = out->shape == LTRR_FEATURE_SHAPE_FRESH;
         out->bucket = fx_bucket(out);
         out->version = fx->version;
         return LTRR_OK;
@@ -547,6 +587,7 @@ ltrr_err_t ltrr_feature_bucket_parts(uint32_t bucket,
 {
         if (bucket >= LTRR_FEATURE_BUCKETS)
                 return LTRR_ERR_RANGE;
+        bucket %= LTRR_FEATURE_BUCKETS_SHAPE;
         if (day_off)
                 *day_off = (int)(bucket % 2);
         if (lang_group)
@@ -554,6 +595,13 @@ ltrr_err_t ltrr_feature_bucket_parts(uint32_t bucket,
         if (intent)
                 *intent = (ltrr_feature_intent_t)(bucket / 6);
         return LTRR_OK;
+}
+
+ltrr_feature_shape_t ltrr_feature_bucket_shape(uint32_t bucket)
+{
+        if (bucket >= LTRR_FEATURE_BUCKETS)
+                return LTRR_FEATURE_SHAPE__CNT;
+        return (ltrr_feature_shape_t)(bucket / LTRR_FEATURE_BUCKETS_SHAPE);
 }
 
 const ltrr_feature_fdesc_t *ltrr_feature_layout(size_t *cnt)

@@ -33,10 +33,10 @@
 #include "records.h"
 
 /** Version of the layout table; bump on any change (see the header). */
-#define LTRR_FEATURE_LAYOUT_VERSION 1
+#define LTRR_FEATURE_LAYOUT_VERSION 2
 
 /** Length of the context vector (<= LTRR_BANDIT_MAX_DIM). */
-#define LTRR_FEATURE_CTX_DIM 27
+#define LTRR_FEATURE_CTX_DIM 28
 /** Length of the per-arm vector. */
 #define LTRR_FEATURE_ARM_DIM 8
 
@@ -56,8 +56,11 @@
 /** Candidate count at which the arm's log1p result count reaches 1. */
 #define LTRR_FEATURE_RESULTS_CAP 1000
 
-/** Number of distinct context buckets: intent x language group x day. */
-#define LTRR_FEATURE_BUCKETS 24
+/** Buckets of one query shape: intent x language group x day off. */
+#define LTRR_FEATURE_BUCKETS_SHAPE 24
+/** Number of distinct context buckets: shape x intent x language group x
+ *  day off (ltrr_feature_bucket_parts(), ltrr_feature_bucket_shape()). */
+#define LTRR_FEATURE_BUCKETS (LTRR_FEATURE_BUCKETS_SHAPE * 2)
 
 /** Request value of utc_offset_min meaning "use the configured offset". */
 #define LTRR_FEATURE_OFFSET_DEFAULT INT32_MIN
@@ -134,7 +137,20 @@ typedef struct ltrr_feature_in_s {
         const char *region;           /**< calendar region; NULL: the conf's */
         uint64_t hist_queries;        /**< the user's past queries */
         uint64_t hist_engaged;        /**< the user's past engagements */
+        const char *text;             /**< the normalized query (tokens
+                                         separated by spaces, lower case);
+                                         NULL: unknown, no shape features */
 } ltrr_feature_in_t;
+
+/**
+ * @brief Query shape: what the words of a query say about the arms it
+ * needs, beyond its QU intent. One shape per query.
+ */
+typedef enum {
+        LTRR_FEATURE_SHAPE_PLAIN = 0, /**< nothing particular */
+        LTRR_FEATURE_SHAPE_FRESH = 1, /**< a recency word: "new", "latest" */
+        LTRR_FEATURE_SHAPE__CNT = 2
+} ltrr_feature_shape_t;
 
 /** @brief The context features of one request; caller-owned. */
 typedef struct ltrr_feature_ctx_s {
@@ -143,6 +159,7 @@ typedef struct ltrr_feature_ctx_s {
         uint32_t version;               /**< ltrr_feature_version() */
         int lang_slot;                  /**< 0..3 configured slot, -1 other */
         ltrr_feature_intent_t intent;   /**< as given */
+        ltrr_feature_shape_t shape;     /**< from the query text */
         ltrr_feature_segment_t segment; /**< derived from history */
         ltrr_calendar_day_t day;        /**< local time, weekend, holiday */
 } ltrr_feature_ctx_t;
@@ -246,6 +263,28 @@ const char *ltrr_feature_segment2str(ltrr_feature_segment_t seg);
 ltrr_err_t ltrr_feature_bucket_parts(uint32_t bucket,
                                      ltrr_feature_intent_t *intent,
                                      int *lang_group, int *day_off);
+
+/**
+ * @brief The query shape of a bucket id (LTRR_FEATURE_SHAPE__CNT if
+ * @p bucket >= LTRR_FEATURE_BUCKETS).
+ */
+ltrr_feature_shape_t ltrr_feature_bucket_shape(uint32_t bucket);
+
+/**
+ * @brief The query shape a logged context vector records, for code that
+ * re-derives the bucket from an impression (the learner).
+ * @param x    the logged vector (may be NULL)
+ * @param dim  its length; a vector of another length gives PLAIN
+ */
+ltrr_feature_shape_t ltrr_feature_shape_of(const float *x, size_t dim);
+
+/**
+ * @brief The shape of a normalized query: FRESH if one of its words is a
+ * recency word ("new", "newest", "latest", "recent"), else PLAIN.
+ * @param text NUL-terminated, lower case, words separated by spaces;
+ *             NULL gives PLAIN
+ */
+ltrr_feature_shape_t ltrr_feature_text_shape(const char *text);
 
 /** @brief Returns the layout table; @p cnt receives its row count. */
 const ltrr_feature_fdesc_t *ltrr_feature_layout(size_t *cnt);

@@ -54,6 +54,8 @@ typedef struct opts_s {
         int json;               /* --json */
         int ann;                /* --ann: fuzzy/semantic sections */
         uint64_t vectors;       /* --vectors D: synthetic dim */
+        int32_t ref_days;       /* --ref-date D: synthetic "today" */
+        int has_ref;            /* --ref-date given */
 } opts_t;
 
 static void usage_to(FILE *fp)
@@ -63,6 +65,7 @@ static void usage_to(FILE *fp)
                 "--jsonl FILE | --csv FILE --mapping INI)\n"
                 "                        --output FILE [--lang L] "
                 "[--stopwords] [--ann] [--vectors D]\n"
+                "                        [--ref-date YYYY-MM-DD]\n"
                 "       ltrr-index info FILE [--json]\n"
                 "       ltrr-index verify FILE\n"
                 "       ltrr-index search INDEX \"query\" [-k N] "
@@ -74,6 +77,8 @@ static void usage_to(FILE *fp)
                 "  --ann          add the fuzzy (and, with vectors, the\n"
                 "                 semantic) arm's HNSW sections\n"
                 "  --vectors D    synthetic catalog: D-dim dense vectors\n"
+                "  --ref-date D   synthetic catalog: the day new releases\n"
+                "                 lead up to (default: today, UTC)\n"
                 "  -k N           candidates printed by search (default 10)\n"
                 "  --arm NAME     search one arm only (default: the union)\n"
                 "  --json         machine-readable output\n");
@@ -104,6 +109,12 @@ static int parse_valued(opts_t *o, const char *name, const char *v)
                 return parse_u64(v, &o->synthetic) || !o->synthetic ? -1 : 0;
         if (!strcmp(name, "--seed"))
                 return parse_u64(v, &o->seed);
+        if (!strcmp(name, "--ref-date")) {
+                ltrr_date_prec_t prec;
+                o->has_ref = 1;
+                return ltrr_date_parse(v, &o->ref_days, &prec) ||
+                               prec != LTRR_DATE_DAY ? -1 : 0;
+        }
         if (!strcmp(name, "--vectors"))
                 return parse_u64(v, &o->vectors) ||
                                o->vectors > LTRR_CATALOG_DIM_MAX ? -1 : 0;
@@ -226,8 +237,16 @@ static ltrr_catalog_t *load_catalog(const opts_t *o, char *errstr,
                 return NULL;
         ltrr_err_t err;
         if (o->synthetic) {
-                ltrr_synth_conf_t sc = {o->synthetic, o->seed,
-                                        ltrr_date_from_ymd(2026, 1, 1), dim};
+                /* Today (UTC) unless given: the fresh arm reads the
+                 * request day, so new releases must lead up to it. */
+                int32_t ref = o->has_ref ? o->ref_days
+                                         : (int32_t)(time(NULL) / 86400);
+                ltrr_synth_conf_t sc = {o->synthetic, o->seed, ref, dim};
+                char day[16];
+                int y, m, d;
+                ltrr_date_to_ymd(ref, &y, &m, &d);
+                snprintf(day, sizeof(day), "%04d-%02d-%02d", y, m, d);
+                log_info("index", "synthetic catalog", "ref_date", day);
                 err = ltrr_synth_generate(&sc, ltrr_synth_to_catalog, cat,
                                           errstr, size);
         } else {

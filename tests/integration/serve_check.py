@@ -51,7 +51,7 @@ def check(resp_path, rec_path, schema_path):
     eq(rec["query_norm"], dbg["query_norm"], "query_norm")
     eq(rec["lang"], "en", "lang")
     eq(rec["k"], 5, "k")
-    eq(len(rec["context"]["features"]), 27, "context features")
+    eq(len(rec["context"]["features"]), 28, "context features (layout 2)")
     eq(rec["policy"], resp["policy"], "policy")
     eq(rec["model_version"], resp["model_version"], "model_version")
     eq(rec["exploration_seed"], dbg["seed"], "exploration_seed")

@@ -50,17 +50,17 @@ enum {
  * then replace GOLDEN_VERSION, golden_x and GOLDEN_HASH with the new
  * values (docs/FEATURES.md, "Changing the layout").
  */
-#define GOLDEN_VERSION 1
-#define GOLDEN_HASH    0xe7d10e9a0e064a99ULL
+#define GOLDEN_VERSION 2
+#define GOLDEN_HASH    0x7e2f025c3f8995a9ULL
 static const float golden_x[LTRR_FEATURE_CTX_DIM] = {
     1.0f,          1.0f,          0.0f,         0.0f,          0.0f,
     0.0f,          0.25f,         0.595274568f, 0.0f,          1.0f,
     0.0f,          0.0f,          1.0f,         0.0f,          0.0f,
     -0.659345806f, -0.751839817f, 0.974927902f, -0.222520933f, 0.0f,
     0.0f,          0.0f,          1.0f,         0.0f,          0.408362687f,
-    0.313814729f,  0.40476191f};
-/* Layout 1, tag of the default conf ("en,es,fr,de", 5, 200). */
-#define GOLDEN_FULL_VERSION 0x17bdbu
+    0.313814729f,  0.40476191f,   0.0f};
+/* Layout 2, tag of the default conf ("en,es,fr,de", 5, 200). */
+#define GOLDEN_FULL_VERSION 0x27bdbu
 /* artist (1) x primary language (0) x working day (0). */
 #define GOLDEN_BUCKET 6u
 
@@ -482,46 +482,101 @@ static void test_history(void **state)
         ltrr_feature_destroy(fx);
 }
 
-/* Every (intent, language group, day off) gives its own bucket, always
- * the same id, and bucket_parts() inverts it. */
-static void test_buckets(void **state)
+/* The bucket of one (shape, intent, language group, day off): the
+ * documented formula, inverted by bucket_parts() and bucket_shape(), and
+ * the shape read back from the vector as the learner does. */
+static uint32_t check_bucket(const ltrr_feature_t *fx, int sh, int it, int lg,
+                             int dof)
 {
         static const char *const langs[3] = {"en", "fr", "zz"};
         static const int64_t days[2] = {D_2026_11_25, D_2026_11_29};
-        ltrr_feature_t *fx = new_fx(NULL);
+        static const char *const texts[LTRR_FEATURE_SHAPE__CNT] = {
+            "love story", "new taylor swift"};
         ltrr_feature_in_t in;
         ltrr_feature_ctx_t out;
-        int seen[LTRR_FEATURE_BUCKETS] = {0};
-        int it, lg, dof, pl, pd;
         ltrr_feature_intent_t pi;
+        int pl, pd;
+
+        golden_in(&in);
+        in.text = texts[sh];
+        in.intent = (ltrr_feature_intent_t)it;
+        in.lang = langs[lg];
+        in.time_ms = days[dof] * DAY_MS;
+        compute(fx, &in, &out);
+        assert_true(out.bucket < LTRR_FEATURE_BUCKETS);
+        assert_int_equal(out.bucket, sh * 24 + (it * 3 + lg) * 2 + dof);
+        assert_int_equal(ltrr_feature_bucket_parts(out.bucket, &pi, &pl, &pd),
+                         LTRR_OK);
+        assert_int_equal(pi, it);
+        assert_int_equal(pl, lg);
+        assert_int_equal(pd, dof);
+        assert_int_equal(ltrr_feature_bucket_shape(out.bucket), sh);
+        assert_int_equal(ltrr_feature_shape_of(out.x, LTRR_FEATURE_CTX_DIM),
+                         sh);
+        return out.bucket;
+}
+
+/* Every (shape, intent, language group, day off) gives its own bucket,
+ * always the same id. */
+static void test_buckets(void **state)
+{
+        ltrr_feature_t *fx = new_fx(NULL);
+        int seen[LTRR_FEATURE_BUCKETS] = {0};
+        int it, lg, dof, sh;
 
         (void)state;
-        for (it = 0; it < LTRR_FEATURE_INTENT__CNT; it++)
-                for (lg = 0; lg < 3; lg++)
-                        for (dof = 0; dof < 2; dof++) {
-                                golden_in(&in);
-                                in.intent = (ltrr_feature_intent_t)it;
-                                in.lang = langs[lg];
-                                in.time_ms = days[dof] * DAY_MS;
-                                compute(fx, &in, &out);
-                                assert_true(out.bucket < LTRR_FEATURE_BUCKETS);
-                                /* Stable ids: the documented formula. */
-                                assert_int_equal(out.bucket,
-                                                 (it * 3 + lg) * 2 + dof);
-                                seen[out.bucket]++;
-                                assert_int_equal(ltrr_feature_bucket_parts(
-                                                     out.bucket, &pi, &pl, &pd),
-                                                 LTRR_OK);
-                                assert_int_equal(pi, it);
-                                assert_int_equal(pl, lg);
-                                assert_int_equal(pd, dof);
-                        }
+        for (sh = 0; sh < LTRR_FEATURE_SHAPE__CNT; sh++)
+                for (it = 0; it < LTRR_FEATURE_INTENT__CNT; it++)
+                        for (lg = 0; lg < 3; lg++)
+                                for (dof = 0; dof < 2; dof++)
+                                        seen[check_bucket(fx, sh, it, lg,
+                                                          dof)]++;
         for (it = 0; it < LTRR_FEATURE_BUCKETS; it++)
                 assert_int_equal(seen[it], 1);
         assert_int_equal(
             ltrr_feature_bucket_parts(LTRR_FEATURE_BUCKETS, NULL, NULL, NULL),
             LTRR_ERR_RANGE);
+        assert_int_equal(ltrr_feature_bucket_shape(LTRR_FEATURE_BUCKETS),
+                         LTRR_FEATURE_SHAPE__CNT);
         ltrr_feature_destroy(fx);
+}
+
+/* Recency words are whole words; other words, NULL and a vector of the
+ * wrong length are plain. */
+static void test_text_shape(void **state)
+{
+        static const struct {
+                const char *text;
+                ltrr_feature_shape_t want;
+        } cases[] = {
+            {"new", LTRR_FEATURE_SHAPE_FRESH},
+            {"new taylor swift", LTRR_FEATURE_SHAPE_FRESH},
+            {"taylor swift latest", LTRR_FEATURE_SHAPE_FRESH},
+            {"  newest  rock ", LTRR_FEATURE_SHAPE_FRESH},
+            {"recent", LTRR_FEATURE_SHAPE_FRESH},
+            {"new york new york", LTRR_FEATURE_SHAPE_FRESH},
+            {"newton", LTRR_FEATURE_SHAPE_PLAIN},
+            {"renew", LTRR_FEATURE_SHAPE_PLAIN},
+            {"ne w", LTRR_FEATURE_SHAPE_PLAIN},
+            {"love story", LTRR_FEATURE_SHAPE_PLAIN},
+            {"", LTRR_FEATURE_SHAPE_PLAIN},
+            {"   ", LTRR_FEATURE_SHAPE_PLAIN},
+            {NULL, LTRR_FEATURE_SHAPE_PLAIN},
+        };
+        float x[LTRR_FEATURE_CTX_DIM] = {0};
+        size_t i;
+
+        (void)state;
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+                assert_int_equal(ltrr_feature_text_shape(cases[i].text),
+                                 cases[i].want);
+        x[LTRR_FEATURE_CTX_DIM - 1] = 1.0f; /* q_fresh_cue */
+        assert_int_equal(ltrr_feature_shape_of(x, LTRR_FEATURE_CTX_DIM),
+                         LTRR_FEATURE_SHAPE_FRESH);
+        assert_int_equal(ltrr_feature_shape_of(x, LTRR_FEATURE_CTX_DIM - 1),
+                         LTRR_FEATURE_SHAPE_PLAIN);
+        assert_int_equal(ltrr_feature_shape_of(NULL, LTRR_FEATURE_CTX_DIM),
+                         LTRR_FEATURE_SHAPE_PLAIN);
 }
 
 static void test_random_inputs_in_range(void **state)
@@ -823,6 +878,7 @@ int main(void)
             cmocka_unit_test(test_time_edges),
             cmocka_unit_test(test_history),
             cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_text_shape),
             cmocka_unit_test(test_random_inputs_in_range),
             cmocka_unit_test(test_arm_features),
             cmocka_unit_test(test_bandit_and_record),
