@@ -60,6 +60,8 @@ typedef struct lex_term_s {
         float rest;                   /* sum of the other terms' ub */
         uint32_t ok_blk;              /* block + 1 last found worth
                                        * reading, 0 none */
+        const ltrr_index_impent_t *imp; /* impact-ordered head, or NULL */
+        uint32_t imp_cnt;             /* entries in imp */
 } lex_term_t;
 
 /* The prepared query. */
@@ -79,6 +81,9 @@ typedef struct lex_query_s {
         ltrr_arm_lex_filter_fn *keep;    /* entity filter, or NULL */
         int keep_cheap;                  /* 1: ask before scoring */
         const void *keep_opaque;         /* its argument */
+        const char *pfx;                 /* the token expanded as a
+                                          * prefix, or NULL */
+        size_t pfx_len;                  /* its bytes */
 } lex_query_t;
 
 /* Two heaps of k entries in the arm's scratch slot. */
@@ -246,6 +251,8 @@ static void query_prepare(lex_query_t *lq, const ltrr_index_t *ix,
         lq->ix = ix;
         lq->cnt = 0;
         lq->qn = 0;
+        lq->pfx = NULL;
+        lq->pfx_len = 0;
         lq->k1 = p->k1;
         for (int f = 0; f < LTRR_INDEX_FIELDS; f++) {
                 double avg = ix->meta->avglen[f];
@@ -264,11 +271,19 @@ static void query_prepare(lex_query_t *lq, const ltrr_index_t *ix,
                     ltrr_index_term_find(ix, tok->stem, tok->stem_len);
                 if (t)
                         query_add(lq, t, slot);
-                else if (p->prefix && i + 1 == n && tok->norm_len >= 2)
+                else if (p->prefix && i + 1 == n && tok->norm_len >= 2) {
                         query_prefix(lq, tok, slot);
+                        lq->pfx = tok->norm;
+                        lq->pfx_len = tok->norm_len;
+                }
         }
         lq->all = lq->qn >= 32 ? UINT32_MAX : (1u << lq->qn) - 1;
         query_order(lq);
+        for (size_t i = 0; lq->tight && i < lq->cnt; i++) {
+                lex_term_t *lt = &lq->terms[i];
+                lt->imp = ltrr_index_impact(ix, (uint32_t)(lt->t - ix->terms),
+                                            &lt->imp_cnt);
+        }
 }
 
 /* Score of posting @p p of term @p lt (0 for an out-of-range entity). */
@@ -508,10 +523,18 @@ static void exact_lookup(lex_query_t *lq, uint64_t h, lex_top_t *ex,
         }
 }
 
-/* Finds the entities whose name is exactly the query's tokens through
- * the NAMES section: the query's token hash sum, with each expansion of
- * a prefix token in turn. */
-static void exact_pass(lex_query_t *lq, lex_top_t *ex, size_t *nep, size_t k)
+/* Records of the NAMES section under hash @p h. */
+static uint64_t names_count(const ltrr_index_t *ix, uint64_t h)
+{
+        uint32_t a = ltrr_index_name_lower(ix, h);
+        uint32_t b = h == UINT64_MAX ? ix->n : ltrr_index_name_lower(ix, h + 1);
+        return b > a ? b - a : 0;
+}
+
+/* The query's name hash without its prefix terms (*basep) and the query
+ * slots no exact term covers (*missingp). */
+static void exact_base(const lex_query_t *lq, uint64_t *basep,
+                       uint32_t *missingp)
 {
         uint64_t base = 0;
         uint32_t covered = 0;
@@ -524,7 +547,41 @@ static void exact_pass(lex_query_t *lq, lex_top_t *ex, size_t *nep, size_t k)
                 base += th * (uint64_t)__builtin_popcount(lt->slots);
                 covered |= lt->slots;
         }
-        uint32_t missing = lq->all & ~covered;
+        *basep = base;
+        *missingp = lq->all & ~covered;
+}
+
+/* How many exact name matches exact_pass() could find at most: the NAMES
+ * records under the hashes it looks up. */
+static uint64_t exact_bound(const lex_query_t *lq)
+{
+        uint64_t base, cnt = 0;
+        uint32_t missing;
+        exact_base(lq, &base, &missing);
+        if (lq->qn == 0 || lq->qn > 32)
+                return 0;
+        if (!missing)
+                return names_count(lq->ix, base);
+        if (__builtin_popcount(missing) != 1)
+                return 0;
+        for (size_t i = 0; i < lq->cnt; i++) {
+                const lex_term_t *lt = &lq->terms[i];
+                if (lt->prefix && (lt->slots & missing))
+                        cnt += names_count(lq->ix, base + ltrr_index_name_hash(
+                                lq->ix->termstr + lt->t->str_off,
+                                lt->t->str_len));
+        }
+        return cnt;
+}
+
+/* Finds the entities whose name is exactly the query's tokens through
+ * the NAMES section: the query's token hash sum, with each expansion of
+ * a prefix token in turn. */
+static void exact_pass(lex_query_t *lq, lex_top_t *ex, size_t *nep, size_t k)
+{
+        uint64_t base;
+        uint32_t missing;
+        exact_base(lq, &base, &missing);
         if (lq->qn == 0 || lq->qn > 32)
                 return;
         if (!missing) {
@@ -580,6 +637,123 @@ static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
         }
 }
 
+/* 1 if the query's terms are exactly the expansion @p terms of a
+ * PFXIMPACT list (TERMS positions, UINT32_MAX after the last). */
+static int pfx_same_terms(const lex_query_t *lq, const uint32_t *terms)
+{
+        size_t m = 0;
+        while (m < LTRR_INDEX_PFX_TERMS && terms[m] != UINT32_MAX)
+                m++;
+        if (m != lq->cnt)
+                return 0;
+        for (size_t i = 0; i < lq->cnt; i++) {
+                uint32_t pos = (uint32_t)(lq->terms[i].t - lq->ix->terms);
+                size_t j = 0;
+                while (j < m && terms[j] != pos)
+                        j++;
+                if (j == m || !lq->terms[i].prefix)
+                        return 0;
+        }
+        return 1;
+}
+
+/* A precomputed head of the query's answer: the impact-ordered list of
+ * its one term, or the list of its one prefix token. */
+typedef struct lex_head_s {
+        const lex_term_t *lt;            /* the term (imp) */
+        const ltrr_index_impent_t *imp;  /* term head, or NULL */
+        const ltrr_index_pfxent_t *pfx;  /* prefix head, or NULL */
+        uint32_t cnt;                    /* entries */
+        int complete;                    /* 1: every matching entity */
+} lex_head_t;
+
+/* Finds the query's head, if it has one. Returns 1 if found. */
+static int head_find(const lex_query_t *lq, lex_head_t *h)
+{
+        const ltrr_index_pfxhdr_t *ph;
+        memset(h, 0, sizeof(*h));
+        if (!lq->tight)
+                return 0;
+        if (lq->cnt == 1 && lq->terms[0].imp) {
+                h->lt = &lq->terms[0];
+                h->imp = h->lt->imp;
+                h->cnt = h->lt->imp_cnt;
+                h->complete = h->cnt == h->lt->df;
+                return 1;
+        }
+        if (!lq->pfx || lq->qn != 1 || lq->cnt < 2)
+                return 0;
+        const ltrr_index_pfxlist_t *l =
+            ltrr_index_pfx(lq->ix, lq->pfx, lq->pfx_len, &ph, &h->pfx);
+        if (!l || ph->k1 != lq->k1 || !pfx_same_terms(lq, l->terms))
+                return 0;
+        h->cnt = l->cnt;
+        h->complete = l->cnt < ph->len_max;
+        return 1;
+}
+
+/* Entry @p i of head @p h as a candidate. */
+static void head_entry(const lex_query_t *lq, const lex_head_t *h,
+                       uint32_t i, lex_top_t *c)
+{
+        memset(c, 0, sizeof(*c));
+        if (h->imp) {
+                const ltrr_index_impent_t *e = &h->imp[i];
+                const lex_term_t *lt = h->lt;
+                c->ent = e->doc;
+                c->score = lt->weight * e->tfw / (lq->k1 + e->tfw);
+                c->anymask = lt->slots;
+                c->namemask = e->name_tf ? lt->slots : 0;
+                c->namelen = e->name_len;
+                c->exact = lt->slots == lq->all && e->name_tf == lq->qn &&
+                           e->name_len == lq->qn;
+        } else {
+                const ltrr_index_pfxent_t *e = &h->pfx[i];
+                c->ent = e->doc;
+                c->score = e->score;
+                c->anymask = lq->all;
+                c->namemask = e->flags & LTRR_INDEX_PFX_F_NAME ? lq->all : 0;
+                c->exact = (e->flags & LTRR_INDEX_PFX_F_EXACT) != 0;
+        }
+}
+
+/* Answers the query from its head, whose entries come in the heaps'
+ * order (score, then popularity, then entity): the first k exact matches
+ * and the first k others. Exact matches rank above everything, so the
+ * answer stands only when k of them were seen, or all the NAMES section
+ * can hold (@p bound), or the head is complete. Returns 1 with the heaps
+ * filled, else 0 (the heaps are then garbage). */
+static int head_pass(lex_query_t *lq, const lex_head_t *h, uint64_t bound,
+                     size_t k, lex_top_t *ex, size_t *nep, lex_top_t *top,
+                     size_t *ntp)
+{
+        const ltrr_index_t *ix = lq->ix;
+        size_t ne = 0, nt = 0;
+        for (uint32_t i = 0; i < h->cnt; i++) {
+                if (ne == k || (ne == bound && nt + ne >= k))
+                        break;
+                if (lq->keep && !lq->keep_cheap && i == h->cnt / 4 &&
+                    !h->complete && 4 * (nt + ne) < k)
+                        return 0; /* an expensive filter keeps too few
+                                   * to fill k from this head */
+                lex_top_t c;
+                head_entry(lq, h, i, &c);
+                if (c.ent >= ix->n || (c.exact ? ne == k : nt == k))
+                        continue; /* corrupt, or not needed */
+                if (lq->keep && !lq->keep(lq->keep_opaque, ix, c.ent))
+                        continue;
+                if (c.exact)
+                        heap_offer(ix, ex, &ne, k, &c);
+                else
+                        heap_offer(ix, top, &nt, k, &c);
+        }
+        if (!(ne == k || (ne == bound && nt + ne >= k) || h->complete))
+                return 0;
+        *nep = ne;
+        *ntp = nt;
+        return 1;
+}
+
 /* Writes one candidate. */
 static void emit(const lex_query_t *lq, const lex_top_t *t,
                  ltrr_arm_cand_t *o)
@@ -629,9 +803,15 @@ ltrr_err_t ltrr_arm_lex_filtered(const ltrr_index_t *ix,
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "no scratch memory");
         size_t ne = 0, nt = 0;
-        exact_pass(&lq, s->exact, &ne, k);
-        if (ne < k) /* only the places exact matches left are open */
-                maxscore_pass(&lq, s->top, &nt, k - ne);
+        lex_head_t h;
+        if (!head_find(&lq, &h) ||
+            !head_pass(&lq, &h, exact_bound(&lq), k, s->exact, &ne, s->top,
+                       &nt)) {
+                ne = nt = 0;
+                exact_pass(&lq, s->exact, &ne, k);
+                if (ne < k) /* only the places exact matches left are open */
+                        maxscore_pass(&lq, s->top, &nt, k - ne);
+        }
         heap_sort(ix, s->exact, ne);
         heap_sort(ix, s->top, nt);
         size_t n = 0;

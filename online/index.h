@@ -58,7 +58,11 @@ typedef enum {
         LTRR_INDEX_SEC_Q2E = 19,     /**< reserved: predicted Q2E */
         LTRR_INDEX_SEC_PREFIX = 20,  /**< popular entities per prefix */
         LTRR_INDEX_SEC_ATTRS = 21,   /**< entities per attribute value */
-        LTRR_INDEX_SEC_ENTATTR = 22  /**< artists and genres per entity */
+        LTRR_INDEX_SEC_ENTATTR = 22, /**< artists and genres per entity */
+        LTRR_INDEX_SEC_IMPACT = 23,  /**< best postings of long lists by
+                                      *   impact (written by the build) */
+        LTRR_INDEX_SEC_PFXIMPACT = 24 /**< best entities of frequent
+                                       *   prefixes (written by the build) */
 } ltrr_index_sec_t;
 
 /** @brief A section supplied by the caller (a later arm's data). */
@@ -88,7 +92,19 @@ typedef struct ltrr_index_build_conf_s {
         const ltrr_index_extra_t *extra; /**< sections written after the
                                           *   required ones, or NULL */
         size_t extra_cnt;  /**< entries in extra, <= LTRR_INDEX_EXTRA_MAX */
+        /** Terms with more postings than this get an impact-ordered
+         *  list in LTRR_INDEX_SEC_IMPACT; 0: LTRR_INDEX_IMPACT_MIN_DF,
+         *  UINT32_MAX: no such section. */
+        uint32_t impact_min_df;
+        /** Postings kept per impact-ordered list; 0:
+         *  LTRR_INDEX_IMPACT_LEN. */
+        uint32_t impact_len;
 } ltrr_index_build_conf_t;
+
+/** Default ltrr_index_build_conf_t.impact_min_df. */
+#define LTRR_INDEX_IMPACT_MIN_DF 4096
+/** Default ltrr_index_build_conf_t.impact_len. */
+#define LTRR_INDEX_IMPACT_LEN 4096
 
 /** @brief One entry of the section table, as ltrr_index_section_info()
  *         reports it. */

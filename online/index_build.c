@@ -695,6 +695,51 @@ static void write_header(writer_t *w, uint32_t n)
                 w->failed = 1;
 }
 
+/* Impact list parameters of @p b's options: *lenp entries per list of
+ * terms with more than the returned postings (UINT32_MAX: none). */
+static uint32_t impact_params(const builder_t *b, uint32_t *lenp)
+{
+        uint32_t min_df = b->conf && b->conf->impact_min_df
+                              ? b->conf->impact_min_df
+                              : LTRR_INDEX_IMPACT_MIN_DF;
+        *lenp = b->conf && b->conf->impact_len ? b->conf->impact_len
+                                               : LTRR_INDEX_IMPACT_LEN;
+        for (uint32_t t = 0; min_df != UINT32_MAX && t < b->term_cnt; t++)
+                if (b->term_df[t] > min_df)
+                        return min_df;
+        return UINT32_MAX;
+}
+
+/* Writes the IMPACT and PFXIMPACT sections when some term qualifies
+ * (impact_params() said so). Returns -1 if out of memory. */
+static int write_impact(writer_t *w, const builder_t *b, uint32_t min_df,
+                        uint32_t len, const uint32_t *order,
+                        const uint64_t *first, const ltrr_index_post_t *posts)
+{
+        static const uint8_t none[8];
+        void *sec = NULL, *pfx = NULL;
+        size_t bytes = 0, pbytes = 0;
+        if (min_df == UINT32_MAX)
+                return 0;
+        ltrr_index_impact_in_t in = {
+            .posts = posts, .first = first, .df = b->term_df,
+            .order = order, .term_cnt = b->term_cnt,
+            .termstr = b->termstr.p, .term_off = b->term_off,
+            .term_len = b->term_len, .feats = b->feats,
+            .n = ltrr_catalog_count(b->cat), .min_df = min_df, .len = len};
+        int rc = ltrr_index_impact_build(&in, &sec, &bytes) != LTRR_OK ||
+                 ltrr_index_pfx_build(&in, &pfx, &pbytes) != LTRR_OK;
+        if (!rc) {
+                /* both or neither: impact_params() reserved two entries */
+                w_section(w, LTRR_INDEX_SEC_IMPACT, sec ? sec : none, bytes);
+                w_section(w, LTRR_INDEX_SEC_PFXIMPACT, pfx ? pfx : none,
+                          pbytes);
+        }
+        free(sec);
+        free(pfx);
+        return rc ? -1 : 0;
+}
+
 /* Writes the whole file from a filled builder to @p fp. */
 static ltrr_err_t write_file(builder_t *b, FILE *fp, char *errstr,
                              size_t errstr_size)
@@ -705,9 +750,11 @@ static ltrr_err_t write_file(builder_t *b, FILE *fp, char *errstr,
         memset(&w, 0, sizeof(w));
         w.fp = fp;
         size_t extra = b->conf ? b->conf->extra_cnt : 0;
+        uint32_t imp_len, imp_min = impact_params(b, &imp_len);
         uint8_t zeros[LTRR_INDEX_HDR_SIZE] = {0};
         w_bytes(&w, zeros, LTRR_INDEX_HDR_SIZE);
-        for (size_t i = 0; i < LTRR_INDEX_SEC_REQUIRED_MAX + extra; i++)
+        for (size_t i = 0; i < LTRR_INDEX_SEC_REQUIRED_MAX + extra +
+                                   (imp_min != UINT32_MAX ? 2 : 0); i++)
                 /* the table, filled last */
                 w_bytes(&w, zeros, LTRR_INDEX_SEC_SIZE);
         uint64_t *first = malloc(((size_t)b->term_cnt + 1) * sizeof(*first));
@@ -732,7 +779,8 @@ static ltrr_err_t write_file(builder_t *b, FILE *fp, char *errstr,
                 posts[i].tfw = post_tfw(b, &posts[i]);
         write_entities(&w, b, n);
         write_terms(&w, b, order, first, posts);
-        if (write_names(&w, b, n))
+        if (write_names(&w, b, n) ||
+            write_impact(&w, b, imp_min, imp_len, order, first, posts))
                 w.failed = 1;
         for (size_t i = 0; i < extra; i++)
                 w_section(&w, b->conf->extra[i].kind, b->conf->extra[i].data,

@@ -118,6 +118,8 @@ const char *ltrr_index_sec_name(uint32_t kind)
         case LTRR_INDEX_SEC_PREFIX: return "prefix";
         case LTRR_INDEX_SEC_ATTRS: return "attrs";
         case LTRR_INDEX_SEC_ENTATTR: return "entattr";
+        case LTRR_INDEX_SEC_IMPACT: return "impact";
+        case LTRR_INDEX_SEC_PFXIMPACT: return "pfximpact";
         default: return "unknown";
         }
 }

@@ -160,6 +160,129 @@ struct ltrr_index_s {
         char lang[LTRR_INDEX_LANG_MAX + 1]; /**< analyzer language */
 };
 
+/** @brief IMPACT section header (16 bytes); list records and entries
+ *  follow. */
+typedef struct ltrr_index_imphdr_s {
+        uint32_t list_cnt; /**< terms with a list */
+        uint32_t len_max;  /**< largest entries per list */
+        uint32_t min_df;   /**< terms with more postings have a list */
+        uint32_t reserved; /**< zero */
+} ltrr_index_imphdr_t;
+
+/** @brief One IMPACT list record, sorted by term (16 bytes). */
+typedef struct ltrr_index_implist_s {
+        uint32_t term;   /**< position in TERMS */
+        uint32_t cnt;    /**< entries (<= len_max, <= the term's df) */
+        uint64_t first;  /**< first entry, counted in entries */
+} ltrr_index_implist_t;
+
+/** @brief One IMPACT entry: a posting of the term, the list ordered by
+ *  tf~ (BLOCKS header's w, b) descending, then popularity descending,
+ *  then entity ascending (12 bytes). */
+typedef struct ltrr_index_impent_s {
+        uint32_t doc;      /**< entity */
+        float tfw;         /**< tf~, as in the posting */
+        uint8_t name_tf;   /**< occurrences in the name */
+        uint8_t reserved;  /**< zero */
+        uint16_t name_len; /**< tokens in the entity's name */
+} ltrr_index_impent_t;
+
+/** Longest prefix (bytes) with a PFXIMPACT list. */
+#define LTRR_INDEX_PFX_BYTES 3
+/** Terms one prefix expands to (the lexical arm's expansion). */
+#define LTRR_INDEX_PFX_TERMS 16
+/** Dictionary terms one expansion looks at. */
+#define LTRR_INDEX_PFX_SCAN 65536
+/** Entries kept per PFXIMPACT list. */
+#define LTRR_INDEX_PFX_LEN 1024
+/** BM25F k1 the PFXIMPACT scores are computed with (the default). */
+#define LTRR_INDEX_PFX_K1 1.2f
+
+/** @brief PFXIMPACT section header (16 bytes). */
+typedef struct ltrr_index_pfxhdr_s {
+        uint32_t list_cnt; /**< prefixes with a list */
+        uint32_t len_max;  /**< largest entries per list */
+        uint32_t min_df;   /**< prefixes whose expansion has more postings
+                            *   have a list */
+        float k1;          /**< k1 of the scores */
+} ltrr_index_pfxhdr_t;
+
+/** @brief One PFXIMPACT list record, sorted by key (80 bytes). */
+typedef struct ltrr_index_pfxlist_s {
+        uint8_t key[4];    /**< prefix bytes, zero padded */
+        uint32_t cnt;      /**< entries */
+        uint64_t first;    /**< first entry, counted in entries */
+        uint32_t terms[LTRR_INDEX_PFX_TERMS]; /**< the expansion: TERMS
+                                * positions, most postings first,
+                                * UINT32_MAX after the last */
+} ltrr_index_pfxlist_t;
+
+/** @brief One PFXIMPACT entry, the list ordered by score descending,
+ *  then popularity descending, then entity ascending (12 bytes). */
+typedef struct ltrr_index_pfxent_s {
+        uint32_t doc;   /**< entity */
+        float score;    /**< BM25F of the expansion (index's w, b; k1) */
+        uint32_t flags; /**< LTRR_INDEX_PFX_F_* */
+} ltrr_index_pfxent_t;
+
+/** PFXIMPACT entry flag: the name is one token, an expansion term. */
+#define LTRR_INDEX_PFX_F_EXACT 0x1
+/** PFXIMPACT entry flag: an expansion term is in the name. */
+#define LTRR_INDEX_PFX_F_NAME 0x2
+
+/** @brief Inputs of the impact sections, from the index builder. */
+typedef struct ltrr_index_impact_in_s {
+        const ltrr_index_post_t *posts; /**< grouped by term id */
+        const uint64_t *first;   /**< per term id: its first posting */
+        const uint32_t *df;      /**< per term id: postings */
+        const uint32_t *order;   /**< term ids in dictionary order */
+        uint32_t term_cnt;       /**< terms */
+        const char *termstr;     /**< term bytes by term id offsets */
+        const uint32_t *term_off; /**< per term id */
+        const uint32_t *term_len; /**< per term id */
+        const ltrr_index_feat_t *feats; /**< per entity (popularity) */
+        uint32_t n;              /**< entities */
+        uint32_t min_df;         /**< lists for more postings than this */
+        uint32_t len;            /**< entries per term list */
+} ltrr_index_impact_in_t;
+
+/**
+ * @brief Builds the IMPACT section: for every term with more than
+ *        min_df postings, its best len postings by impact.
+ * @param outp set to a malloc()ed section (NULL when no term qualifies).
+ * @returns LTRR_OK or LTRR_ERR_NOMEM.
+ */
+ltrr_err_t ltrr_index_impact_build(const ltrr_index_impact_in_t *in,
+                                   void **outp, size_t *lenp);
+
+/**
+ * @brief Builds the PFXIMPACT section: for every 2..LTRR_INDEX_PFX_BYTES
+ *        byte prefix of terms whose expansion (the LTRR_INDEX_PFX_TERMS
+ *        terms with it that have the most postings) holds more than
+ *        min_df postings, the best LTRR_INDEX_PFX_LEN entities by the
+ *        expansion's BM25F score.
+ * @returns LTRR_OK or LTRR_ERR_NOMEM; *outp NULL when none qualifies.
+ */
+ltrr_err_t ltrr_index_pfx_build(const ltrr_index_impact_in_t *in,
+                                void **outp, size_t *lenp);
+
+/**
+ * @brief The PFXIMPACT list of prefix @p key (@p len bytes), or NULL.
+ * @param hdrp set to the section header when found.
+ */
+const ltrr_index_pfxlist_t *ltrr_index_pfx(const ltrr_index_t *ix,
+                                           const char *key, size_t len,
+                                           const ltrr_index_pfxhdr_t **hdrp,
+                                           const ltrr_index_pfxent_t **entsp);
+
+/**
+ * @brief The impact-ordered list of dictionary term @p term, or NULL
+ *        when the index has none for it (or its record is out of
+ *        bounds). Entity ids are not checked.
+ */
+const ltrr_index_impent_t *ltrr_index_impact(const ltrr_index_t *ix,
+                                             uint32_t term, uint32_t *cntp);
+
 /**
  * @brief Binary search of @p len bytes at @p term in the dictionary.
  * @returns the term's record, or NULL.

@@ -1,10 +1,11 @@
 /*
- * ltrr-bench-arms - latency of the popular, structured, fresh, personal
- * and memory arms at k = 100 on a synthetic index built with the arms'
- * sections.
+ * ltrr-bench-arms - latency of the lexical, popular, structured, fresh,
+ * personal and memory arms (and fuzzy and semantic when the index has
+ * their sections: ltrr-bench-ann builds one) at k = 100 on a synthetic
+ * index built with the arms' sections.
  *
  *   ltrr-bench-arms [--n N] [--seed S] [--queries Q] [--index PATH]
- *                   [--arm NAME] [--check Q]
+ *                   [--arm NAME] [--check Q] [--slow US]
  *
  * --check Q first compares, on Q queries, the lexical pass filtered to
  * entities of the last year with the unfiltered pass filtered
@@ -15,7 +16,8 @@
  * artist word plus a title word, single name words, 1..3 character
  * prefixes; "<attribute> [<name word>]" for structured) and prints, per
  * arm, p50 and p99 of the thread CPU time and of the wall time in
- * microseconds. The machine may be shared: CPU time leaves out the time
+ * microseconds, overall and per query class. --slow US prints every
+ * timed query that took more CPU time. The machine may be shared: CPU time leaves out the time
  * the thread waited for a core, and the reference loop timed before and
  * after the arms gives a machine-speed yardstick (p99_cpu_ref is the
  * arm's p99 CPU time in reference loops).
@@ -45,6 +47,7 @@ typedef struct bopts_s {
         const char *path;    /* index file */
         const char *arm;     /* only this arm, or NULL for all */
         uint32_t check;      /* queries of the filtered-lexical check */
+        uint64_t slow_us;    /* print queries slower than this, 0 none */
 } bopts_t;
 
 static uint64_t now_ns(void)
@@ -167,6 +170,11 @@ static int make_query(const ltrr_index_t *ix, const char *arm, uint64_t *x,
         return cls;
 }
 
+/* Names of make_query()'s query classes (structured: odd classes add a
+ * name word to the attribute). */
+static const char *const class_names[4] = {"name", "artist+word", "word",
+                                           "prefix"};
+
 /* Thread CPU nanoseconds. */
 static uint64_t cpu_ns(void)
 {
@@ -186,6 +194,9 @@ typedef struct run_s {
         ltrr_arm_ctx_t ctx;
         uint64_t *wall;   /* per-query wall ns */
         uint64_t *cpu;    /* per-query thread CPU ns */
+        uint64_t *ccpu[4]; /* per-query thread CPU ns by query class */
+        uint32_t cm[4];    /* entries in ccpu[c] */
+        uint64_t slow_ns;  /* print queries above this CPU time, 0 none */
         uint32_t ref_buf[4096]; /* data of the reference loop */
         uint64_t ref_cpu; /* median CPU ns of the reference loop */
         uint64_t ref_wall; /* median wall ns of the reference loop */
@@ -235,7 +246,7 @@ static double q_us(const uint64_t *v, uint32_t m, double q)
 
 /* Runs one query of arm @p id; adds its times at *m when @p keep. */
 static void one_query(const ltrr_index_t *ix, run_t *r, int id,
-                      const char *q, int keep, uint32_t *m,
+                      const char *q, int cls, int keep, uint32_t *m,
                       uint64_t *cands, uint32_t *unavail)
 {
         char errstr[256];
@@ -256,6 +267,10 @@ static void one_query(const ltrr_index_t *ix, run_t *r, int id,
                 return;
         r->wall[*m] = dt;
         r->cpu[(*m)++] = dc;
+        r->ccpu[cls & 3][r->cm[cls & 3]++] = dc;
+        if (r->slow_ns && dc > r->slow_ns)
+                fprintf(stderr, "slow %s class %d cpu_us %.0f \"%s\"\n",
+                        ltrr_arm_get((unsigned)id)->name, cls, dc / 1e3, q);
         *unavail += err == LTRR_ERR_STATE;
         *cands += cnt;
 }
@@ -272,11 +287,13 @@ static void time_arm(const ltrr_index_t *ix, run_t *r, const char *name,
         uint32_t unavail = 0, m = 0;
         if (id < 0)
                 return;
+        memset(r->cm, 0, sizeof(r->cm));
         for (int pass = 0; pass < 2; pass++) {
                 uint64_t x = 42;
                 for (uint32_t i = 0; i < nq; i++) {
-                        make_query(ix, name, &x, q, sizeof(q));
-                        one_query(ix, r, id, q, pass, &m, &cands, &unavail);
+                        int cls = make_query(ix, name, &x, q, sizeof(q));
+                        one_query(ix, r, id, q, cls, pass, &m, &cands,
+                                  &unavail);
                 }
         }
         qsort(r->wall, m, sizeof(r->wall[0]), cmp_u64);
@@ -289,6 +306,15 @@ static void time_arm(const ltrr_index_t *ix, run_t *r, const char *name,
                q_us(r->wall, m, 1.0),
                (double)r->cpu[(size_t)(0.99 * (m - 1))] / (double)r->ref_cpu,
                (double)cands / m, unavail, m);
+        for (int c = 0; c < 4; c++) {
+                if (!r->cm[c])
+                        continue;
+                qsort(r->ccpu[c], r->cm[c], sizeof(uint64_t), cmp_u64);
+                printf("  class %d (%s) queries %4u cpu_p50_us %7.1f "
+                       "cpu_p99_us %7.1f\n", c, class_names[c], r->cm[c],
+                       q_us(r->ccpu[c], r->cm[c], 0.5),
+                       q_us(r->ccpu[c], r->cm[c], 0.99));
+        }
 }
 
 /* Filter of check_filtered(): entity released on or after *opaque. */
@@ -355,7 +381,7 @@ static uint32_t check_filtered(const ltrr_index_t *ix, run_t *r,
 int main(int argc, char **argv)
 {
         bopts_t o = {1000000, 1, 2000, "/tmp/ltrr-bench-arms.idx", NULL,
-                     0};
+                     0, 0};
         char errstr[512];
         int i;
 
@@ -365,7 +391,7 @@ int main(int argc, char **argv)
                 fprintf(help ? stdout : stderr,
                         "usage: ltrr-bench-arms [--n ENTITIES] [--seed S] "
                         "[--queries Q] [--index FILE] [--arm NAME] "
-                        "[--check Q]\n"
+                        "[--check Q] [--slow US]\n"
                         "  --n        synthetic entities (default 1000000)\n"
                         "  --seed     catalog seed (default 1)\n"
                         "  --queries  queries timed per arm (default 2000)\n"
@@ -373,7 +399,9 @@ int main(int argc, char **argv)
                         "(default /tmp/ltrr-bench-arms.idx)\n"
                         "  --arm      time one arm only (default: all)\n"
                         "  --check    compare filtered and unfiltered lexical "
-                        "passes on Q queries\n");
+                        "passes on Q queries\n"
+                        "  --slow     print (stderr) every timed query above "
+                        "US microseconds of CPU\n");
                 return help ? 0 : 2;
         }
         for (i = 1; i + 1 < argc; i += 2) {
@@ -389,6 +417,8 @@ int main(int argc, char **argv)
                         o.arm = argv[i + 1];
                 else if (strcmp(argv[i], "--check") == 0)
                         o.check = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+                else if (strcmp(argv[i], "--slow") == 0)
+                        o.slow_us = strtoull(argv[i + 1], NULL, 10);
                 else {
                         fprintf(stderr, "ltrr-bench-arms: unknown option "
                                         "%s (try --help)\n", argv[i]);
@@ -404,13 +434,17 @@ int main(int argc, char **argv)
         if (r) {
                 r->wall = calloc(o.nq, sizeof(*r->wall));
                 r->cpu = calloc(o.nq, sizeof(*r->cpu));
+                for (int c = 0; c < 4; c++)
+                        r->ccpu[c] = calloc(o.nq, sizeof(uint64_t));
         }
-        if (!ix || !r || !r->wall || !r->cpu || !p) {
+        if (!ix || !r || !r->wall || !r->cpu || !r->ccpu[0] ||
+            !r->ccpu[1] || !r->ccpu[2] || !r->ccpu[3] || !p) {
                 fprintf(stderr, "open: %s\n", ix ? "out of memory" : errstr);
                 return 1;
         }
         r->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
         r->scr = ltrr_arm_scratch_new();
+        r->slow_ns = o.slow_us * 1000;
         for (uint32_t i = 0; i < 50; i++)
                 ltrr_user_profile_add(p, 0, (i * 7919u) % ltrr_index_count(ix),
                                       1.0f + (float)i);
@@ -420,7 +454,7 @@ int main(int argc, char **argv)
         r->ctx.today_days = ltrr_date_from_ymd(2026, 1, 1);
         r->ctx.profile = p;
         const char *arms[] = {"lexical", "popular", "structured", "fresh",
-                              "personal", "memory"};
+                              "personal", "memory", "fuzzy", "semantic"};
         if (o.check && check_filtered(ix, r, o.check) != 0)
                 return 2;
         time_ref(r);
@@ -433,6 +467,8 @@ int main(int argc, char **argv)
         ltrr_arm_scratch_destroy(r->scr);
         free(r->wall);
         free(r->cpu);
+        for (int c = 0; c < 4; c++)
+                free(r->ccpu[c]);
         free(r);
         ltrr_index_destroy(ix);
         return 0;
