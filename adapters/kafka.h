@@ -240,6 +240,21 @@ ltrr_err_t ltrr_kafka_consumer_assignment(
     char *errstr, size_t errstr_size);
 
 /**
+ * @brief Records between the consumer's position and the high watermark,
+ *        summed over its assigned partitions.
+ *
+ * Reads only what the client already knows (the watermarks last seen in
+ * fetch responses): it never waits on the broker, so it may lag the
+ * truth by one fetch. A partition whose position or watermark is not
+ * known yet counts from its low watermark, or not at all.
+ *
+ * @param lag set to the sum (0 with no assignment).
+ * @returns LTRR_OK or LTRR_ERR_TRANSPORT.
+ */
+ltrr_err_t ltrr_kafka_consumer_lag(ltrr_kafka_consumer_t *kc, int64_t *lag,
+                                   char *errstr, size_t errstr_size);
+
+/**
  * @brief Stops fetching for every partition currently assigned, while
  *        the consumer stays in its group: keep calling
  *        ltrr_kafka_consumer_poll() (it then returns no new records, and

@@ -292,6 +292,38 @@ ltrr_err_t ltrr_kafka_consumer_assignment(
         return LTRR_OK;
 }
 
+ltrr_err_t ltrr_kafka_consumer_lag(ltrr_kafka_consumer_t *kc, int64_t *lag,
+                                   char *errstr, size_t errstr_size)
+{
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        rd_kafka_resp_err_t rerr;
+        ltrr_err_t err;
+        int i;
+
+        *lag = 0;
+        err = ltrr_kafka_consumer_assignment(kc, &parts, errstr, errstr_size);
+        if (err)
+                return err;
+        rerr = rd_kafka_position(kc->rk, parts);
+        for (i = 0; !rerr && i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *p = &parts->elems[i];
+                int64_t lo = -1, hi = -1, pos;
+
+                if (rd_kafka_get_watermark_offsets(kc->rk, p->topic,
+                                                   p->partition, &lo, &hi) ||
+                    hi < 0)
+                        continue;
+                pos = p->offset >= 0 ? p->offset : lo;
+                if (pos >= 0 && hi > pos)
+                        *lag += hi - pos;
+        }
+        rd_kafka_topic_partition_list_destroy(parts);
+        if (rerr)
+                return ltrr_errf(LTRR_ERR_TRANSPORT, errstr, errstr_size,
+                                 "position: %s", rd_kafka_err2str(rerr));
+        return LTRR_OK;
+}
+
 /* First per-partition error of @p parts, or NO_ERROR. */
 static rd_kafka_resp_err_t
 consumer_parts_err(const rd_kafka_topic_partition_list_t *parts,

@@ -54,6 +54,7 @@ struct jmetrics {
         ltrr_metrics_child_t *latency;                 /* histogram */
         ltrr_metrics_child_t *pending;                 /* gauge */
         ltrr_metrics_child_t *held;                    /* gauge */
+        ltrr_metrics_child_t *lag;                     /* gauge */
         ltrr_metrics_child_t *dangling;                /* counter */
         ltrr_metrics_child_t *late;                    /* counter */
         ltrr_metrics_child_t *evicted_imp;             /* counter */
@@ -170,6 +171,9 @@ static int metrics_init(struct jmetrics *m)
         s.name = "ltrr_join_held_actions";
         s.help = "Actions held for an impression not yet read.";
         m->held = metric(m->reg, &s, NULL);
+        s.name = "ltrr_join_consumer_lag_records";
+        s.help = "Records behind the high watermark, both input topics.";
+        m->lag = metric(m->reg, &s, NULL);
         s = (ltrr_metrics_spec_t){LTRR_METRICS_COUNTER,
                                   "ltrr_join_dangling_actions_total",
                                   "Actions that met no impression.", NULL, 0,
@@ -184,8 +188,8 @@ static int metrics_init(struct jmetrics *m)
         s.name = "ltrr_join_dlq_total";
         s.help = "Malformed records sent to ltrr.dlq.";
         m->dlq = metric(m->reg, &s, NULL);
-        if (!m->latency || !m->pending || !m->held || !m->dangling ||
-            !m->late || !m->duplicates || !m->dlq)
+        if (!m->latency || !m->pending || !m->held || !m->lag ||
+            !m->dangling || !m->late || !m->duplicates || !m->dlq)
                 return -1;
         if (counter_family(m->reg, "ltrr_join_rewards_total",
                            "Rewards produced by outcome.", "outcome",
@@ -207,6 +211,8 @@ static void metrics_publish(struct joind *d)
 {
         ltrr_join_stats_t st;
         struct jmetrics *m = &d->m;
+        char err[256];
+        int64_t lag;
         int i;
 
         ltrr_join_stats(d->j, &st);
@@ -222,6 +228,8 @@ static void metrics_publish(struct joind *d)
                                          st.rewards[i] - d->last.rewards[i]);
         ltrr_metrics_gauge_set_i64(m->pending, (int64_t)st.pending);
         ltrr_metrics_gauge_set_i64(m->held, (int64_t)st.held);
+        if (!ltrr_kafka_consumer_lag(d->kc, &lag, err, sizeof(err)))
+                ltrr_metrics_gauge_set_i64(m->lag, lag);
         d->last = st;
 }
 

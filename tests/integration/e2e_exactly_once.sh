@@ -157,6 +157,8 @@ settled() { # BOOTSTRAP
         [ "$(metric ltrr_join_pending_impressions)" = 0 ] || return 1
         [ "$(metric ltrr_join_held_actions)" = 0 ] || return 1
         [ "$(metric 'ltrr_join_records_total{topic="impressions"}')" -ge 1 ] || return 1
+        # Both inputs read to their end (also fails when the gauge is absent).
+        [ "$(metric ltrr_join_consumer_lag_records)" = 0 ] || return 1
         n=0
         for po in $(last_offsets "$1"); do
                 [ "$(harness_redis_cli HGET 'ltrr:learn:{off}:eo-learn' \
