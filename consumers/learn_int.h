@@ -22,9 +22,38 @@
 #define LEARN_PARTITIONS_MAX 1024
 /** Most batches sent to Redis whose replies are not read yet. */
 #define LEARN_INFLIGHT_MAX 2
+/** Lifetime of the heartbeat key the write probe sets, in ms. */
+#define LEARN_PROBE_TTL_MS 10000
 
 /** The lua script, embedded at build time from consumers/lua/apply.lua. */
 extern const char ltrr_learn_lua_apply[];
+
+/** Write probe: a connection of its own that sets a heartbeat key. */
+typedef struct learn_probe_s learn_probe_t;
+
+/**
+ * @brief Creates the probe for the learner's Redis address, credentials
+ * and group (not connected yet; @p cf must outlive it).
+ * @returns the probe or NULL with the reason in @p errstr.
+ */
+learn_probe_t *learn_probe_new(const ltrr_config_learn_t *cf, char *errstr,
+                               size_t errstr_size);
+
+/** @brief Closes and frees @p pb; NULL is a no-op. */
+void learn_probe_destroy(learn_probe_t *pb);
+
+/**
+ * @brief Sets the heartbeat key (SET ... PX LEARN_PROBE_TTL_MS),
+ * connecting and authenticating first when needed.
+ * @returns LTRR_OK once Redis accepted the write; LTRR_ERR_TRANSPORT
+ *          when it is unreachable or refuses writes (MISCONF, READONLY,
+ *          OOM: Redis's reply is in @p errstr).
+ */
+ltrr_err_t learn_probe_write(learn_probe_t *pb, char *errstr,
+                             size_t errstr_size);
+
+/** @brief Deletes the heartbeat key (at exit); NULL or failure: no-op. */
+void learn_probe_forget(learn_probe_t *pb);
 
 /** Metric children, looked up once. */
 typedef struct learn_metrics_s {
@@ -69,6 +98,8 @@ typedef struct learn_s {
         const ltrr_config_learn_t *cf;    /* the learn struct of conf */
         ltrr_kafka_consumer_t *kc;        /* owned; NULL before the join */
         ltrr_redis_t *rd;                 /* owned */
+        learn_probe_t *probe;             /* owned: the write probe */
+        char refused[256];                /* last refusal logged, or "" */
         ltrr_avro_decoder_t *dec;         /* owned */
         ltrr_learn_plan_t *pl;            /* owned */
         ltrr_kafka_msg_t **batch;         /* owned records, n of them */
@@ -81,7 +112,7 @@ typedef struct learn_s {
         int drop_batch;                   /* a revocation happened */
         int hook_failed;                  /* offsets could not be read */
         int reassigned;                   /* an assignment happened */
-        atomic_int redis_up;              /* for /healthz */
+        atomic_int redis_up;              /* for /healthz: writes work */
         learn_metrics_t m;                /* metric children */
         uint64_t plan_skipped;            /* last plan skip count seen */
 } learn_t;

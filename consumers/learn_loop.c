@@ -224,6 +224,27 @@ static void redis_up_set(learn_t *ln, int up)
         ltrr_metrics_gauge_set(ln->m.redis_up, up);
 }
 
+/*
+ * The write-path check: Redis is up for the learner only once it accepts
+ * a write (the probe's heartbeat key). Reads, PING and SCRIPT LOAD can
+ * succeed while writes are refused (MISCONF, READONLY, OOM). A refusal
+ * is logged when its reason differs from the last one logged. 0 or -1.
+ */
+static int redis_writable(learn_t *ln)
+{
+        char errstr[sizeof(ln->refused)];
+
+        if (!learn_probe_write(ln->probe, errstr, sizeof(errstr))) {
+                ln->refused[0] = '\0';
+                return 0;
+        }
+        if (strcmp(ln->refused, errstr)) {
+                log_warn("learn", "redis refuses writes", "err", errstr);
+                memcpy(ln->refused, errstr, sizeof(ln->refused));
+        }
+        return -1;
+}
+
 /* Sleeps @p ms in slices, returning early when the run flag clears. */
 static void nap(int ms)
 {
@@ -241,10 +262,14 @@ static int redis_wait(learn_t *ln)
         char errstr[512];
 
         while (learn_run) {
-                if (!ltrr_redis_connect(ln->rd, errstr, sizeof(errstr))) {
+                if (ltrr_redis_connect(ln->rd, errstr, sizeof(errstr)))
+                        ; /* unreachable: errstr says why */
+                else if (!redis_writable(ln)) {
                         redis_up_set(ln, 1);
                         log_info("learn", "redis connected");
                         return 0;
+                } else {
+                        snprintf(errstr, sizeof(errstr), "%s", ln->refused);
                 }
                 redis_up_set(ln, 0);
                 log_warn("learn", "redis unavailable, not joining yet",
@@ -424,7 +449,8 @@ static int poll_one(learn_t *ln)
 }
 
 /* One round: fill a batch (until full or the topic is idle), apply it.
- * An idle learner pings Redis every second so /healthz stays true. */
+ * An idle learner pings Redis and writes its heartbeat key every second,
+ * so /healthz follows Redis without traffic. */
 static int learn_round(learn_t *ln, double *last_ping)
 {
         size_t max = (size_t)ln->cf->batch_max;
@@ -443,6 +469,8 @@ static int learn_round(learn_t *ln, double *last_ping)
                         log_warn("learn", "redis ping failed");
                         return -1;
                 }
+                if (redis_writable(ln))
+                        return -1;
         }
         return batch_send(ln);
 }
@@ -592,7 +620,10 @@ static int learn_outage(learn_t *ln)
                 paused_poll(ln, backoff);
                 if (!learn_run)
                         break;
-                if (!ltrr_redis_connect(ln->rd, errstr, sizeof(errstr))) {
+                /* Up only once a write went through: a Redis that
+                 * answers reads but refuses writes stays paused. */
+                if (!ltrr_redis_connect(ln->rd, errstr, sizeof(errstr)) &&
+                    !redis_writable(ln)) {
                         ln->hook_failed = 0;
                         if (!seek_resume(ln)) {
                                 redis_up_set(ln, 1);

@@ -22,7 +22,7 @@ static void on_signal(int sig)
         learn_run = 0;
 }
 
-/* /healthz: 503 while Redis is unreachable (consumption is paused). */
+/* /healthz: 503 until Redis accepted a write (consumption is paused). */
 static int learn_health(void *opaque, char *reason, size_t reason_size)
 {
         learn_t *ln = opaque;
@@ -130,11 +130,14 @@ static int metrics_init(ltrr_metrics_t *reg, learn_metrics_t *m)
         FAM(age, LTRR_METRICS_GAUGE, "ltrr_learn_lag_seconds",
             "Now minus the event time of the last reward applied.", 0);
         FAM(redis_up, LTRR_METRICS_GAUGE, "ltrr_learn_redis_up",
-            "1 while Redis answers; 0 while consumption is paused.", 0);
+            "1 while Redis accepts the learner's writes; 0 while "
+            "consumption is paused.", 0);
         FAM(rejoins, LTRR_METRICS_COUNTER, "ltrr_learn_rejoins_total",
-            "Partition revocations (group rebalances) seen.", 0);
+            "Partition revocations seen (group rebalances, and the one "
+            "at close).", 0);
         FAM(pauses, LTRR_METRICS_COUNTER, "ltrr_learn_pauses_total",
-            "Redis outages: partitions paused until Redis answered.", 0);
+            "Redis outages: partitions paused until Redis accepted a "
+            "write again.", 0);
         return 0;
 }
 
@@ -194,6 +197,9 @@ static int learn_open(learn_t *ln, ltrr_metrics_t *reg)
                                 ln->cf->common.redis_password, errstr,
                                 sizeof(errstr)))
                 goto err;
+        ln->probe = learn_probe_new(ln->cf, errstr, sizeof(errstr));
+        if (!ln->probe)
+                goto err;
         if (learn_alloc(ln)) {
                 snprintf(errstr, sizeof(errstr), "out of memory");
                 goto err;
@@ -213,6 +219,8 @@ static void learn_close(learn_t *ln)
                 free(ln->fl[i].recs);
         free(ln->batch);
         ltrr_redis_destroy(ln->rd);
+        learn_probe_forget(ln->probe); /* the heartbeat key goes too */
+        learn_probe_destroy(ln->probe);
         ltrr_avro_decoder_destroy(ln->dec);
         ltrr_learn_plan_destroy(ln->pl);
 }

@@ -222,7 +222,7 @@ static const ltrr_config_prop_t join_props[] = {
 
 #define L ltrr_config_learn_t
 static const ltrr_config_prop_t learn_props[] = {
-    ROW_INT("batch.max", L, batch_max, 1, 100000, "512",
+    ROW_INT("batch.max", L, batch_max, 1, 100000, "2048",
             "Rewards applied per pipelined Redis batch."),
     ROW_STR("group", L, group, 255, "ltrr-learn", "Kafka consumer group."),
     ROW_STR("bandit.arms", L, bandit_arms, 255,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ltrr-learn throughput beside redis-benchmark on the same Redis.
 #
-#   bench/learn/run.sh [REWARDS] [BATCH]     (defaults 60000, 512)
+#   bench/learn/run.sh [REWARDS] [BATCH]     (defaults 60000, 2048)
 #
 # LTRR_LEARN_INFLIGHT=0 measures the serial loop (send, wait, poll);
 # the default 2 overlaps the next batch with the replies of the last.
@@ -28,7 +28,7 @@ set -euo pipefail
 LTRR_SRC=${LTRR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 LTRR_BIN=${LTRR_BIN:-$LTRR_SRC/build/bin}
 N=${1:-60000}
-BATCH=${2:-512}
+BATCH=${2:-2048}
 PY=/usr/bin/python3
 LIB=$LTRR_SRC/bench/learn/learnlib.py
 D=$(mktemp -d /tmp/ltrr-bench-learn.XXXXXX)

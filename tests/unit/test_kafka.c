@@ -15,6 +15,8 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #define TEST_TOPIC "ltrr.actions"
+/** One partition, so offsets and values line up (pause/seek tests). */
+#define PAUSE_TOPIC "ltrr.test.pause"
 #define TEST_PARTITIONS 3
 #define TEST_MSGS 60
 /** Longest a consumer waits for its records. */
@@ -42,7 +44,8 @@ static int fixture_up(void **state)
         if (!fx.mc ||
             rd_kafka_mock_topic_create(fx.mc, TEST_TOPIC, TEST_PARTITIONS,
                                        3) ||
-            rd_kafka_mock_topic_create(fx.mc, LTRR_KAFKA_TOPIC_DLQ, 1, 3))
+            rd_kafka_mock_topic_create(fx.mc, LTRR_KAFKA_TOPIC_DLQ, 1, 3) ||
+            rd_kafka_mock_topic_create(fx.mc, PAUSE_TOPIC, 1, 3))
                 return -1;
         fx.bootstrap = rd_kafka_mock_cluster_bootstraps(fx.mc);
         ltrr_kvlist_init(&fx.props);
@@ -331,6 +334,172 @@ static void test_failures(void **state)
         ltrr_kafka_producer_destroy(kp);
 }
 
+/* Produces the values from..to-1 to partition 0 of PAUSE_TOPIC. */
+static void produce_range(int from, int to)
+{
+        ltrr_kafka_opts_t opts = {.bootstrap = fx.bootstrap};
+        ltrr_kafka_producer_t *kp;
+        char errstr[256], val[16];
+        int i;
+
+        kp = ltrr_kafka_producer_new(&fx.props, &opts, errstr, sizeof(errstr));
+        assert_non_null(kp);
+        for (i = from; i < to; i++) {
+                snprintf(val, sizeof(val), "%d", i);
+                assert_int_equal(ltrr_kafka_producer_send(
+                                     kp, PAUSE_TOPIC, 0, NULL, 0, val,
+                                     strlen(val), NULL, 0, NULL, errstr,
+                                     sizeof(errstr)),
+                                 LTRR_OK);
+        }
+        assert_int_equal(ltrr_kafka_producer_flush(kp, 20000), LTRR_OK);
+        ltrr_kafka_producer_destroy(kp);
+}
+
+/* A record's value as an integer. */
+static int msg_value(const ltrr_kafka_msg_t *msg)
+{
+        char buf[16];
+
+        assert_true(msg->len < sizeof(buf));
+        memcpy(buf, msg->value, msg->len);
+        buf[msg->len] = '\0';
+        return atoi(buf);
+}
+
+/*
+ * Polls for @p ms (or until the end of the partition once @p until_eof
+ * records came) and stores the values read in vals[] (at most cap);
+ * records with value < mark are marked done. Returns how many came.
+ */
+static int poll_values(ltrr_kafka_consumer_t *kc, int ms, int until_eof,
+                       int *vals, int cap, int mark)
+{
+        struct timespec t0, t;
+        ltrr_kafka_msg_t *msg;
+        int n = 0;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                if ((t.tv_sec - t0.tv_sec) * 1000 +
+                        (t.tv_nsec - t0.tv_nsec) / 1000000 >=
+                    ms)
+                        break;
+                if (ltrr_kafka_consumer_poll(kc, 50, &msg) != LTRR_OK)
+                        continue;
+                if (msg->eof) {
+                        ltrr_kafka_msg_destroy(msg);
+                        if (until_eof && n >= until_eof)
+                                break;
+                        continue;
+                }
+                assert_true(n < cap);
+                vals[n] = msg_value(msg);
+                assert_int_equal(msg->offset, vals[n]);
+                if (vals[n] < mark)
+                        assert_int_equal(ltrr_kafka_consumer_done(kc, msg),
+                                         LTRR_OK);
+                n++;
+                ltrr_kafka_msg_destroy(msg);
+        }
+        return n;
+}
+
+/* A one-entry list: PAUSE_TOPIC (or @p topic) [@p partition] @ offset. */
+static rd_kafka_topic_partition_list_t *one_part(const char *topic,
+                                                 int32_t partition,
+                                                 int64_t offset)
+{
+        rd_kafka_topic_partition_list_t *l =
+            rd_kafka_topic_partition_list_new(1);
+
+        rd_kafka_topic_partition_list_add(l, topic, partition)->offset =
+            offset;
+        return l;
+}
+
+/* The group's committed offset of PAUSE_TOPIC [0]. */
+static int64_t committed0(ltrr_kafka_consumer_t *kc)
+{
+        rd_kafka_topic_partition_list_t *l = one_part(PAUSE_TOPIC, 0, -1);
+        char errstr[256];
+        int64_t off;
+
+        assert_int_equal(ltrr_kafka_consumer_committed(kc, l, 10000, errstr,
+                                                       sizeof(errstr)),
+                         LTRR_OK);
+        off = l->elems[0].offset;
+        rd_kafka_topic_partition_list_destroy(l);
+        return off;
+}
+
+/*
+ * Pause, seek while paused, resume; assignment and committed offsets.
+ * 20 records are read (the first 5 marked and committed); the partition
+ * is paused; 10 more are produced and none comes out of the poll; a seek
+ * to offset 7 while paused brings nothing either; after the resume the
+ * records 7..29 come, in order, exactly once.
+ */
+static void test_pause_seek_resume(void **state)
+{
+        rd_kafka_topic_partition_list_t *parts = NULL, *to;
+        ltrr_kafka_consumer_t *kc;
+        int vals[64], n, i;
+        char errstr[256];
+
+        produce_range(0, 20);
+        kc = consumer("g-pause", PAUSE_TOPIC);
+        n = poll_values(kc, TEST_WAIT_S * 1000, 20, vals, 64, 5);
+        assert_int_equal(n, 20);
+        for (i = 0; i < n; i++)
+                assert_int_equal(vals[i], i);
+        assert_int_equal(committed0(kc), RD_KAFKA_OFFSET_INVALID);
+        assert_int_equal(ltrr_kafka_consumer_commit(kc), LTRR_OK);
+        assert_int_equal(committed0(kc), 5);
+
+        assert_int_equal(ltrr_kafka_consumer_assignment(kc, &parts, errstr,
+                                                        sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(parts->cnt, 1);
+        assert_string_equal(parts->elems[0].topic, PAUSE_TOPIC);
+        assert_int_equal(parts->elems[0].partition, 0);
+        rd_kafka_topic_partition_list_destroy(parts);
+
+        assert_int_equal(ltrr_kafka_consumer_pause(kc, errstr,
+                                                   sizeof(errstr)),
+                         LTRR_OK);
+        produce_range(20, 30);
+        assert_int_equal(poll_values(kc, 2000, 0, vals, 64, 0), 0);
+        to = one_part(PAUSE_TOPIC, 0, 7);
+        assert_int_equal(ltrr_kafka_consumer_seek(kc, to, 10000, errstr,
+                                                  sizeof(errstr)),
+                         LTRR_OK);
+        rd_kafka_topic_partition_list_destroy(to);
+        assert_int_equal(poll_values(kc, 1000, 0, vals, 64, 0), 0);
+        assert_int_equal(ltrr_kafka_consumer_resume(kc, errstr,
+                                                    sizeof(errstr)),
+                         LTRR_OK);
+        n = poll_values(kc, TEST_WAIT_S * 1000, 23, vals, 64, 0);
+        assert_int_equal(n, 23);
+        for (i = 0; i < n; i++)
+                assert_int_equal(vals[i], 7 + i);
+        /* Nothing marked since: the commit stays where it was. */
+        assert_int_equal(ltrr_kafka_consumer_commit(kc), LTRR_OK);
+        assert_int_equal(committed0(kc), 5);
+
+        /* A partition that is not assigned cannot be sought. */
+        errstr[0] = '\0';
+        to = one_part(TEST_TOPIC, 1, 0);
+        assert_int_equal(ltrr_kafka_consumer_seek(kc, to, 2000, errstr,
+                                                  sizeof(errstr)),
+                         LTRR_ERR_TRANSPORT);
+        rd_kafka_topic_partition_list_destroy(to);
+        assert_non_null(strstr(errstr, "seek"));
+        assert_int_equal(ltrr_kafka_consumer_close(kc), LTRR_OK);
+        ltrr_kafka_consumer_destroy(kc);
+}
+
 static void test_destroy_null(void **state)
 {
         ltrr_kafka_producer_destroy(NULL);
@@ -346,6 +515,7 @@ int main(void)
             cmocka_unit_test(test_queue_full),
             cmocka_unit_test(test_dlq_headers),
             cmocka_unit_test(test_commit_after_processing),
+            cmocka_unit_test(test_pause_seek_resume),
         };
 
         return cmocka_run_group_tests(tests, fixture_up, fixture_down);
