@@ -4,7 +4,9 @@
  * match the query lexically (name, artist, album or description), ranked
  * by recency times popularity. The lexical pass is filtered to fresh
  * entities before scoring (ltrr_arm_lex_filtered()): it keeps the
- * 4k best fresh matches instead of filtering a large unfiltered pool.
+ * 4k best fresh matches instead of filtering a large unfiltered pool;
+ * with the index's RECENT lists it scores only the fresh entities of
+ * each query term (ltrr_arm_lex_recent()).
  * The filter reads one bit per entity from a bitmap of the fresh
  * entities kept in the thread's scratch slot and rebuilt (one pass over
  * FEATURES, a few ms per million entities) when the index or the day
@@ -137,9 +139,10 @@ static ltrr_err_t fresh_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         if (!c)
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "no scratch memory");
-        ltrr_err_t err = ltrr_arm_lex_filtered(ix, q, ctx, scr, slot,
-                                               keep_fresh, c, 1, want, pool,
-                                               &np, errstr, errstr_size);
+        ltrr_err_t err = ltrr_arm_lex_recent(
+            ix, q, ctx, scr, slot, keep_fresh, c,
+            ctx->today_days - LTRR_ARM_FRESH_DAYS, want, pool, &np, errstr,
+            errstr_size);
         if (err != LTRR_OK)
                 return err;
         rescore(ix, ctx, pool, np);

@@ -281,6 +281,26 @@ ltrr_err_t ltrr_arm_lex_filtered(const ltrr_index_t *ix,
                                  char *errstr, size_t errstr_size);
 
 /**
+ * @brief ltrr_arm_lex_filtered() with a cheap filter that keeps only
+ *        entities released on or after day @p since (it may keep fewer,
+ *        e.g. none released after some day). The same result, but when
+ *        every query term has a RECENT list in the index (or a short
+ *        posting list) the pass scores only the recent entities those
+ *        lists hold instead of walking the long lists.
+ * @param keep required: 1 for an entity to keep; it must keep no
+ *        undated entity and none released before @p since.
+ * @returns as ltrr_arm_lex_filtered().
+ */
+ltrr_err_t ltrr_arm_lex_recent(const ltrr_index_t *ix,
+                               const ltrr_arm_query_t *q,
+                               const ltrr_arm_ctx_t *ctx,
+                               ltrr_arm_scratch_t *scr, unsigned slot,
+                               ltrr_arm_lex_filter_fn *keep,
+                               const void *opaque, int32_t since, size_t k,
+                               ltrr_arm_cand_t *out, size_t *cntp,
+                               char *errstr, size_t errstr_size);
+
+/**
  * @brief The LTRR_ARM_SEC_ENTATTR records of @p ix, one per entity.
  * @returns the records, or NULL when the index has none or their count
  *          does not match the entities.

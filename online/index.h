@@ -61,8 +61,10 @@ typedef enum {
         LTRR_INDEX_SEC_ENTATTR = 22, /**< artists and genres per entity */
         LTRR_INDEX_SEC_IMPACT = 23,  /**< best postings of long lists by
                                       *   impact (written by the build) */
-        LTRR_INDEX_SEC_PFXIMPACT = 24 /**< best entities of frequent
-                                       *   prefixes (written by the build) */
+        LTRR_INDEX_SEC_PFXIMPACT = 24, /**< best entities of frequent
+                                        *   prefixes (written by the build) */
+        LTRR_INDEX_SEC_RECENT = 25   /**< most recent postings of long
+                                      *   lists (written by the build) */
 } ltrr_index_sec_t;
 
 /** @brief A section supplied by the caller (a later arm's data). */
@@ -93,7 +95,8 @@ typedef struct ltrr_index_build_conf_s {
                                           *   required ones, or NULL */
         size_t extra_cnt;  /**< entries in extra, <= LTRR_INDEX_EXTRA_MAX */
         /** Terms with more postings than this get an impact-ordered
-         *  list in LTRR_INDEX_SEC_IMPACT; 0: LTRR_INDEX_IMPACT_MIN_DF,
+         *  list in LTRR_INDEX_SEC_IMPACT and a date-ordered one in
+         *  LTRR_INDEX_SEC_RECENT; 0: LTRR_INDEX_IMPACT_MIN_DF,
          *  UINT32_MAX: no such section. */
         uint32_t impact_min_df;
         /** Postings kept per impact-ordered list; 0:

@@ -710,15 +710,15 @@ static uint32_t impact_params(const builder_t *b, uint32_t *lenp)
         return UINT32_MAX;
 }
 
-/* Writes the IMPACT and PFXIMPACT sections when some term qualifies
+/* Writes the IMPACT, PFXIMPACT and RECENT sections when some term qualifies
  * (impact_params() said so). Returns -1 if out of memory. */
 static int write_impact(writer_t *w, const builder_t *b, uint32_t min_df,
                         uint32_t len, const uint32_t *order,
                         const uint64_t *first, const ltrr_index_post_t *posts)
 {
         static const uint8_t none[8];
-        void *sec = NULL, *pfx = NULL;
-        size_t bytes = 0, pbytes = 0;
+        void *sec = NULL, *pfx = NULL, *rec = NULL;
+        size_t bytes = 0, pbytes = 0, rbytes = 0;
         if (min_df == UINT32_MAX)
                 return 0;
         ltrr_index_impact_in_t in = {
@@ -728,15 +728,19 @@ static int write_impact(writer_t *w, const builder_t *b, uint32_t min_df,
             .term_len = b->term_len, .feats = b->feats,
             .n = ltrr_catalog_count(b->cat), .min_df = min_df, .len = len};
         int rc = ltrr_index_impact_build(&in, &sec, &bytes) != LTRR_OK ||
-                 ltrr_index_pfx_build(&in, &pfx, &pbytes) != LTRR_OK;
+                 ltrr_index_pfx_build(&in, &pfx, &pbytes) != LTRR_OK ||
+                 ltrr_index_recent_build(&in, &rec, &rbytes) != LTRR_OK;
         if (!rc) {
-                /* both or neither: impact_params() reserved two entries */
+                /* all or none: impact_params() reserved three entries */
                 w_section(w, LTRR_INDEX_SEC_IMPACT, sec ? sec : none, bytes);
                 w_section(w, LTRR_INDEX_SEC_PFXIMPACT, pfx ? pfx : none,
                           pbytes);
+                w_section(w, LTRR_INDEX_SEC_RECENT, rec ? rec : none,
+                          rbytes);
         }
         free(sec);
         free(pfx);
+        free(rec);
         return rc ? -1 : 0;
 }
 
@@ -754,7 +758,7 @@ static ltrr_err_t write_file(builder_t *b, FILE *fp, char *errstr,
         uint8_t zeros[LTRR_INDEX_HDR_SIZE] = {0};
         w_bytes(&w, zeros, LTRR_INDEX_HDR_SIZE);
         for (size_t i = 0; i < LTRR_INDEX_SEC_REQUIRED_MAX + extra +
-                                   (imp_min != UINT32_MAX ? 2 : 0); i++)
+                                   (imp_min != UINT32_MAX ? 3 : 0); i++)
                 /* the table, filled last */
                 w_bytes(&w, zeros, LTRR_INDEX_SEC_SIZE);
         uint64_t *first = malloc(((size_t)b->term_cnt + 1) * sizeof(*first));

@@ -120,6 +120,7 @@ const char *ltrr_index_sec_name(uint32_t kind)
         case LTRR_INDEX_SEC_ENTATTR: return "entattr";
         case LTRR_INDEX_SEC_IMPACT: return "impact";
         case LTRR_INDEX_SEC_PFXIMPACT: return "pfximpact";
+        case LTRR_INDEX_SEC_RECENT: return "recent";
         default: return "unknown";
         }
 }

@@ -7,9 +7,16 @@
  * its k-th best score from the heads and prunes from the first posting
  * (docs/INDEX.md, docs/decisions/0027-impact-lists.md).
  *
+ * The RECENT section has the same layout with each list ordered by
+ * release day instead (most recent first, undated entities last, then
+ * entity): an arm that keeps only recent entities reads them all from
+ * the head of the list and stops at the first older one
+ * (docs/decisions/0033-arm-tails.md).
+ *
  * Layout: ltrr_index_imphdr_t, list_cnt ltrr_index_implist_t sorted by
  * term, then the entries (ltrr_index_impent_t) of every list.
  */
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,10 +41,25 @@ static int imp_cmp(const void *a, const void *b)
         return (x->doc > y->doc) - (x->doc < y->doc);
 }
 
+/** A RECENT list holds at least this fraction (1/n) of its term's
+ *  postings: a term of 300k postings keeps its 37.5k most recent, room
+ *  for the ~3% of entities the fresh arm keeps, with margin for the day
+ *  moving on after the build. */
+#define IMP_RECENT_DIV 8
+
+/* Entries of the list (IMPACT, or RECENT when @p recent) of a term with
+ * @p df postings. */
+static uint32_t list_len(uint32_t df, uint32_t len, int recent)
+{
+        if (recent && df / IMP_RECENT_DIV > len)
+                len = df / IMP_RECENT_DIV;
+        return df < len ? df : len;
+}
+
 /* Number of terms with a list and their entries in total. */
 static uint32_t imp_count(const uint32_t *df, uint32_t term_cnt,
-                          uint32_t min_df, uint32_t len, uint64_t *entsp,
-                          uint32_t *dfmaxp)
+                          uint32_t min_df, uint32_t len, int recent,
+                          uint64_t *entsp, uint32_t *dfmaxp)
 {
         uint32_t lists = 0, dfmax = 0;
         uint64_t ents = 0;
@@ -45,7 +67,7 @@ static uint32_t imp_count(const uint32_t *df, uint32_t term_cnt,
                 if (df[t] <= min_df)
                         continue;
                 lists++;
-                ents += df[t] < len ? df[t] : len;
+                ents += list_len(df[t], len, recent);
                 if (df[t] > dfmax)
                         dfmax = df[t];
         }
@@ -55,19 +77,30 @@ static uint32_t imp_count(const uint32_t *df, uint32_t term_cnt,
 }
 
 /* Writes the best @p len of @p df postings at @p p into @p out, using
- * @p tmp (df entries). Returns the entries written. */
+ * @p tmp (df entries): by impact, or when @p recent by release day
+ * (undated last; ties by entity). Returns the entries written. */
 static uint32_t imp_list(const ltrr_index_post_t *p, uint32_t df,
                          const ltrr_index_feat_t *feats, uint32_t len,
-                         imp_sort_t *tmp, ltrr_index_impent_t *out)
+                         int recent, imp_sort_t *tmp,
+                         ltrr_index_impent_t *out)
 {
         for (uint32_t i = 0; i < df; i++) {
-                tmp[i].tfw = p[i].tfw;
-                tmp[i].pop = feats[p[i].doc].popularity;
+                const ltrr_index_feat_t *f = &feats[p[i].doc];
+                if (recent) {
+                        /* days fit a float exactly (< 2^24) */
+                        tmp[i].tfw = f->release_prec == LTRR_DATE_NONE
+                                         ? -FLT_MAX
+                                         : (float)f->release_days;
+                        tmp[i].pop = 0.0f;
+                } else {
+                        tmp[i].tfw = p[i].tfw;
+                        tmp[i].pop = f->popularity;
+                }
                 tmp[i].doc = p[i].doc;
                 tmp[i].i = i;
         }
         qsort(tmp, df, sizeof(*tmp), imp_cmp);
-        uint32_t cnt = df < len ? df : len;
+        uint32_t cnt = df < len ? df : len; /* callers pass len <= df */
         for (uint32_t j = 0; j < cnt; j++) {
                 const ltrr_index_post_t *q = &p[tmp[j].i];
                 ltrr_index_impent_t *e = &out[j];
@@ -80,8 +113,9 @@ static uint32_t imp_list(const ltrr_index_post_t *p, uint32_t df,
         return cnt;
 }
 
-ltrr_err_t ltrr_index_impact_build(const ltrr_index_impact_in_t *in,
-                                   void **outp, size_t *lenp)
+/* Builds the IMPACT (or, when @p recent, the RECENT) section. */
+static ltrr_err_t sec_build(const ltrr_index_impact_in_t *in, int recent,
+                            void **outp, size_t *lenp)
 {
         uint64_t ents;
         uint32_t dfmax;
@@ -90,7 +124,7 @@ ltrr_err_t ltrr_index_impact_build(const ltrr_index_impact_in_t *in,
         if (in->len == 0)
                 return LTRR_OK;
         uint32_t lists = imp_count(in->df, in->term_cnt, in->min_df, in->len,
-                                   &ents, &dfmax);
+                                   recent, &ents, &dfmax);
         if (lists == 0)
                 return LTRR_OK;
         size_t bytes = sizeof(ltrr_index_imphdr_t) +
@@ -107,7 +141,7 @@ ltrr_err_t ltrr_index_impact_build(const ltrr_index_impact_in_t *in,
         ltrr_index_implist_t *l = (ltrr_index_implist_t *)(h + 1);
         ltrr_index_impent_t *e = (ltrr_index_impent_t *)(l + lists);
         h->list_cnt = lists;
-        h->len_max = in->len;
+        h->len_max = list_len(dfmax, in->len, recent); /* the longest */
         h->min_df = in->min_df;
         uint64_t at = 0;
         for (uint32_t i = 0, j = 0; i < in->term_cnt; i++) {
@@ -117,7 +151,10 @@ ltrr_err_t ltrr_index_impact_build(const ltrr_index_impact_in_t *in,
                 l[j].term = i;
                 l[j].first = at;
                 l[j].cnt = imp_list(in->posts + in->first[t], in->df[t],
-                                    in->feats, in->len, tmp, e + at);
+                                    in->feats,
+                                    list_len(in->df[t], in->len, recent),
+                                    recent, tmp,
+                                    e + at);
                 at += l[j++].cnt;
         }
         free(tmp);
@@ -126,13 +163,26 @@ ltrr_err_t ltrr_index_impact_build(const ltrr_index_impact_in_t *in,
         return LTRR_OK;
 }
 
-const ltrr_index_impent_t *ltrr_index_impact(const ltrr_index_t *ix,
-                                             uint32_t term, uint32_t *cntp)
+ltrr_err_t ltrr_index_impact_build(const ltrr_index_impact_in_t *in,
+                                   void **outp, size_t *lenp)
+{
+        return sec_build(in, 0, outp, lenp);
+}
+
+ltrr_err_t ltrr_index_recent_build(const ltrr_index_impact_in_t *in,
+                                   void **outp, size_t *lenp)
+{
+        return sec_build(in, 1, outp, lenp);
+}
+
+/* The list of @p term in section @p kind (IMPACT layout), or NULL. */
+static const ltrr_index_impent_t *sec_list(const ltrr_index_t *ix,
+                                           uint32_t kind, uint32_t term,
+                                           uint32_t *cntp)
 {
         uint64_t len;
         *cntp = 0;
-        const uint8_t *sec = ltrr_index_section(ix, LTRR_INDEX_SEC_IMPACT,
-                                                &len);
+        const uint8_t *sec = ltrr_index_section(ix, kind, &len);
         if (!sec || len < sizeof(ltrr_index_imphdr_t) || term >= ix->term_cnt)
                 return NULL;
         const ltrr_index_imphdr_t *h = (const ltrr_index_imphdr_t *)sec;
@@ -159,4 +209,16 @@ const ltrr_index_impent_t *ltrr_index_impact(const ltrr_index_t *ix,
                 return NULL;
         *cntp = l[lo].cnt;
         return (const ltrr_index_impent_t *)(sec + lists_end) + l[lo].first;
+}
+
+const ltrr_index_impent_t *ltrr_index_impact(const ltrr_index_t *ix,
+                                             uint32_t term, uint32_t *cntp)
+{
+        return sec_list(ix, LTRR_INDEX_SEC_IMPACT, term, cntp);
+}
+
+const ltrr_index_impent_t *ltrr_index_recent(const ltrr_index_t *ix,
+                                             uint32_t term, uint32_t *cntp)
+{
+        return sec_list(ix, LTRR_INDEX_SEC_RECENT, term, cntp);
 }

@@ -284,6 +284,24 @@ const ltrr_index_impent_t *ltrr_index_impact(const ltrr_index_t *ix,
                                              uint32_t term, uint32_t *cntp);
 
 /**
+ * @brief Builds the RECENT section: for every term with more than min_df
+ *        postings, its len most recent postings, ordered by release day
+ *        descending (undated entities last), then entity ascending. The
+ *        layout is the IMPACT section's (ltrr_index_imphdr_t, list
+ *        records, ltrr_index_impent_t entries).
+ * @returns LTRR_OK or LTRR_ERR_NOMEM; *outp NULL when no term qualifies.
+ */
+ltrr_err_t ltrr_index_recent_build(const ltrr_index_impact_in_t *in,
+                                   void **outp, size_t *lenp);
+
+/**
+ * @brief The date-ordered list of dictionary term @p term (RECENT
+ *        section), or NULL as for ltrr_index_impact().
+ */
+const ltrr_index_impent_t *ltrr_index_recent(const ltrr_index_t *ix,
+                                             uint32_t term, uint32_t *cntp);
+
+/**
  * @brief Binary search of @p len bytes at @p term in the dictionary.
  * @returns the term's record, or NULL.
  */

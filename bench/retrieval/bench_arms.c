@@ -9,7 +9,8 @@
  *
  * --check Q first compares, on Q queries, the lexical pass filtered to
  * entities of the last year with the unfiltered pass filtered
- * afterwards (same entities, same scores) and exits 2 on a mismatch.
+ * afterwards (same entities, same scores), and with the recent pass of
+ * ltrr_arm_lex_recent(), and exits 2 on a mismatch.
  *
  * Builds PATH (default /tmp/ltrr-bench-arms.idx) unless it exists, then
  * runs every arm on Q queries drawn from the catalog (whole names, an
@@ -327,6 +328,33 @@ static int keep_recent(const void *opaque, const ltrr_index_t *ix,
                e.release_days >= *(const int32_t *)opaque;
 }
 
+/* Compares the recent pass (ltrr_arm_lex_recent()) with the filtered
+ * pass's @p nf results in r->out: the same entities and scores, rank by
+ * rank. Returns 1 on a mismatch. */
+static int check_recent(const ltrr_index_t *ix, run_t *r,
+                        const ltrr_arm_query_t *aq, int32_t since, size_t nf)
+{
+        static ltrr_arm_cand_t rec[K];
+        char errstr[256];
+        size_t nr = 0, j = 0;
+        if (ltrr_arm_lex_recent(ix, aq, NULL, r->scr, 0, keep_recent,
+                                &since, since, K, rec, &nr, errstr,
+                                sizeof(errstr)) != LTRR_OK)
+                return 1;
+        for (; j < nr && j < nf; j++)
+                if (rec[j].ent != r->out[j].ent &&
+                    fabsf(rec[j].score - r->out[j].score) >
+                        1e-5f * r->out[j].score)
+                        break;
+        if (j != nr || nr != nf)
+                fprintf(stderr, "check: recent pass differs at rank %zu of "
+                        "%zu/%zu: %u %g vs %u %g\n", j, nr, nf,
+                        j < nr ? rec[j].ent : 0, j < nr ? rec[j].score : 0.0,
+                        j < nf ? r->out[j].ent : 0,
+                        j < nf ? r->out[j].score : 0.0);
+        return j != nr || nr != nf;
+}
+
 /* Checks on @p nq queries that the filtered lexical pass returns the
  * same scores, rank by rank, as the unfiltered arm with k = 10000
  * filtered afterwards (when that list is not cut off). Returns the
@@ -375,7 +403,27 @@ static uint32_t check_filtered(const ltrr_index_t *ix, run_t *r,
         }
         printf("check filtered_lexical queries %u mismatches %u\n", checked,
                bad);
-        return bad;
+        x = 7;
+        since = r->ctx.today_days - LTRR_ARM_FRESH_DAYS;
+        uint32_t rbad = 0;
+        for (uint32_t i = 0; i < nq; i++) {
+                ltrr_tokbuf_t tb;
+                size_t nf = 0;
+                make_query(ix, "lexical", &x, q, sizeof(q));
+                ltrr_tokbuf_init(&tb, r->toks, LTRR_TEXT_TOKENS_MAX,
+                                 r->arena, sizeof(r->arena));
+                ltrr_analyzer_analyze(r->an, q, strlen(q), &tb, NULL, 0);
+                ltrr_arm_query_t aq = {tb.toks, tb.cnt, NULL};
+                if (ltrr_arm_lex_filtered(ix, &aq, NULL, r->scr, 0,
+                                          keep_recent, &since, 1, K, r->out,
+                                          &nf, errstr, sizeof(errstr)) ||
+                    check_recent(ix, r, &aq, since, nf)) {
+                        fprintf(stderr, "check: recent \"%s\"\n", q);
+                        rbad++;
+                }
+        }
+        printf("check recent_lexical queries %u mismatches %u\n", nq, rbad);
+        return bad + rbad;
 }
 
 int main(int argc, char **argv)

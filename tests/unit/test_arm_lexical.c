@@ -386,6 +386,30 @@ static void test_pruning_is_exact(void **state)
         ltrr_index_destroy(ix);
 }
 
+/* An exact match is the query's token multiset: "Rain Night Night"
+ * matches the query "rain night night" exactly, "Rain Rain Night" (the
+ * same tokens in other counts, as many in all) is an ordinary match and
+ * is still returned. */
+static void test_exact_is_multiset(void **state)
+{
+        fx_t *fx = *state;
+        static const char *const d[][2] = {{"Rain Rain Night", "Ann"},
+                                           {"Rain Night Night", "Bob"},
+                                           {"Night", "Cy"},
+                                           {"Sun", "Dee"}};
+        ltrr_index_t *ix = build(d, 4);
+        fx->ctx.bm25f = NULL; /* the index's own weights */
+        assert_int_equal(search(fx, ix, "rain night night", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 3);
+        assert_int_equal(fx->out[0].ent, 1);
+        assert_float_equal(fx->out[0].feat[1], 1.0f, 0);
+        assert_true(score_of(fx, 0) > 0);
+        assert_true(score_of(fx, 2) > 0);
+        for (size_t i = 1; i < fx->cnt; i++)
+                assert_float_equal(fx->out[i].feat[1], 0.0f, 0);
+        ltrr_index_destroy(ix);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -404,6 +428,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_registry_and_scratch, setup,
                                             teardown),
             cmocka_unit_test(test_union),
+            cmocka_unit_test_setup_teardown(test_exact_is_multiset, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(test_pruning_is_exact, setup,
                                             teardown),
         };

@@ -4,7 +4,9 @@
  * synthetic catalog indexed with and without the heads must give the
  * same answers (scores rank by rank, exact flags, features) for one-word,
  * prefix and several-word queries, unfiltered and through a filter; the
- * sections must be where they belong and their lists ordered.
+ * sections must be where they belong and their lists ordered. The same
+ * holds for the date-ordered RECENT lists and the recent pass of
+ * ltrr_arm_lex_recent().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -257,6 +259,199 @@ static void test_sections(void **state)
         assert_null(ltrr_index_pfx(fx.plain, "lo", 2, &h, &pe));
 }
 
+/* Filter: dated entities released on or after day *opaque. */
+static int keep_since(const void *opaque, const ltrr_index_t *ix,
+                      uint32_t ent)
+{
+        ltrr_index_entity_t e;
+        return ltrr_index_entity(ix, ent, &e) == LTRR_OK &&
+               e.release_prec != LTRR_DATE_NONE &&
+               e.release_days >= *(const int32_t *)opaque;
+}
+
+/* Filter breaking ltrr_arm_lex_recent()'s contract: every dated entity,
+ * old ones too; only the recent pass leaves the old ones out. */
+static int keep_dated(const void *opaque, const ltrr_index_t *ix,
+                      uint32_t ent)
+{
+        ltrr_index_entity_t e;
+        (void)opaque;
+        return ltrr_index_entity(ix, ent, &e) == LTRR_OK &&
+               e.release_prec != LTRR_DATE_NONE;
+}
+
+/* Analyzes @p text into @p tb and returns the query. */
+static ltrr_arm_query_t analyze(const char *text, ltrr_tokbuf_t *tb)
+{
+        char errstr[256];
+        ltrr_tokbuf_init(tb, fx.toks, 64, fx.arena, sizeof(fx.arena));
+        assert_int_equal(ltrr_analyzer_analyze(fx.an, text, strlen(text), tb,
+                                               errstr, sizeof(errstr)),
+                         LTRR_OK);
+        ltrr_arm_query_t q = {tb->toks, tb->cnt, NULL};
+        return q;
+}
+
+/* The recent pass on the index with RECENT lists gives the filtered
+ * pass's answer on the plain index for @p text, @p k and @p since.
+ * Adds 1 to *ranp when a contract-breaking filter shows the recent pass
+ * answered (only entities from @p since where the full pass had older
+ * ones). Returns the candidates. */
+static size_t same_recent(const char *text, size_t k, int32_t since,
+                          int *ranp)
+{
+        char errstr[256];
+        ltrr_tokbuf_t tb;
+        size_t na = 0, nb = 0;
+        ltrr_arm_query_t q = analyze(text, &tb);
+        assert_int_equal(ltrr_arm_lex_filtered(fx.plain, &q, NULL, fx.scr, 0,
+                                               keep_since, &since, 1, k, fx.a,
+                                               &na, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_arm_lex_recent(fx.heads, &q, NULL, fx.scr, 0,
+                                             keep_since, &since, since, k,
+                                             fx.b, &nb, errstr,
+                                             sizeof(errstr)),
+                         LTRR_OK);
+        if (na != nb)
+                fail_msg("\"%s\" k %zu since %d: %zu vs %zu candidates", text,
+                         k, since, na, nb);
+        for (size_t i = 0; i < na; i++) {
+                if (fx.a[i].score - fx.b[i].score > 1e-5f * fx.a[i].score ||
+                    fx.b[i].score - fx.a[i].score > 1e-5f * fx.a[i].score)
+                        fail_msg("\"%s\" k %zu since %d rank %zu: %f vs %f",
+                                 text, k, since, i, fx.a[i].score,
+                                 fx.b[i].score);
+                assert_float_equal(fx.a[i].feat[1], fx.b[i].feat[1], 0);
+                assert_float_equal(fx.a[i].feat[2], fx.b[i].feat[2], 1e-6);
+                assert_true(keep_since(&since, fx.heads, fx.b[i].ent));
+        }
+        size_t nd = 0, nr = 0, old = 0, rold = 0;
+        assert_int_equal(ltrr_arm_lex_filtered(fx.plain, &q, NULL, fx.scr, 0,
+                                               keep_dated, NULL, 1, k, fx.a,
+                                               &nd, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_arm_lex_recent(fx.heads, &q, NULL, fx.scr, 0,
+                                             keep_dated, NULL, since, k, fx.b,
+                                             &nr, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        for (size_t i = 0; i < nd; i++)
+                old += !keep_since(&since, fx.plain, fx.a[i].ent);
+        for (size_t i = 0; i < nr; i++)
+                rold += !keep_since(&since, fx.heads, fx.b[i].ent);
+        *ranp += old > 0 && rold == 0;
+        return na;
+}
+
+/* The recent pass changes no answer (query mix, k 1/20/100, windows of
+ * 30, 90 and 365 days before the catalog's day), and it does answer
+ * most of them (short lists, RECENT lists reaching the window, or long
+ * terms completing the others' entities); some need the full pass. */
+static void test_recent_same_answers(void **state)
+{
+        (void)state;
+        char q[512];
+        size_t nonempty = 0;
+        int ran = 0;
+        static const int32_t back[] = {30, 90, 365};
+        static const size_t ks[] = {1, K, 100};
+        for (uint32_t i = 0; i < 400; i++) {
+                make_query(i, q, sizeof(q));
+                nonempty += same_recent(q, ks[i % 3], 20000 - back[i / 3 % 3],
+                                        &ran) > 0;
+        }
+        static const char *const qs[] = {"love", "the", "lo", "su",
+                                         "the love", "my love song"};
+        for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+                for (int b = 0; b < 3; b++)
+                        same_recent(qs[i], 100, 20000 - back[b], &ran);
+        assert_true(nonempty > 100);
+        assert_true(ran > 20);
+}
+
+/* ltrr_arm_lex_recent()'s edge cases: k 0, k above the maximum, no
+ * filter (the plain pass), an index without RECENT lists. */
+static void test_recent_edges(void **state)
+{
+        (void)state;
+        char errstr[256];
+        ltrr_tokbuf_t tb;
+        size_t na = 7, nb = 0;
+        int32_t since = 20000 - 90;
+        ltrr_arm_query_t q = analyze("love", &tb);
+        assert_int_equal(ltrr_arm_lex_recent(fx.heads, &q, NULL, fx.scr, 0,
+                                             keep_since, &since, since, 0,
+                                             fx.a, &na, errstr,
+                                             sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(na, 0);
+        assert_int_equal(ltrr_arm_lex_recent(fx.heads, &q, NULL, fx.scr, 0,
+                                             keep_since, &since, since,
+                                             LTRR_ARM_K_MAX + 1, fx.a, &na,
+                                             errstr, sizeof(errstr)),
+                         LTRR_ERR_RANGE);
+        assert_int_equal(ltrr_arm_lex_recent(fx.heads, &q, NULL, fx.scr, 0,
+                                             NULL, NULL, since, K, fx.a, &na,
+                                             errstr, sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_arm_lex_filtered(fx.plain, &q, NULL, fx.scr, 0,
+                                               NULL, NULL, 0, K, fx.b, &nb,
+                                               errstr, sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(na, K);
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na; i++)
+                assert_float_equal(fx.a[i].score, fx.b[i].score,
+                                   1e-5f * fx.b[i].score);
+        assert_int_equal(ltrr_arm_lex_recent(fx.plain, &q, NULL, fx.scr, 0,
+                                             keep_since, &since, since, K,
+                                             fx.a, &na, errstr,
+                                             sizeof(errstr)),
+                         LTRR_OK);
+        for (size_t i = 0; i < na; i++)
+                assert_true(keep_since(&since, fx.plain, fx.a[i].ent));
+}
+
+/* The RECENT section: present only with the heads, every list of a long
+ * term ordered by release day (undated last) and as long as
+ * max(48, df / 8) or the whole list. */
+static void test_recent_section(void **state)
+{
+        (void)state;
+        uint64_t len;
+        uint32_t cnt;
+        size_t lists = 0;
+        assert_null(ltrr_index_section(fx.plain, LTRR_INDEX_SEC_RECENT, &len));
+        assert_non_null(ltrr_index_section(fx.heads, LTRR_INDEX_SEC_RECENT,
+                                           &len));
+        for (uint32_t t = 0; t < fx.heads->term_cnt; t++) {
+                uint32_t df = fx.heads->terms[t].df;
+                const ltrr_index_impent_t *e =
+                    ltrr_index_recent(fx.heads, t, &cnt);
+                if (!e) {
+                        assert_true(df <= 24);
+                        continue;
+                }
+                lists++;
+                uint32_t want = df / 8 > 48 ? df / 8 : 48;
+                assert_int_equal(cnt, df < want ? df : want);
+                for (uint32_t i = 1; i < cnt; i++) {
+                        const ltrr_index_feat_t *a =
+                            &fx.heads->feats[e[i - 1].doc];
+                        const ltrr_index_feat_t *b = &fx.heads->feats[e[i].doc];
+                        int32_t da = a->release_prec == LTRR_DATE_NONE
+                                         ? INT32_MIN : a->release_days;
+                        int32_t db = b->release_prec == LTRR_DATE_NONE
+                                         ? INT32_MIN : b->release_days;
+                        assert_true(da > db ||
+                                    (da == db && e[i - 1].doc < e[i].doc));
+                }
+        }
+        assert_true(lists > 10);
+        assert_null(ltrr_index_recent(fx.heads, fx.heads->term_cnt, &cnt));
+        assert_null(ltrr_index_recent(fx.plain, 0, &cnt));
+}
+
 /* The heads only hold for the index's own weights: other BM25F
  * parameters still get the plain answer (compared with the plain index
  * under the same parameters). */
@@ -358,6 +553,9 @@ int main(void)
             cmocka_unit_test(test_sections),
             cmocka_unit_test(test_other_parameters),
             cmocka_unit_test(test_corrupt_heads),
+            cmocka_unit_test(test_recent_same_answers),
+            cmocka_unit_test(test_recent_edges),
+            cmocka_unit_test(test_recent_section),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
