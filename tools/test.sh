@@ -6,7 +6,9 @@
 #   tools/test.sh [--sanitize] [--no-install] [-R REGEX]
 #
 #   --sanitize    also build into build-asan with AddressSanitizer and
-#                 UndefinedBehaviorSanitizer and run the suite there
+#                 UndefinedBehaviorSanitizer and run the suite there;
+#                 then build the libFuzzer targets with clang into
+#                 build-fuzz and run each for LTRR_FUZZ_SECONDS (10)
 #   --no-install  skip tools/install-deps.sh
 #   -R REGEX      run only the tests whose names match (ctest -R)
 set -euo pipefail
@@ -19,7 +21,7 @@ while [ $# -gt 0 ]; do
         --sanitize) sanitize=1 ;;
         --no-install) install=0 ;;
         -R) filter=(-R "$2"); shift ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "test.sh: unknown option $1" >&2; exit 2 ;;
         esac
         shift
@@ -36,10 +38,28 @@ run_suite() {
         (cd "$dir" && ctest --output-on-failure --timeout 600 -j2 "${filter[@]}")
 }
 
+# Every libFuzzer target (clang, ASan + UBSan) for a bounded time each,
+# through integration.fuzz; only the fuzz targets are built there.
+fuzz_suite() {
+        local dir=$root/build-fuzz targets=() src name
+        echo "== fuzz $dir"
+        for src in "$root"/tests/fuzz/fuzz_*.c; do
+                name=$(basename "$src" .c)
+                targets+=(--target "$name" --target "${name}_replay")
+        done
+        CC=clang cmake -S "$root" -B "$dir" -DLTRR_SANITIZE=ON \
+                -DLTRR_FUZZ=ON -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link \
+                >/dev/null
+        cmake --build "$dir" -j"$(nproc)" "${targets[@]}"
+        (cd "$dir" && LTRR_FUZZ_SECONDS=${LTRR_FUZZ_SECONDS:-10} \
+                ctest --output-on-failure --timeout 600 -R '^integration\.fuzz$')
+}
+
 run_suite "$root/build"
 if [ "$sanitize" = 1 ]; then
         export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
         export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
         run_suite "$root/build-asan" -DLTRR_SANITIZE=ON
+        fuzz_suite
 fi
 echo "== all tests passed"
