@@ -3,9 +3,11 @@
 # stream is applied by one undisturbed ltrr-learn, and again into an
 # emptied Redis by a learner that a second member of the same group
 # joins (partitions revoked from the first while its batches are in
-# flight), that then leaves on SIGTERM, while the Lua script is flushed
-# from Redis several times (NOSCRIPT in the middle of the pipeline). The
-# final Redis state, every key with every value, must be the same.
+# flight), that then leaves on SIGTERM, and a third member that joins and
+# crashes (SIGKILL: its partitions return only after its session times
+# out), while the Lua script is flushed from Redis several times
+# (NOSCRIPT in the middle of the pipeline). The final Redis state, every
+# key with every value, must be the same.
 . "$LTRR_SRC/tests/lib/harness.sh"
 harness_init
 PY=/usr/bin/python3
@@ -52,7 +54,8 @@ learner() { # NAME GROUP BATCH
                 --kafka.bootstrap="$LTRR_BOOTSTRAP" --http.port=0 \
                 --group="$2" --batch.max="$3" \
                 --bandit.arms=lexical,popular,structured,fuzzy \
-                --bandit.budgets=10,25
+                --bandit.budgets=10,25 -X session.timeout.ms=6000 \
+                -X heartbeat.interval.ms=1000 -X max.poll.interval.ms=8000
         LEARN_PID=$HARNESS_LAST_PID
 }
 
@@ -81,6 +84,21 @@ wait "$A" || fail "first learner exit code"
 left=$(stored g2)
 harness_wait "progress past a half" 120 beyond g2 $((total / 2))
 harness_redis_cli SCRIPT FLUSH >/dev/null
+learner third g2 16
+C=$LEARN_PID
+harness_wait "third member assigned" 60 grep -q "partitions assigned" \
+        "$D/third.log"
+assigned() { grep -c "partitions assigned" "$D/second.log"; }
+# The second member's own share of that rebalance (its third assignment).
+harness_wait "second member reassigned" 60 eval '[ "$(assigned)" -ge 3 ]'
+sleep 0.5
+before=$(assigned)
+kill -KILL "$C"
+wait "$C" 2>/dev/null || true
+crashed=$(stored g2)
+# The crashed member's partitions come back after its session expires.
+harness_wait "partitions of the crashed member reassigned" 60 \
+        eval '[ "$(assigned)" -gt "$before" ]'
 harness_wait "disturbed run" 120 caught_up g2
 kill -TERM "$B"
 wait "$B" || fail "second learner exit code"
@@ -97,5 +115,5 @@ else
         harness_log "note: every flush landed between batches (no NOSCRIPT)"
 fi
 grep -rh 'stored offset unreadable' "$D" && fail "offsets unreadable in a hook"
-harness_log "rebalances at stored offsets sum $joined and $left of $total"
-harness_log "ok: $(wc -l <"$D/got") lines equal after two rebalances and three script flushes"
+harness_log "rebalances at stored offsets sum $joined, $left and $crashed (crash) of $total"
+harness_log "ok: $(wc -l <"$D/got") lines equal after four rebalances, a crashed member and three script flushes"
