@@ -9,14 +9,18 @@
  * upper_at = UINT32_MAX.
  *
  * The builder draws every node's level first (so the blob's size is
- * known), allocates the blob once and inserts the nodes in order,
- * writing the links in place. Neighbours are chosen with the paper's
- * heuristic (a candidate is kept when it is closer to the new node than
- * to any neighbour already kept), and the pruned ones fill up the rest.
+ * known), allocates the blob once and inserts the nodes in batches on
+ * several threads (see "build" below), writing the links in place.
+ * Neighbours are chosen with the paper's heuristic (a candidate is kept
+ * when it is closer to the new node than to any neighbour already kept),
+ * and the pruned ones fill up the rest.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hnsw.h"
 #include "rng.h"
@@ -68,30 +72,35 @@ static size_t cand_cap(uint32_t m0)
         return 2 * (size_t)LTRR_HNSW_EF_MAX + 2 * (size_t)m0 + 2;
 }
 
-/* Four floats for the compiler's SIMD (SSE on x86-64, NEON on arm64):
- * a GNU C vector extension, also understood by clang. */
-typedef float v4f __attribute__((vector_size(16)));
+/* Eight floats for the compiler's SIMD: a GNU C vector extension (also
+ * clang's). Plain SSE2 (or NEON) runs it as two halves; on x86-64 the
+ * inner product has an AVX2 clone picked at load time. Neither contracts
+ * a multiply and an add into one FMA, so both give the same bits. */
+typedef float v8f __attribute__((vector_size(32)));
 
-/* Loads four floats from any alignment. */
-static inline v4f load4(const float *p)
-{
-        v4f v;
-        memcpy(&v, p, sizeof(v));
-        return v;
-}
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HNSW_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HNSW_CLONES
+#endif
 
-/* Inner product, eight lanes at a time. The summation order is fixed, so
- * results do not depend on the machine beyond the IEEE operations. */
-static float dot(const float *a, const float *b, uint32_t dim)
+/* Inner product, sixteen lanes at a time. The summation order is fixed,
+ * so results do not depend on the machine beyond the IEEE operations. */
+HNSW_CLONES static float dot(const float *a, const float *b, uint32_t dim)
 {
-        v4f s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
+        v8f s0 = {0}, s1 = {0}, x0, y0, x1, y1;
         uint32_t i = 0;
-        for (; i + 8 <= dim; i += 8) {
-                s0 += load4(a + i) * load4(b + i);
-                s1 += load4(a + i + 4) * load4(b + i + 4);
+        for (; i + 16 <= dim; i += 16) {
+                memcpy(&x0, a + i, sizeof(x0));
+                memcpy(&y0, b + i, sizeof(y0));
+                memcpy(&x1, a + i + 8, sizeof(x1));
+                memcpy(&y1, b + i + 8, sizeof(y1));
+                s0 += x0 * y0;
+                s1 += x1 * y1;
         }
         s0 += s1;
-        float s = (s0[0] + s0[1]) + (s0[2] + s0[3]);
+        float s = ((s0[0] + s0[4]) + (s0[1] + s0[5])) +
+                  ((s0[2] + s0[6]) + (s0[3] + s0[7]));
         for (; i < dim; i++)
                 s += a[i] * b[i];
         return s;
@@ -519,19 +528,67 @@ ltrr_err_t ltrr_hnsw_check(const ltrr_hnsw_view_t *v, char *errstr,
 
 /* ---- build ------------------------------------------------------------- */
 
+/*
+ * The nodes are inserted in batches, each in two parallel phases:
+ *   A. every node of the batch searches the graph as it stood before the
+ *      batch (nothing read in this phase is written in it) and chooses
+ *      its own neighbours, writing only its own blocks and its slots of
+ *      the batch's back links;
+ *   B. the back links, sorted by (layer, receiving node, new node), are
+ *      appended group by group, a full block pruned once per group.
+ * Which thread runs which node or group changes nothing, so the blob is
+ * the same for any thread count. A batch is 1/HNSW_BATCH_DIV of the nodes
+ * already in the graph (at least 1, at most HNSW_BATCH_MAX); a node's
+ * search does not reach the earlier nodes of its batch, so it compares
+ * itself with them directly (batch_peers()).
+ */
+#define HNSW_BATCH_DIV 64
+#define HNSW_BATCH_MAX 1024
+#define HNSW_THREADS_MAX 64
+/* Work items below which a phase runs on the calling thread alone. */
+#define HNSW_PAR_MIN 8
+
+_Static_assert(HNSW_BATCH_MAX <= LTRR_HNSW_EF_MAX, "batch fits sel");
+
+/* A back link: node id goes into the block of nb on layer l. */
+typedef struct hpair_s {
+        uint32_t l;  /* layer (UINT32_MAX: unused slot) */
+        uint32_t nb; /* receiving node */
+        uint32_t id; /* new node */
+} hpair_t;
+
+typedef struct hb_s hb_t;
+
+/* One thread's builder scratch. */
+typedef struct hw_s {
+        hb_t *b;                  /* the shared builder */
+        hscr_t s;                 /* search scratch */
+        void *smem;               /* its memory */
+        ltrr_hnsw_hit_t *sel;     /* candidates (ef + batch + m0 + 2) */
+        ltrr_hnsw_hit_t *kept;    /* heuristic output (m0 + 1) */
+        pthread_t tid;            /* thread, when started */
+} hw_t;
+
 /* Builder state: the blob being filled and its writable parts. */
-typedef struct hb_s {
+struct hb_s {
         ltrr_hnsw_view_t v;       /* view of the blob (sizes, pointers) */
         uint8_t *blob;            /* the blob, writable */
         float *vecs;              /* writable vectors */
         uint32_t *links0;         /* writable layer-0 blocks */
         uint32_t *upper;          /* writable upper blocks */
         uint32_t efc;             /* efConstruction */
-        hscr_t s;                 /* search scratch */
-        void *smem;               /* its memory */
-        ltrr_hnsw_hit_t *sel;     /* selection buffer (ef + m0 + 1) */
-        ltrr_hnsw_hit_t *kept;    /* heuristic output (m0) */
-} hb_t;
+        uint32_t top;             /* top layer of the graph so far */
+        uint32_t lo, hi;          /* the batch: nodes [lo, hi) */
+        hpair_t *pairs;           /* the batch's back links */
+        size_t pairs_cap;         /* their capacity */
+        size_t *slot;             /* first pair of each batch node (+1) */
+        size_t *groups;           /* first pair of each group (+1) */
+        size_t ngroups;           /* groups of this batch */
+        int phase;                /* 0: search (A), 1: link (B) */
+        atomic_size_t next;       /* next work item of the phase */
+        uint32_t nthreads;        /* workers */
+        hw_t *w;                  /* nthreads workers */
+};
 
 /* Writable link block of @p id on layer @p l. */
 static uint32_t *wlinks(hb_t *b, uint32_t id, uint32_t l, uint32_t *capp)
@@ -550,6 +607,16 @@ static int hit_desc(const void *a, const void *b)
         return (x->id > y->id) - (x->id < y->id);
 }
 
+static int pair_cmp(const void *a, const void *b)
+{
+        const hpair_t *x = a, *y = b;
+        if (x->l != y->l)
+                return x->l < y->l ? -1 : 1;
+        if (x->nb != y->nb)
+                return x->nb < y->nb ? -1 : 1;
+        return (x->id > y->id) - (x->id < y->id);
+}
+
 /* Links a node keeps to exact duplicates of its own vector. Groups of
  * identical vectors (repeated names) would otherwise link only among
  * themselves and trap searches. */
@@ -559,103 +626,222 @@ static int hit_desc(const void *a, const void *b)
 static int is_dup(const ltrr_hnsw_hit_t *h) { return h->sim >= 0.99999f; }
 
 /* The neighbour heuristic: from @p c (cnt candidates sorted best first
- * by similarity to the base node) keeps up to @p m in b->kept: a
+ * by similarity to the base node) keeps up to @p m in w->kept: a
  * candidate closer to a kept one than to the base is skipped, and the
  * skipped ones fill the remaining places in order; at most
  * HNSW_DUP_LINKS duplicates of the base are kept. Returns the count. */
-static uint32_t select_heuristic(hb_t *b, const ltrr_hnsw_hit_t *c,
+static uint32_t select_heuristic(hw_t *w, const ltrr_hnsw_hit_t *c,
                                  size_t cnt, uint32_t m)
 {
-        uint32_t n = 0, dups = 0, dim = b->v.dim;
-        uint8_t skipped[LTRR_HNSW_EF_MAX + 2 * LTRR_HNSW_M_MAX + 2];
+        const float *vecs = w->b->vecs;
+        uint32_t n = 0, dups = 0, dim = w->b->v.dim;
+        uint8_t skipped[LTRR_HNSW_EF_MAX + HNSW_BATCH_MAX +
+                        2 * LTRR_HNSW_M_MAX + 2];
         for (size_t i = 0; i < cnt && n < m; i++) {
-                const float *ci = b->vecs + (size_t)c[i].id * dim;
+                const float *ci = vecs + (size_t)c[i].id * dim;
                 int keep = !is_dup(&c[i]) || dups < HNSW_DUP_LINKS;
                 skipped[i] = 0;
                 for (uint32_t j = 0; j < n && keep; j++)
-                        if (dot(ci, b->vecs + (size_t)b->kept[j].id * dim,
+                        if (dot(ci, vecs + (size_t)w->kept[j].id * dim,
                                 dim) > c[i].sim)
                                 keep = 0;
                 if (keep) {
                         dups += is_dup(&c[i]);
-                        b->kept[n++] = c[i];
+                        w->kept[n++] = c[i];
                 } else
                         skipped[i] = !is_dup(&c[i]);
         }
         for (size_t i = 0; i < cnt && n < m; i++)
                 if (skipped[i])
-                        b->kept[n++] = c[i];
+                        w->kept[n++] = c[i];
         return n;
 }
 
-/* Adds @p id to the links of @p nb on layer @p l, pruning with the
- * heuristic when the block is full. */
-static void link_back(hb_t *b, uint32_t nb, uint32_t id, uint32_t l)
+/* The nodes of the batch before @p id that reach layer @p l and are more
+ * similar to it than @p floor, into @p out; returns their count. Serial
+ * insertion would have found them: this keeps a batch's own neighbours
+ * (near-duplicate names often come in a row) linked. */
+static size_t batch_peers(hw_t *w, uint32_t id, uint32_t l, float floor,
+                          ltrr_hnsw_hit_t *out)
 {
-        uint32_t cap;
-        uint32_t *blk = wlinks(b, nb, l, &cap);
-        if (blk[0] < cap) {
-                blk[++blk[0]] = id;
-                return;
+        const hb_t *b = w->b;
+        const float *q = b->vecs + (size_t)id * b->v.dim;
+        size_t n = 0;
+        for (uint32_t j = b->lo; j < id; j++) {
+                if (b->v.levels[j] < l)
+                        continue;
+                float s = dot(q, b->vecs + (size_t)j * b->v.dim, b->v.dim);
+                if (s > floor)
+                        out[n++] = (ltrr_hnsw_hit_t){j, s};
         }
-        const float *vn = b->vecs + (size_t)nb * b->v.dim;
-        size_t cnt = 0;
-        for (uint32_t i = 1; i <= blk[0]; i++) {
-                b->sel[cnt].id = blk[i];
-                b->sel[cnt++].sim =
-                    dot(vn, b->vecs + (size_t)blk[i] * b->v.dim, b->v.dim);
-        }
-        b->sel[cnt].id = id;
-        b->sel[cnt++].sim = dot(vn, b->vecs + (size_t)id * b->v.dim, b->v.dim);
-        qsort(b->sel, cnt, sizeof(*b->sel), hit_desc);
-        uint32_t n = select_heuristic(b, b->sel, cnt, cap);
-        blk[0] = n;
-        for (uint32_t i = 0; i < n; i++)
-                blk[1 + i] = b->kept[i].id;
+        return n;
 }
 
-/* Connects node @p id on layer @p l to the best of the layer search
- * left in b->s.res; returns the best hit as the next layer's entry. */
-static uint32_t connect(hb_t *b, uint32_t id, uint32_t l)
+/* Phase A, layer @p l of node @p id: picks its neighbours among the
+ * layer search left in w->s.res, writes its block and its back links
+ * into @p pp (M slots, the unused ones marked); returns the best hit as
+ * the next layer's entry. */
+static uint32_t choose(hw_t *w, uint32_t id, uint32_t l, hpair_t *pp)
 {
-        size_t cnt = b->s.res.n;
+        hb_t *b = w->b;
+        size_t cnt = w->s.res.n, found = cnt;
+        float floor = cnt >= b->efc ? w->s.res.a[0].sim : -2.0f;
         for (size_t i = 0; i < cnt; i++)
-                b->sel[i] = b->s.res.a[i];
-        qsort(b->sel, cnt, sizeof(*b->sel), hit_desc);
-        uint32_t next = b->sel[0].id;
-        uint32_t cap, n = select_heuristic(b, b->sel, cnt, b->v.m);
+                w->sel[i] = w->s.res.a[i];
+        qsort(w->sel, cnt, sizeof(*w->sel), hit_desc);
+        uint32_t next = w->sel[0].id;
+        cnt += batch_peers(w, id, l, floor, w->sel + cnt);
+        if (cnt > found)
+                qsort(w->sel, cnt, sizeof(*w->sel), hit_desc);
+        uint32_t cap, n = select_heuristic(w, w->sel, cnt, b->v.m);
         uint32_t *blk = wlinks(b, id, l, &cap);
         blk[0] = n;
-        for (uint32_t i = 0; i < n; i++)
-                blk[1 + i] = b->kept[i].id;
-        /* link_back() reuses b->kept: walk the copy in the block */
-        for (uint32_t i = 0; i < n; i++)
-                link_back(b, blk[1 + i], id, l);
+        for (uint32_t i = 0; i < b->v.m; i++) {
+                if (i < n)
+                        blk[1 + i] = w->kept[i].id;
+                pp[i] = i < n ? (hpair_t){l, w->kept[i].id, id}
+                              : (hpair_t){HNSW_NONE, HNSW_NONE, id};
+        }
         return next;
 }
 
-/* Inserts node @p id (its vector and level are in place). */
-static void insert(hb_t *b, uint32_t id, uint32_t *topp)
+/* Phase A for node @p id: searches the frozen graph from its entry. */
+static void node_search(hw_t *w, uint32_t id)
 {
-        ltrr_hnsw_view_t *v = &b->v;
+        hb_t *b = w->b;
+        const ltrr_hnsw_view_t *v = &b->v;
         uint32_t lv = v->levels[id], ep = v->entry;
-        b->s.q = b->vecs + (size_t)id * v->dim;
-        float sim = dot(b->s.q, v->vecs + (size_t)ep * v->dim, v->dim);
-        for (uint32_t l = *topp; l > lv; l--)
-                greedy(v, b->s.q, l, &ep, &sim);
-        for (uint32_t l = lv < *topp ? lv : *topp;; l--) {
-                seed_layer(v, &b->s, ep);
-                search_layer(v, &b->s, l, b->efc);
-                ep = connect(b, id, l);
+        hpair_t *pp = b->pairs + b->slot[id - b->lo];
+        w->s.q = b->vecs + (size_t)id * v->dim;
+        float sim = dot(w->s.q, v->vecs + (size_t)ep * v->dim, v->dim);
+        for (uint32_t l = b->top; l > lv; l--)
+                greedy(v, w->s.q, l, &ep, &sim);
+        for (uint32_t l = lv < b->top ? lv : b->top;; l--) {
+                seed_layer(v, &w->s, ep);
+                search_layer(v, &w->s, l, b->efc);
+                ep = choose(w, id, l, pp);
+                pp += v->m;
                 if (l == 0)
                         break;
         }
-        if (lv > *topp) {
-                *topp = lv;
-                v->entry = id;
-        }
 }
 
+/* Phase B for group @p g: adds its new nodes to one block, pruning with
+ * the heuristic when they do not fit. */
+static void group_link(hw_t *w, size_t g)
+{
+        hb_t *b = w->b;
+        const hpair_t *p = b->pairs + b->groups[g];
+        size_t cnt = b->groups[g + 1] - b->groups[g], c = 0;
+        uint32_t cap, dim = b->v.dim;
+        uint32_t *blk = wlinks(b, p->nb, p->l, &cap);
+        if (blk[0] + cnt <= cap) {
+                for (size_t i = 0; i < cnt; i++)
+                        blk[++blk[0]] = p[i].id;
+                return;
+        }
+        const float *vn = b->vecs + (size_t)p->nb * dim;
+        for (uint32_t i = 1; i <= blk[0]; i++, c++)
+                w->sel[c] = (ltrr_hnsw_hit_t){
+                    blk[i], dot(vn, b->vecs + (size_t)blk[i] * dim, dim)};
+        for (size_t i = 0; i < cnt; i++, c++)
+                w->sel[c] = (ltrr_hnsw_hit_t){
+                    p[i].id, dot(vn, b->vecs + (size_t)p[i].id * dim, dim)};
+        qsort(w->sel, c, sizeof(*w->sel), hit_desc);
+        uint32_t n = select_heuristic(w, w->sel, c, cap);
+        blk[0] = n;
+        for (uint32_t i = 0; i < n; i++)
+                blk[1 + i] = w->kept[i].id;
+}
+
+/* A worker: takes the phase's items until none is left. */
+static void *hw_run(void *arg)
+{
+        hw_t *w = arg;
+        hb_t *b = w->b;
+        size_t items = b->phase ? b->ngroups : b->hi - b->lo, i;
+        while ((i = atomic_fetch_add(&b->next, 1)) < items) {
+                if (b->phase)
+                        group_link(w, i);
+                else
+                        node_search(w, b->lo + (uint32_t)i);
+        }
+        return NULL;
+}
+
+/* Runs phase @p phase over @p items on every worker. A thread that cannot
+ * be started leaves its share to the others. */
+static void run_phase(hb_t *b, int phase, size_t items)
+{
+        uint32_t t, started[HNSW_THREADS_MAX] = {0};
+        b->phase = phase;
+        atomic_store(&b->next, 0);
+        if (items >= HNSW_PAR_MIN)
+                for (t = 1; t < b->nthreads; t++)
+                        started[t] = !pthread_create(&b->w[t].tid, NULL,
+                                                     hw_run, &b->w[t]);
+        hw_run(&b->w[0]);
+        for (t = 1; t < b->nthreads; t++)
+                if (started[t])
+                        pthread_join(b->w[t].tid, NULL);
+}
+
+/* Sizes the back-link slots of batch [lo, hi). */
+static ltrr_err_t batch_slots(hb_t *b)
+{
+        size_t at = 0;
+        for (uint32_t i = b->lo; i < b->hi; i++) {
+                uint32_t lv = b->v.levels[i];
+                b->slot[i - b->lo] = at;
+                at += (size_t)((lv < b->top ? lv : b->top) + 1) * b->v.m;
+        }
+        b->slot[b->hi - b->lo] = at;
+        if (at > b->pairs_cap) {
+                hpair_t *p = realloc(b->pairs, at * sizeof(*p));
+                if (p)
+                        b->pairs = p;
+                size_t *g = realloc(b->groups, (at + 1) * sizeof(*g));
+                if (g)
+                        b->groups = g;
+                if (!p || !g)
+                        return LTRR_ERR_NOMEM;
+                b->pairs_cap = at;
+        }
+        return LTRR_OK;
+}
+
+/* Sorts the batch's back links and cuts them into groups by block. */
+static void batch_groups(hb_t *b)
+{
+        size_t n = b->slot[b->hi - b->lo], g = 0;
+        qsort(b->pairs, n, sizeof(*b->pairs), pair_cmp);
+        while (n && b->pairs[n - 1].l == HNSW_NONE)
+                n--;
+        for (size_t i = 0; i < n; i++)
+                if (i == 0 || b->pairs[i].l != b->pairs[i - 1].l ||
+                    b->pairs[i].nb != b->pairs[i - 1].nb)
+                        b->groups[g++] = i;
+        b->groups[g] = n;
+        b->ngroups = g;
+}
+
+/* Inserts batch [lo, hi), then raises the entry as serial insertion
+ * would (the first node above the top layer becomes the entry). */
+static ltrr_err_t insert_batch(hb_t *b)
+{
+        ltrr_err_t err = batch_slots(b);
+        if (err)
+                return err;
+        run_phase(b, 0, b->hi - b->lo);
+        batch_groups(b);
+        run_phase(b, 1, b->ngroups);
+        for (uint32_t i = b->lo; i < b->hi; i++)
+                if (b->v.levels[i] > b->top) {
+                        b->top = b->v.levels[i];
+                        b->v.entry = i;
+                }
+        return LTRR_OK;
+}
 /* Draws levels, sizes and allocates the blob; fills header, vectors,
  * levels and upper_at. */
 static ltrr_err_t hb_alloc(hb_t *b, const float *vecs, uint32_t n,
@@ -737,16 +923,72 @@ static void hb_header(hb_t *b, const ltrr_hnsw_conf_t *c)
         memcpy(b->blob, &h, sizeof(h));
 }
 
-/* Allocates the builder's search scratch. */
-static ltrr_err_t hb_scratch(hb_t *b)
+/* Threads to use: the conf's, or the online CPUs. */
+static uint32_t thread_count(uint32_t want)
 {
-        size_t selcap = (size_t)LTRR_HNSW_EF_MAX + b->v.m0 + 2;
-        b->smem = calloc(1, ltrr_hnsw_scratch_size(&b->v));
-        b->sel = calloc(selcap, sizeof(*b->sel));
-        b->kept = calloc(b->v.m0 + 1, sizeof(*b->kept));
-        if (!b->smem || !b->sel || !b->kept)
+        if (!want) {
+                long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+                want = cpus > 0 ? (uint32_t)cpus : 1;
+        }
+        return want > HNSW_THREADS_MAX ? HNSW_THREADS_MAX : want;
+}
+
+/* Allocates the workers' scratch. */
+static ltrr_err_t hb_workers(hb_t *b, uint32_t threads)
+{
+        size_t selcap = (size_t)LTRR_HNSW_EF_MAX + HNSW_BATCH_MAX +
+                        b->v.m0 + 2;
+        b->nthreads = threads;
+        b->w = calloc(threads, sizeof(*b->w));
+        b->slot = calloc(HNSW_BATCH_MAX + 1, sizeof(*b->slot));
+        if (!b->w || !b->slot)
                 return LTRR_ERR_NOMEM;
-        hscr_init(&b->s, &b->v, b->smem);
+        for (uint32_t t = 0; t < threads; t++) {
+                hw_t *w = &b->w[t];
+                w->b = b;
+                w->smem = calloc(1, ltrr_hnsw_scratch_size(&b->v));
+                w->sel = calloc(selcap, sizeof(*w->sel));
+                w->kept = calloc(b->v.m0 + 1, sizeof(*w->kept));
+                if (!w->smem || !w->sel || !w->kept)
+                        return LTRR_ERR_NOMEM;
+                hscr_init(&w->s, &b->v, w->smem);
+        }
+        return LTRR_OK;
+}
+
+/* Frees everything but the blob. */
+static void hb_free(hb_t *b)
+{
+        for (uint32_t t = 0; b->w && t < b->nthreads; t++) {
+                free(b->w[t].smem);
+                free(b->w[t].sel);
+                free(b->w[t].kept);
+        }
+        free(b->w);
+        free(b->slot);
+        free(b->pairs);
+        free(b->groups);
+}
+
+/* Inserts nodes 1..n-1 batch by batch (node 0 starts the graph). */
+static ltrr_err_t hb_insert_all(hb_t *b, const ltrr_hnsw_conf_t *c)
+{
+        uint32_t n = b->v.n;
+        b->top = n ? b->v.levels[0] : 0;
+        b->v.entry = 0;
+        for (uint32_t lo = 1; lo < n;) {
+                uint32_t bs = lo / HNSW_BATCH_DIV;
+                bs = bs < 1 ? 1 : bs > HNSW_BATCH_MAX ? HNSW_BATCH_MAX : bs;
+                b->lo = lo;
+                b->hi = n - lo < bs ? n : lo + bs;
+                ltrr_err_t err = insert_batch(b);
+                if (err)
+                        return err;
+                if (c->progress && (lo >> 16) != (b->hi >> 16))
+                        c->progress(c->opaque, "hnsw", b->hi, n);
+                lo = b->hi;
+        }
+        b->v.max_level = b->top;
         return LTRR_OK;
 }
 
@@ -763,8 +1005,9 @@ ltrr_err_t ltrr_hnsw_build(const float *vecs, uint32_t n, uint32_t dim,
         if (!blobp || !lenp || (n && !vecs))
                 return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
                                  "bad arguments to hnsw build");
-        c.m = c.m ? c.m : 16;
-        c.ef_construction = c.ef_construction ? c.ef_construction : 100;
+        c.m = c.m ? c.m : LTRR_HNSW_M_DEFAULT;
+        c.ef_construction =
+            c.ef_construction ? c.ef_construction : LTRR_HNSW_EFC_DEFAULT;
         if (!dim || dim > LTRR_HNSW_DIM_MAX || c.m < 2 ||
             c.m > LTRR_HNSW_M_MAX || c.ef_construction > LTRR_HNSW_EF_MAX)
                 return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
@@ -773,26 +1016,16 @@ ltrr_err_t ltrr_hnsw_build(const float *vecs, uint32_t n, uint32_t dim,
                                  c.ef_construction);
         b.efc = c.ef_construction;
         if ((err = hb_alloc(&b, vecs, n, dim, &c)) ||
-            (err = hb_scratch(&b)))
+            (err = hb_workers(&b, thread_count(c.threads))) ||
+            (err = hb_insert_all(&b, &c)))
                 goto err;
-        /* Node 0 starts the graph; insert() moves the entry up. */
-        uint32_t top = n ? b.v.levels[0] : 0;
-        b.v.entry = 0;
-        for (uint32_t i = 1; i < n; i++) {
-                insert(&b, i, &top);
-                if (c.progress && (i & 0xffff) == 0)
-                        c.progress(c.opaque, "hnsw", i, n);
-        }
-        b.v.max_level = top;
         hb_header(&b, &c);
         *blobp = b.blob;
         *lenp = b.v.len;
         b.blob = NULL;
         err = LTRR_OK;
 err:
-        free(b.smem);
-        free(b.sel);
-        free(b.kept);
+        hb_free(&b);
         free(b.blob);
         if (err)
                 ltrr_errf(err, errstr, errstr_size, "hnsw build: %s",

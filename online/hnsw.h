@@ -5,8 +5,9 @@
  *
  * Similarity is the inner product of unit vectors (cosine): vectors are
  * normalized when the graph is built and the query when it is searched.
- * Building is single-threaded and deterministic: the same vectors, M,
- * efConstruction and seed give byte-identical blobs.
+ * Building runs on several threads in batches and stays deterministic:
+ * the same vectors, M, efConstruction and seed give byte-identical blobs
+ * whatever the thread count (docs/decisions/0032-hnsw-build.md).
  *
  * The same header declares the two arms that search such a graph (fuzzy
  * and semantic) and the builders of their index sections, so that
@@ -31,15 +32,22 @@
 #define LTRR_HNSW_LEVEL_MAX 15
 /** Largest vector dimension. */
 #define LTRR_HNSW_DIM_MAX 4096
+/** Default M. */
+#define LTRR_HNSW_M_DEFAULT 16
+/** Default efConstruction (docs/decisions/0032-hnsw-build.md). */
+#define LTRR_HNSW_EFC_DEFAULT 64
 /** Blob layout version; other versions are refused. */
 #define LTRR_HNSW_VERSION 1
 
 /** @brief Build parameters; zero fields take the defaults. */
 typedef struct ltrr_hnsw_conf_s {
         uint32_t m;               /**< links per node, 2..LTRR_HNSW_M_MAX
-                                   *   (default 16) */
+                                   *   (default LTRR_HNSW_M_DEFAULT) */
         uint32_t ef_construction; /**< candidate list while inserting
-                                   *   (default 100) */
+                                   *   (default LTRR_HNSW_EFC_DEFAULT) */
+        uint32_t threads;         /**< build threads (0: online CPUs,
+                                   *   at most 64); never changes the
+                                   *   blob */
         uint64_t seed;            /**< level draws (any value) */
         /** Called now and then with nodes inserted; NULL for none. */
         void (*progress)(void *opaque, const char *phase, uint64_t done,

@@ -3,7 +3,8 @@
  *
  *   ltrr-index build (--synthetic N [--seed S] | --jsonl FILE |
  *                     --csv FILE --mapping INI) --output FILE
- *                    [--lang L] [--stopwords] [--ann] [--vectors D]
+ *                    [--lang L] [--stopwords] [--ann [--threads N]]
+ *                    [--vectors D]
  *   ltrr-index info FILE [--json]
  *   ltrr-index verify FILE
  *   ltrr-index search INDEX "query" [-k N] [--arm NAME] [--json]
@@ -53,6 +54,7 @@ typedef struct opts_s {
         int stopwords;          /* --stopwords */
         int json;               /* --json */
         int ann;                /* --ann: fuzzy/semantic sections */
+        uint64_t threads;       /* --threads N: HNSW build (0: CPUs) */
         uint64_t vectors;       /* --vectors D: synthetic dim */
         int32_t ref_days;       /* --ref-date D: synthetic "today" */
         int has_ref;            /* --ref-date given */
@@ -65,7 +67,8 @@ static void usage_to(FILE *fp)
                 "--jsonl FILE | --csv FILE --mapping INI)\n"
                 "                        --output FILE [--lang L] "
                 "[--stopwords] [--ann] [--vectors D]\n"
-                "                        [--ref-date YYYY-MM-DD]\n"
+                "                        [--threads N] "
+                "[--ref-date YYYY-MM-DD]\n"
                 "       ltrr-index info FILE [--json]\n"
                 "       ltrr-index verify FILE\n"
                 "       ltrr-index search INDEX \"query\" [-k N] "
@@ -76,6 +79,8 @@ static void usage_to(FILE *fp)
                 "  --stopwords    drop English stop words (default off)\n"
                 "  --ann          add the fuzzy (and, with vectors, the\n"
                 "                 semantic) arm's HNSW sections\n"
+                "  --threads N    threads building them (default: online\n"
+                "                 CPUs; the file is the same for any N)\n"
                 "  --vectors D    synthetic catalog: D-dim dense vectors\n"
                 "  --ref-date D   synthetic catalog: the day new releases\n"
                 "                 lead up to (default: today, UTC)\n"
@@ -115,6 +120,9 @@ static int parse_valued(opts_t *o, const char *name, const char *v)
                 return ltrr_date_parse(v, &o->ref_days, &prec) ||
                                prec != LTRR_DATE_DAY ? -1 : 0;
         }
+        if (!strcmp(name, "--threads"))
+                return parse_u64(v, &o->threads) || !o->threads ||
+                               o->threads > 64 ? -1 : 0;
         if (!strcmp(name, "--vectors"))
                 return parse_u64(v, &o->vectors) ||
                                o->vectors > LTRR_CATALOG_DIM_MAX ? -1 : 0;
@@ -279,11 +287,12 @@ static long peak_rss_mib(void)
  * vectors, to bc->extra (which is @p ex, of LTRR_INDEX_EXTRA_MAX
  * entries); their memory goes to @p mem, freed by the caller. */
 static ltrr_err_t ann_sections(const ltrr_catalog_t *cat,
-                               ltrr_index_build_conf_t *bc,
+                               ltrr_index_build_conf_t *bc, uint32_t threads,
                                ltrr_index_extra_t *ex, void *mem[2],
                                char *errstr, size_t size)
 {
-        ltrr_ann_section_conf_t ac = {.hnsw = {.progress = bc->progress}};
+        ltrr_ann_section_conf_t ac = {
+            .hnsw = {.progress = bc->progress, .threads = threads}};
         size_t len = 0;
         if (bc->extra_cnt + 2 > LTRR_INDEX_EXTRA_MAX)
                 return ltrr_errf(LTRR_ERR_NOSPACE, errstr, size,
@@ -335,8 +344,9 @@ static int cmd_build(const opts_t *o)
                                                    LTRR_INDEX_EXTRA_MAX);
         bc.extra = extra;
         void *ann_mem[2] = {NULL, NULL};
-        ltrr_err_t err = o->ann ? ann_sections(cat, &bc, extra, ann_mem,
-                                               errstr, sizeof(errstr))
+        uint32_t threads = (uint32_t)o->threads;
+        ltrr_err_t err = o->ann ? ann_sections(cat, &bc, threads, extra,
+                                               ann_mem, errstr, sizeof(errstr))
                                 : LTRR_OK;
         if (!err)
                 err = ltrr_index_build(cat, &bc, o->output, errstr,

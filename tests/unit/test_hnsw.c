@@ -1,8 +1,11 @@
 /*
  * Unit tests for the HNSW graph: recall@10 against brute force on random
- * and clustered vectors, deterministic builds, refusal of corrupt blobs,
- * out-of-range links skipped while searching, bounds and bad arguments.
+ * and clustered vectors and on runs of repeated vectors, deterministic
+ * builds whatever the thread count, the inner product's tail, refusal of
+ * corrupt blobs, out-of-range links skipped while searching, bounds and
+ * bad arguments.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,6 +132,121 @@ static void test_deterministic(void **state)
         free(c);
 }
 
+/* Builds @p n vectors of make_vecs(seed 11) on @p threads threads, each
+ * distinct vector repeated @p rep times in a row (repeated names). */
+static void *build_rep(uint32_t n, uint32_t rep, uint32_t threads,
+                       size_t *lenp)
+{
+        float *v = make_vecs(n, 11, 1);
+        for (uint32_t i = 0; i < n; i++)
+                memcpy(v + (size_t)i * DIM, v + (size_t)(i - i % rep) * DIM,
+                       DIM * sizeof(float));
+        void *blob = NULL;
+        char errstr[256];
+        ltrr_hnsw_conf_t c = {.m = 8, .ef_construction = 40, .seed = 9,
+                              .threads = threads};
+        assert_int_equal(ltrr_hnsw_build(v, n, DIM, &c, &blob, lenp, errstr,
+                                         sizeof(errstr)),
+                         LTRR_OK);
+        free(v);
+        return blob;
+}
+
+/* The batches run in parallel yet the bytes do not depend on the thread
+ * count (6000 nodes: batches of up to 93 nodes, on 1, 2 and 5 threads). */
+static void test_threads_same_bytes(void **state)
+{
+        (void)state;
+        size_t l1, l2, l5;
+        void *a = build_rep(6000, 1, 1, &l1), *b = build_rep(6000, 1, 2, &l2);
+        void *c = build_rep(6000, 1, 5, &l5);
+        assert_int_equal(l1, l2);
+        assert_int_equal(l1, l5);
+        assert_memory_equal(a, b, l1);
+        assert_memory_equal(a, c, l1);
+        free(a);
+        free(b);
+        free(c);
+}
+
+/* Runs of 4 identical vectors land in the same batch: the graph must
+ * still find them (recall@10 counting ties, queries near stored ones). */
+static void test_repeated_runs(void **state)
+{
+        (void)state;
+        size_t len, ss, na, nb, found = 0;
+        char errstr[256];
+        void *blob = build_rep(N, 4, 0, &len);
+        ltrr_hnsw_view_t v;
+        assert_int_equal(ltrr_hnsw_view(blob, len, &v, errstr,
+                                        sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_hnsw_check(&v, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        ss = ltrr_hnsw_scratch_size(&v);
+        void *scr = calloc(1, ss);
+        ltrr_hnsw_hit_t a[10], b[10];
+        for (uint32_t i = 0; i < NQ; i++) {
+                const float *q = ltrr_hnsw_vector(&v, (i * 7919u) % N);
+                assert_int_equal(ltrr_hnsw_search(&v, q, 10, 64, scr, ss, a,
+                                                  &na),
+                                 LTRR_OK);
+                assert_int_equal(ltrr_hnsw_brute(&v, q, 10, b, &nb),
+                                 LTRR_OK);
+                assert_int_equal(na, 10);
+                for (size_t y = 0; y < na; y++)
+                        found += a[y].sim >= b[9].sim - 1e-6f;
+        }
+        double r = (double)found / (NQ * 10.0);
+        print_message("recall@10 repeated runs: %.4f\n", r);
+        assert_true(r >= 0.95);
+        free(scr);
+        free(blob);
+}
+
+/* The inner product's tail (dim not a multiple of 16) against doubles. */
+static void test_odd_dim(void **state)
+{
+        (void)state;
+        enum { D = 21, NV = 300 };
+        ltrr_rng_t rng;
+        float *v = malloc((size_t)NV * D * sizeof(float)), q[D];
+        assert_non_null(v);
+        ltrr_rng_seed(&rng, 4);
+        for (size_t i = 0; i < (size_t)NV * D; i++)
+                v[i] = (float)ltrr_rng_gauss(&rng);
+        for (int d = 0; d < D; d++)
+                q[d] = (float)ltrr_rng_gauss(&rng);
+        void *blob = NULL;
+        size_t len, cnt;
+        char errstr[256];
+        assert_int_equal(ltrr_hnsw_build(v, NV, D, NULL, &blob, &len, errstr,
+                                         sizeof(errstr)),
+                         LTRR_OK);
+        ltrr_hnsw_view_t view;
+        assert_int_equal(ltrr_hnsw_view(blob, len, &view, errstr,
+                                        sizeof(errstr)),
+                         LTRR_OK);
+        ltrr_hnsw_hit_t out[1];
+        assert_int_equal(ltrr_hnsw_brute(&view, q, 1, out, &cnt), LTRR_OK);
+        assert_int_equal(cnt, 1);
+        double best = -2, qq = 0;
+        for (int d = 0; d < D; d++)
+                qq += (double)q[d] * q[d];
+        for (int i = 0; i < NV; i++) {
+                double dp = 0, vv = 0;
+                for (int d = 0; d < D; d++) {
+                        dp += (double)q[d] * v[i * D + d];
+                        vv += (double)v[i * D + d] * v[i * D + d];
+                }
+                if (dp / sqrt(qq * vv) > best)
+                        best = dp / sqrt(qq * vv);
+        }
+        assert_float_equal(out[0].sim, best, 1e-5);
+        free(blob);
+        free(v);
+}
+
 static void test_corrupt_refused(void **state)
 {
         (void)state;
@@ -252,6 +370,9 @@ int main(void)
             cmocka_unit_test(test_recall_random),
             cmocka_unit_test(test_recall_clustered),
             cmocka_unit_test(test_deterministic),
+            cmocka_unit_test(test_threads_same_bytes),
+            cmocka_unit_test(test_repeated_runs),
+            cmocka_unit_test(test_odd_dim),
             cmocka_unit_test(test_corrupt_refused),
             cmocka_unit_test(test_bad_args),
         };
