@@ -677,7 +677,12 @@ static ltrr_err_t push_arm_deltas(ltrr_learn_plan_t *pl,
                                       : -1;
                 obs.arm = (size_t)arm;
                 obs.budget_idx = (size_t)bidx;
-                obs.reward = ar->reward;
+                /* The statistics take [-1, 1]: a play or like worth
+                 * more than a click counts as a full success, not as an
+                 * out-of-range record to skip. */
+                obs.reward = ar->reward > 1.0    ? 1.0
+                             : ar->reward < -1.0 ? -1.0
+                                                 : ar->reward;
                 obs.x = sp->dim ? rew->context.features : NULL;
                 obs.t = t;
                 if (arm < 0 || bidx < 0 ||

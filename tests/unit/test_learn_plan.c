@@ -238,6 +238,53 @@ static void test_bandit_deltas(void **state)
         ltrr_learn_plan_destroy(pl);
 }
 
+/* Arm rewards beyond [-1, 1] (a play is worth 3 by default) are applied
+ * clipped, as a full success or failure, never skipped. */
+static void test_arm_reward_clipped(void **state)
+{
+        static const double vals[] = {3.0, -2.5};
+        ltrr_learn_conf_t c = conf();
+        ltrr_bstats_t *st = ltrr_bstats_new(&c.space, 3600, 0, NULL, 0);
+        size_t v;
+
+        (void)state;
+        assert_non_null(st);
+        for (v = 0; v < 2; v++) {
+                ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+                ltrr_bstats_obs_t obs = {0, 0, vals[v] > 0 ? 1.0 : -1.0,
+                                         NULL, 1700000000.0};
+                ltrr_bstats_delta_t d[8];
+                ltrr_reward_t r = reward(7, -1);
+                ltrr_learn_plan_stats_t ps;
+                const ltrr_learn_call_t *b;
+                size_t n, i, at;
+
+                assert_non_null(pl);
+                ltrr_arm_reward_t a[3];
+
+                memcpy(a, arms, sizeof(a));
+                for (i = 0; i < 3; i++)
+                        a[i].reward = vals[v];
+                r.arm_rewards = a;
+                assert_int_equal(ltrr_bstats_deltas(st, &obs, d, 8, &n,
+                                                     NULL, 0), LTRR_OK);
+                assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0),
+                                 LTRR_OK);
+                seal(pl);
+                b = find(pl, LTRR_LEARN_KIND_BANDIT);
+                assert_non_null(b);
+                at = record_at(b, 0);
+                assert_int_equal(atoi(b->argv[at + 2]), 2 + 2 * n);
+                for (i = 0; i < n; i++)
+                        assert_true(strtod(b->argv[at + 6 + 2 * i], NULL) ==
+                                    d[i].value);
+                ltrr_learn_plan_stats(pl, &ps);
+                assert_int_equal(ps.arms_skipped, 1); /* the unknown arm */
+                ltrr_learn_plan_destroy(pl);
+        }
+        ltrr_bstats_destroy(st);
+}
+
 /* Grouping: one call per group, a record per reference, bitmaps shared
  * by index; the same source reference maps to the same key and bit. */
 static void test_grouping(void **state)
@@ -502,6 +549,7 @@ int main(void)
             cmocka_unit_test(test_slot_vectors),
             cmocka_unit_test(test_full_reward),
             cmocka_unit_test(test_bandit_deltas),
+        cmocka_unit_test(test_arm_reward_clipped),
             cmocka_unit_test(test_grouping),
             cmocka_unit_test(test_chunks),
             cmocka_unit_test(test_bucket),
