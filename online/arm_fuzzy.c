@@ -223,6 +223,10 @@ ltrr_err_t ltrr_fuzzy_section_build(const ltrr_catalog_t *cat,
         if ((err = ltrr_hnsw_build(b.vecs, n, c.dim, &c.hnsw, &g, &glen,
                                    errstr, errstr_size)))
                 goto done_quiet;
+        /* The graph holds what it needs: drop the input vectors before
+         * the section copy, the build's memory peak. */
+        free(b.vecs);
+        b.vecs = NULL;
         err = fzb_write(&b, n, c.dim, g, glen, blobp, lenp);
 done:
         if (err)
