@@ -355,6 +355,30 @@ static void opt_values(const ltrr_policy_t *pol, ltrr_bandit_scores_t sc,
                 }
 }
 
+/* A query is never answered by zero arms: when every arm's best is OFF
+ * (all values below their price), the single best (arm, budget) option
+ * runs instead. Deterministic in the values, like the knapsack. */
+static void pick_nonempty(const ltrr_policy_t *pol,
+                          double val[][MAX_OPTS], int *pick)
+{
+        size_t n = pol->conf.space.n_arms, a, best_a = 0;
+        int o, best_o = -1;
+
+        for (a = 0; a < n; a++)
+                if (pick[a] != OPT_OFF)
+                        return;
+        for (a = 0; a < n; a++)
+                for (o = 0; o < pol->opts[a].n; o++)
+                        if (pol->opts[a].level[o] != OPT_OFF &&
+                            pol->opts[a].units[o] <= pol->cap &&
+                            (best_o < 0 || val[a][o] > val[best_a][best_o])) {
+                                best_a = a;
+                                best_o = o;
+                        }
+        if (best_o >= 0)
+                pick[best_a] = pol->opts[best_a].level[best_o];
+}
+
 /* Exact multiple-choice knapsack: one option per arm, total units <= cap,
  * maximum summed value. best[k][c] is the best value of arms 0..k-1 in c
  * units. Ties keep the earlier option (OFF, then smaller budgets), so the
@@ -397,6 +421,7 @@ static void knapsack(ltrr_policy_t *pol, ltrr_bandit_scores_t sc, int *pick)
                 pick[k] = pol->opts[k].level[o];
                 c -= pol->opts[k].units[o];
         }
+        pick_nonempty(pol, val, pick);
 }
 
 /* Counts feasible allocations. Suffix table G[k][r]: allocations of arms
@@ -433,7 +458,7 @@ static void count_tables(ltrr_policy_t *pol)
 
 /* Draws one allocation uniformly among all feasible ones, arm by arm,
  * each option weighted by the completions it leaves. */
-static void uniform_pick(ltrr_policy_t *pol, ltrr_rng_t *rng, int *pick)
+static void uniform_pick_any(ltrr_policy_t *pol, ltrr_rng_t *rng, int *pick)
 {
         size_t n = pol->conf.space.n_arms, rows = pol->rows, k, r = pol->cap;
         const double *g = pol->cnt_suffix;
@@ -461,17 +486,56 @@ static void uniform_pick(ltrr_policy_t *pol, ltrr_rng_t *rng, int *pick)
         }
 }
 
-/* Probability that a uniform feasible allocation gives arm k option o. */
+/* 1 if the empty allocation (every arm OFF) is one of the feasible ones
+ * and not the only one: uniform draws then leave it out. */
+static int empty_excluded(const ltrr_policy_t *pol)
+{
+        size_t a;
+
+        for (a = 0; a < pol->conf.space.n_arms; a++)
+                if (pol->opts[a].level[0] != OPT_OFF)
+                        return 0;
+        return pol->cnt_suffix[pol->cap] > 1.0;
+}
+
+/* 1 if every arm of @p pick is OFF. */
+static int pick_empty(const ltrr_policy_t *pol, const int *pick)
+{
+        size_t a;
+
+        for (a = 0; a < pol->conf.space.n_arms; a++)
+                if (pick[a] != OPT_OFF)
+                        return 0;
+        return 1;
+}
+
+/* Draws one allocation uniformly among the feasible non-empty ones (the
+ * empty one is rejected and redrawn). */
+static void uniform_pick(ltrr_policy_t *pol, ltrr_rng_t *rng, int *pick)
+{
+        int skip_empty = empty_excluded(pol);
+
+        do
+                uniform_pick_any(pol, rng, pick);
+        while (skip_empty && pick_empty(pol, pick));
+}
+
+/* Probability that a uniform draw of uniform_pick() gives arm k option
+ * o. */
 static double uniform_marginal(const ltrr_policy_t *pol, size_t k, int o)
 {
         size_t rows = pol->rows, s;
         unsigned u = pol->opts[k].units[o];
-        double sum = 0.0;
+        double sum = 0.0, all = pol->cnt_suffix[pol->cap];
 
         for (s = 0; s + u <= pol->cap; s++)
                 sum += pol->cnt_prefix[k * rows + s] *
                        pol->cnt_suffix[(k + 1) * rows + pol->cap - s - u];
-        return sum / pol->cnt_suffix[pol->cap];
+        if (!empty_excluded(pol))
+                return sum / all;
+        /* The empty allocation holds every arm's OFF option. */
+        return (pol->opts[k].level[o] == OPT_OFF ? sum - 1.0 : sum) /
+               (all - 1.0);
 }
 
 /* Fills the parts of a decision that do not depend on the draws. */

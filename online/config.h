@@ -140,6 +140,8 @@ typedef struct ltrr_config_serve_s {
         char *budgets;               /**< bandit.budgets */
         int total_budget;            /**< bandit.total */
         double shadow_share;         /**< shadow.share */
+        double budget_cost;          /**< policy.budget_cost */
+        char *baseline;              /**< policy.baseline */
         int64_t drain_timeout_ms;    /**< drain.timeout */
         char *dash_collect_url;      /**< dashboard.collect_url */
         char *dash_join_url;         /**< dashboard.join_url */

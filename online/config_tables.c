@@ -128,6 +128,15 @@ static const ltrr_config_prop_t serve_props[] = {
     ROW("shadow.share", LTRR_CONFIG_DOUBLE, S, shadow_share, double, 0, 1,
         "0.01", NULL,
         "Share of queries on which every arm runs and is logged."),
+    ROW("policy.budget_cost", LTRR_CONFIG_DOUBLE, S, budget_cost, double, 0,
+        1, "0.006", NULL,
+        "Price of one candidate in the bandit's score units: an arm runs "
+        "at a budget only when its expected reward exceeds budget times "
+        "this, so arms that do not earn their candidates stop."),
+    ROW_STR("policy.baseline", S, baseline, 31, "none",
+            "Arm that runs on every query at least at the smallest "
+            "budget, or none: every arm is the policy's choice (it still "
+            "never decides zero arms)."),
     ROW_DURATION("drain.timeout", S, drain_timeout_ms, 0, 10 * MS_M, "10s",
                  "Longest wait for queries in flight on SIGTERM."),
     ROW_STR("dashboard.collect_url", S, dash_collect_url, 255, "",

@@ -218,7 +218,7 @@ void ltrr_join_snap_reward(const ltrr_join_snap_t *snap,
 {
         const ltrr_impression_t *imp = &snap->imp;
         double value = act ? ltrr_join_value(jc, act->type) : 0.0;
-        size_t i;
+        size_t i, finders = 0;
 
         memset(rew, 0, sizeof(*rew));
         rew->schema_version = LTRR_RECORDS_SCHEMA_VERSION;
@@ -241,8 +241,15 @@ void ltrr_join_snap_reward(const ltrr_join_snap_t *snap,
                 arms[i].budget = a->budget;
                 arms[i].propensity = a->propensity;
                 arms[i].reward =
-                    act && arm_has(a, act->entity_id) ? value : 0.0;
+                    act && arm_has(a, act->entity_id) ? 1.0 : 0.0;
+                finders += arms[i].reward > 0.0;
         }
+        /* Shapley split of "any finder suffices": each of the n arms that
+         * returned the engaged entity is pivotal in 1/n of the orders. */
+        for (i = 0; i < imp->arm_cnt; i++)
+                arms[i].reward = arms[i].reward > 0.0
+                                     ? value / (double)finders
+                                     : 0.0;
         rew->arm_rewards = arms;
         rew->arm_reward_cnt = imp->arm_cnt;
         rew->context = imp->context;

@@ -31,12 +31,33 @@
 #define SEARCH_VERSION_MAX 32
 /* Analyzer language of queries (the index's terms are built with it). */
 #define SEARCH_LANG_DEFAULT "en"
+/* Default price of a candidate in the policy's score units: arms whose
+ * expected reward per query is below budget x price stop running
+ * (docs/BANDIT.md). */
+#define SEARCH_BUDGET_COST 0.006
+/* Reciprocal-rank fusion of the merge: an entity at 1-based rank r of an
+ * arm scores 1 / (SEARCH_RRF_C + r) from that arm; the ranker's own order
+ * counts as one more list with weight SEARCH_RRF_RANKER (docs/RANKER.md).
+ * A small constant keeps each arm's first results ahead of entities that
+ * several arms merely list far down. */
+#define SEARCH_RRF_C 10.0
+#define SEARCH_RRF_RANKER 0.5
+/* Weight of the observed Q2E score (in [0, 1]) added to the fusion: what
+ * users engaged with for this very query outranks retrieval order (one
+ * Q2E point is worth a little over two arms' first places). */
+#define SEARCH_RRF_Q2E 0.2
 
 _Static_assert(LTRR_SEARCH_CANDS_MAX <= LTRR_RANKER_MAX_CANDS, "ranker cap");
 _Static_assert((int)LTRR_QU_INTENT_ARTIST == (int)LTRR_FEATURE_INTENT_ARTIST &&
                    (int)LTRR_QU_INTENT_AMBIGUOUS ==
                        (int)LTRR_FEATURE_INTENT_AMBIGUOUS,
                "QU and feature intents share one order");
+
+/* Where an entity sits in the union (for the merge's rank lookups). */
+typedef struct search_pos_s {
+        uint32_t ent; /* entity index */
+        uint32_t hit; /* its index in se->hits */
+} search_pos_t;
 
 struct ltrr_search_s {
         ltrr_search_conf_t conf;          /* copy; strings below */
@@ -59,6 +80,9 @@ struct ltrr_search_s {
         float *x;                         /* CANDS_MAX x NFEAT */
         float *scores;                    /* CANDS_MAX */
         uint32_t *idx;                    /* K_MAX: top-k */
+        uint32_t *order;                  /* CANDS_MAX: ranker's order */
+        float *fused;                     /* CANDS_MAX: merge scores */
+        search_pos_t *pos;                /* CANDS_MAX: entity -> hit */
         const ltrr_search_ids_t *ids;     /* borrowed id map, or NULL */
         ltrr_q2e_state_t *aq2e;           /* arms' Q2E state, reused */
         ltrr_user_profile_t *aprof;       /* arms' user profile, reused */
@@ -159,6 +183,7 @@ void ltrr_search_conf_init(ltrr_search_conf_t *conf)
         conf->shadow_share = 0.01;
         conf->q2e_alpha = 1.0;
         conf->pop_half_life = 86400.0;
+        conf->budget_cost = SEARCH_BUDGET_COST;
 }
 
 /* The built-in ranker used until a model is loaded: arm evidence, Q2E
@@ -192,12 +217,34 @@ static ltrr_ranker_t *ranker_default(char *errstr, size_t errstr_size)
         return rk;
 }
 
+/* Makes conf.baseline (an arm name, or NULL / "none") always run at the
+ * smallest budget or more. */
+static ltrr_err_t baseline_set(ltrr_search_t *se, char *errstr,
+                               size_t errstr_size)
+{
+        ltrr_bandit_space_t *sp = &se->space;
+        const char *name = se->conf.baseline;
+        size_t i;
+
+        if (!name || !*name || !strcmp(name, "none"))
+                return LTRR_OK;
+        for (i = 0; i < sp->n_arms; i++)
+                if (!strcmp(sp->arm_names[i], name)) {
+                        sp->min_budget[i] = se->conf.budgets[0];
+                        return LTRR_OK;
+                }
+        return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                         "search: baseline arm \"%s\" is not registered",
+                         name);
+}
+
 /* Fills the bandit space from the registry and the budgets. */
 static ltrr_err_t space_init(ltrr_search_t *se, char *errstr,
                              size_t errstr_size)
 {
         ltrr_bandit_space_t *sp = &se->space;
         unsigned i, n = ltrr_arm_count();
+        ltrr_err_t err;
 
         if (n > LTRR_BANDIT_MAX_ARMS)
                 n = LTRR_BANDIT_MAX_ARMS; /* later arms are not bandit arms */
@@ -213,8 +260,8 @@ static ltrr_err_t space_init(ltrr_search_t *se, char *errstr,
                     !strcmp(arm->feat_names[0], "bm25f"))
                         se->bm25_arm = (int)i;
         }
-        /* The first registered arm is the baseline: it always runs. */
-        sp->min_budget[0] = se->conf.budgets[0];
+        if ((err = baseline_set(se, errstr, errstr_size)))
+                return err;
         sp->n_budgets = se->conf.n_budgets;
         memcpy(sp->budgets, se->conf.budgets, sizeof(sp->budgets));
         sp->total_budget = se->conf.total_budget;
@@ -240,6 +287,9 @@ static ltrr_err_t conf_check(const ltrr_search_conf_t *conf, char *errstr,
         if (!(conf->shadow_share >= 0 && conf->shadow_share <= 1))
                 return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
                                  "search: shadow share not in [0, 1]");
+        if (!(conf->budget_cost >= 0 && conf->budget_cost <= 1))
+                return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                                 "search: budget cost not in [0, 1]");
         return LTRR_OK;
 }
 
@@ -260,6 +310,7 @@ static ltrr_err_t search_alloc(ltrr_search_t *se, char *errstr,
                 return err;
         ltrr_policy_conf_init(&pc, se->conf.policy);
         pc.space = se->space;
+        pc.budget_cost = se->conf.budget_cost;
         if (se->conf.mc_samples)
                 pc.mc_samples = se->conf.mc_samples;
         if (se->conf.mc_cache &&
@@ -279,10 +330,14 @@ static ltrr_err_t search_alloc(ltrr_search_t *se, char *errstr,
                        sizeof(*se->x));
         se->scores = calloc(LTRR_SEARCH_CANDS_MAX, sizeof(*se->scores));
         se->idx = calloc(LTRR_SEARCH_K_MAX, sizeof(*se->idx));
+        se->order = calloc(LTRR_SEARCH_CANDS_MAX, sizeof(*se->order));
+        se->fused = calloc(LTRR_SEARCH_CANDS_MAX, sizeof(*se->fused));
+        se->pos = calloc(LTRR_SEARCH_CANDS_MAX, sizeof(*se->pos));
         se->aq2e = ltrr_q2e_state_new();
         se->aprof = ltrr_user_profile_new();
         if (!se->asc || !se->cands || !se->hits || !se->rc || !se->x ||
-            !se->scores || !se->idx || !se->aq2e || !se->aprof)
+            !se->scores || !se->idx || !se->order || !se->fused ||
+            !se->pos || !se->aq2e || !se->aprof)
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "no memory");
         return LTRR_OK;
@@ -303,11 +358,14 @@ ltrr_search_t *ltrr_search_new(const ltrr_search_conf_t *conf, char *errstr,
         snprintf(se->node_id, sizeof(se->node_id), "%s",
                  conf->node_id && *conf->node_id ? conf->node_id : "serve");
         se->conf.node_id = se->node_id;
-        se->conf.langs = NULL; /* copied by the feature extractor */
+        /* langs and baseline are read by search_alloc only (the feature
+         * extractor copies langs; the space keeps the baseline). */
         if (search_alloc(se, errstr, errstr_size)) {
                 ltrr_search_destroy(se);
                 return NULL;
         }
+        se->conf.langs = NULL;
+        se->conf.baseline = NULL;
         return se;
 }
 
@@ -328,6 +386,9 @@ void ltrr_search_destroy(ltrr_search_t *se)
         free(se->x);
         free(se->scores);
         free(se->idx);
+        free(se->order);
+        free(se->fused);
+        free(se->pos);
         ltrr_q2e_state_destroy(se->aq2e);
         ltrr_user_profile_destroy(se->aprof);
         free(se);
@@ -509,6 +570,7 @@ static ltrr_err_t analyze(ltrr_search_t *se, const ltrr_qu_dict_t *qu,
             sq->nspans < SEARCH_SPANS_MAX)
                 sq->nspans = 0; /* tagging failed: go on untagged */
         in.lang = sq->lang;
+        in.text = sq->norm;
         in.n_tokens = sq->tb.cnt;
         in.n_chars = ltrr_feature_utf8_chars(sq->norm, strlen(sq->norm));
         in.intent = (ltrr_feature_intent_t)intent;
@@ -793,10 +855,57 @@ static void cand_fill(ltrr_search_t *se, const ltrr_index_t *ix,
         rc->token_overlap = token_overlap(sq, name);
 }
 
-/* Ranks the @p n union hits of se->hits into sq->hits. */
+static int pos_cmp(const void *a, const void *b)
+{
+        uint32_t x = ((const search_pos_t *)a)->ent,
+                 y = ((const search_pos_t *)b)->ent;
+
+        return (x > y) - (x < y);
+}
+
+/* Index in se->hits of entity @p ent among the @p n sorted positions, or
+ * -1. */
+static long pos_find(const ltrr_search_t *se, size_t n, uint32_t ent)
+{
+        search_pos_t key = {ent, 0}, *p;
+
+        p = bsearch(&key, se->pos, n, sizeof(*se->pos), pos_cmp);
+        return p ? (long)p->hit : -1;
+}
+
+/* The merge: se->fused[i] is the reciprocal-rank fusion of union hit i
+ * over the arms' lists (each arm's own order) and the ranker's order in
+ * se->scores. */
+static void fuse(ltrr_search_t *se, const ltrr_arm_list_t *lists, size_t nl,
+                 size_t n)
+{
+        size_t i, l, j;
+        long h;
+
+        for (i = 0; i < n; i++) {
+                se->pos[i].ent = se->hits[i].ent;
+                se->pos[i].hit = (uint32_t)i;
+                se->fused[i] = 0.0f;
+        }
+        qsort(se->pos, n, sizeof(*se->pos), pos_cmp);
+        for (l = 0; l < nl; l++)
+                for (j = 0; j < lists[l].cnt; j++)
+                        if ((h = pos_find(se, n, lists[l].cands[j].ent)) >= 0)
+                                se->fused[h] += (float)(
+                                    1.0 / (SEARCH_RRF_C + (double)(j + 1)));
+        ltrr_ranker_topk(se->scores, n, n, se->order);
+        for (i = 0; i < n; i++)
+                se->fused[se->order[i]] += (float)(
+                    SEARCH_RRF_RANKER / (SEARCH_RRF_C + (double)(i + 1)));
+        for (i = 0; i < n; i++)
+                se->fused[i] += (float)SEARCH_RRF_Q2E * se->rc[i].q2e;
+}
+
+/* Ranks the @p n union hits of se->hits into sq->hits: the ranker scores
+ * them, fuse() merges its order with the arms'. */
 static ltrr_err_t rank(ltrr_search_t *se, const ltrr_index_t *ix,
                        ltrr_search_query_t *sq, const ltrr_search_state_t *st,
-                       size_t n)
+                       const ltrr_arm_list_t *lists, size_t nl, size_t n)
 {
         size_t i, got;
 
@@ -805,12 +914,13 @@ static ltrr_err_t rank(ltrr_search_t *se, const ltrr_index_t *ix,
         if (ltrr_ranker_features_build(se->rc, n, se->x))
                 return LTRR_ERR_RANGE;
         ltrr_ranker_score(se->rk, se->x, n, se->scores);
-        got = ltrr_ranker_topk(se->scores, n, sq->k, se->idx);
+        fuse(se, lists, nl, n);
+        got = ltrr_ranker_topk(se->fused, n, sq->k, se->idx);
         for (i = 0; i < got; i++) {
                 const ltrr_arm_hit_t *h = &se->hits[se->idx[i]];
 
                 sq->hits[i].ent = h->ent;
-                sq->hits[i].score = se->scores[se->idx[i]];
+                sq->hits[i].score = se->fused[se->idx[i]];
                 sq->hits[i].arms = h->arms;
                 sq->hits[i].q2e = se->rc[se->idx[i]].q2e;
         }
@@ -937,7 +1047,7 @@ ltrr_err_t ltrr_search_run(ltrr_search_t *se, const ltrr_index_t *ix,
                                   &nh, errstr, errstr_size)))
                 return err;
         t = stage_end(sq, LTRR_SEARCH_STAGE_ARMS, t);
-        if ((err = rank(se, ix, sq, st, nh)))
+        if ((err = rank(se, ix, sq, st, lists, nl, nh)))
                 return ltrr_errf(err, errstr, errstr_size, "ranker input");
         record_fill(se, ix, sq, lists, nl, shadow);
         stage_end(sq, LTRR_SEARCH_STAGE_RANK, t);

@@ -88,6 +88,13 @@ typedef struct ltrr_search_conf_s {
         const char *node_id;        /**< logged node id; copied */
         const char *langs;          /**< feature languages ("en,es");
                                        copied; NULL: the feature default */
+        double budget_cost;         /**< policy score cost per candidate
+                                       of budget, >= 0 (default 0.006;
+                                       ltrr_policy_conf_t.budget_cost) */
+        const char *baseline;       /**< arm that always runs (at least
+                                       the smallest budget): a registered
+                                       arm name, or NULL / "none" (the
+                                       default): every arm is optional */
 } ltrr_search_conf_t;
 
 /** @brief One request, as parsed from HTTP. Strings are copied. */

@@ -419,11 +419,12 @@ static uint8_t grade_ambiguous(const ltrr_sim_t *sim,
         return 0;
 }
 
-/* Grade of @e for new releases of a genre. */
+/* Grade of @e for the new releases of an artist: released in the last
+ * SIM_NEW_DAYS days before the catalog's today. */
 static uint8_t grade_new(const ltrr_sim_t *sim, const ltrr_sim_intent_t *it,
                          const ltrr_entity_t *e)
 {
-        if (!has_genre(e, it->genre) || e->release_prec != LTRR_DATE_DAY ||
+        if (!credits(e, it->artist) || e->release_prec != LTRR_DATE_DAY ||
             e->release_days < sim->conf.ref_days - SIM_NEW_DAYS ||
             e->release_days > sim->conf.ref_days)
                 return 0;
@@ -740,23 +741,54 @@ found:
         return it->ideal_cnt ? LTRR_OK : LTRR_ERR_STATE;
 }
 
-/* "new rock": releases of the last weeks in a favourite genre. */
-static ltrr_err_t draw_new(const ltrr_sim_t *sim, const ltrr_sim_user_t *u,
-                           ltrr_rng_t *rng, ltrr_sim_intent_t *it)
+/* Fills @it's ideal list for the new releases of @artist; returns how
+ * many there are. */
+static uint32_t new_of_artist(const ltrr_sim_t *sim, ltrr_sim_intent_t *it,
+                              uint32_t artist)
 {
         const uint32_t *l;
         uint32_t n;
 
-        if ((it->genre = fav_genre(u, rng)) == NONE)
-                return LTRR_ERR_STATE;
-        it->form = LTRR_SIM_FORM_EXACT;
-        snprintf(
-            it->query, sizeof(it->query), "new %s",
-            ltrr_catalog_sym_name(sim->cat, LTRR_CATALOG_SYM_GENRE, it->genre));
-        it->best_arms = ARM(FRESH) | ARM(STRUCTURED);
-        l = csr_list(&sim->by_genre, it->genre, &n);
+        it->artist = artist;
+        l = csr_list(&sim->by_artist, artist, &n);
         ideal_fill(sim, it, l, n);
-        return it->ideal_cnt ? LTRR_OK : LTRR_ERR_STATE;
+        return it->ideal_cnt;
+}
+
+/* "new taylor swift": what an artist released in the last weeks. Users
+ * ask for a favourite artist that has something new, else for a popular
+ * artist that has (they heard of it elsewhere). */
+static ltrr_err_t draw_new(const ltrr_sim_t *sim, const ltrr_sim_user_t *u,
+                           ltrr_rng_t *rng, ltrr_sim_intent_t *it)
+{
+        char low[LTRR_SIM_QUERY_MAX - 4];
+        uint32_t i, start, tries, a = NONE;
+        ltrr_entity_t e;
+
+        start = u->artists_cnt ? (uint32_t)ltrr_rng_below(rng, u->artists_cnt)
+                               : 0;
+        for (i = 0; i < u->artists_cnt && a == NONE; i++)
+                if (new_of_artist(sim, it,
+                                  u->artists[(start + i) % u->artists_cnt]))
+                        a = it->artist;
+        for (tries = 0; a == NONE && sim->artist_ents_cnt && tries < 64;
+             tries++) {
+                ltrr_catalog_get(sim->cat,
+                                 sim->artist_ents[ltrr_sim_cdf_pick(
+                                     sim->artist_cdf, sim->artist_ents_cnt,
+                                     rng)],
+                                 &e);
+                if (e.artists_cnt && new_of_artist(sim, it, e.artists[0]))
+                        a = it->artist;
+        }
+        if (a == NONE)
+                return LTRR_ERR_STATE;
+        lower_copy(ltrr_catalog_sym_name(sim->cat, LTRR_CATALOG_SYM_ARTIST, a),
+                   low, sizeof(low));
+        it->form = LTRR_SIM_FORM_EXACT;
+        snprintf(it->query, sizeof(it->query), "new %s", low);
+        it->best_arms = ARM(FRESH) | ARM(LEXICAL);
+        return LTRR_OK;
 }
 
 /* Clears @it for user @user and kind @kind. */

@@ -5,7 +5,7 @@
  * a time series). See docs/SIM.md.
  *
  *   ltrr-sim --serve URL [--collect URL --api-key KEY] [--queries N]
- *            [--rate QPS] [--seed S] [--catalog synthetic:N:SEED]
+ *            [--rate QPS] [--seed S] [--catalog synthetic:N:SEED[:DATE]]
  *            [--users N] [--policy NAME | --arms LIST] [--concurrency C]
  *            [--bucket Q] [--trace FILE] [--timeout S] [--json]
  */
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -32,8 +33,12 @@
 
 /* Most searches in flight (one HTTP connection each). */
 #define SIM_CONC_MAX 64
-/* Most event posts waiting for an answer; beyond, batches are dropped and
- * counted. */
+/* Connections event batches are posted over: libevent sends one request
+ * at a time per connection, so one connection caps the event rate at one
+ * collector round trip per batch. */
+#define SIM_POST_CONNS 4
+/* Most event posts waiting for an answer per connection; beyond, batches
+ * are dropped and counted. */
 #define SIM_POSTS_MAX 256
 /* Largest response body read. */
 #define SIM_BODY_MAX (1 << 20)
@@ -51,6 +56,7 @@ struct sim_args {
         uint64_t seed;       /* --seed */
         uint64_t cat_n;      /* --catalog synthetic:N:SEED */
         uint64_t cat_seed;
+        int32_t cat_ref;     /* its DATE ("today"), days since 1970 */
         uint64_t users;     /* --users */
         const char *policy; /* --policy NAME ("oracle": per intent) */
         const char *arms;   /* --arms LIST */
@@ -78,7 +84,8 @@ struct sim_ctx {
         struct event_base *base;              /* event loop */
         struct evhttp_uri *serve_uri;         /* parsed --serve */
         struct evhttp_uri *collect_uri;       /* parsed --collect */
-        struct evhttp_connection *post_conn;  /* to collect */
+        struct evhttp_connection *post_conns[SIM_POST_CONNS]; /* to collect */
+        uint64_t post_wait[SIM_POST_CONNS];   /* batches waiting on each */
         struct event *tick;                   /* pacing and progress timer */
         struct event *sigint, *sigterm;       /* stop requests */
         ltrr_catalog_t *cat;                  /* the server's catalog */
@@ -110,7 +117,7 @@ static void usage(FILE *fp)
         fprintf(fp,
                 "usage: ltrr-sim --serve URL [--collect URL --api-key KEY]"
                 " [--queries N] [--rate QPS]\n"
-                "         [--seed S] [--catalog synthetic:N:SEED] [--users N]"
+                "         [--seed S] [--catalog synthetic:N:SEED[:DATE]] [--users N]"
                 " [--policy NAME | --arms LIST]\n"
                 "         [--concurrency C] [--bucket Q] [--trace FILE]"
                 " [--timeout S] [--json]\n"
@@ -123,7 +130,9 @@ static void usage(FILE *fp)
                 "(default 100)\n"
                 "  --seed         simulation seed (default 1)\n"
                 "  --catalog      the catalog the server indexed (default "
-                "synthetic:10000:0)\n"
+                "synthetic:10000:0);\n"
+                "                 DATE (YYYY-MM-DD) is its --ref-date "
+                "(default today, UTC)\n"
                 "  --users        population size (default 1000)\n"
                 "  --policy       sent as policy=NAME; \"oracle\" sends each"
                 " intent's best arms\n"
@@ -152,17 +161,26 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
         return 0;
 }
 
-/* Parses "synthetic:N:SEED" (SEED optional, default 0). */
+/* Parses "synthetic:N:SEED:DATE" (SEED optional, default 0; DATE
+ * optional, default today in UTC, as `ltrr-index build --synthetic`). */
 static int parse_catalog(const char *s, struct sim_args *a)
 {
-        char buf[64], *colon;
+        char buf[64], *colon, *date;
+        ltrr_date_prec_t prec;
 
         if (strncmp(s, "synthetic:", 10) || strlen(s) >= sizeof(buf))
                 return -1;
         snprintf(buf, sizeof(buf), "%s", s + 10);
         a->cat_seed = 0;
+        a->cat_ref = (int32_t)(time(NULL) / 86400);
         if ((colon = strchr(buf, ':'))) {
                 *colon = '\0';
+                if ((date = strchr(colon + 1, ':'))) {
+                        *date++ = '\0';
+                        if (ltrr_date_parse(date, &a->cat_ref, &prec) ||
+                            prec != LTRR_DATE_DAY)
+                                return -1;
+                }
                 if (parse_u64(colon + 1, 0, UINT64_MAX, &a->cat_seed))
                         return -1;
         }
@@ -227,6 +245,7 @@ static int parse_args(int argc, char **argv, struct sim_args *a)
         a->rate = 100;
         a->seed = 1;
         a->cat_n = 10000;
+        a->cat_ref = (int32_t)(time(NULL) / 86400);
         a->users = 1000;
         a->conc = 8;
         a->timeout = 10;
@@ -491,6 +510,7 @@ static void issue_more(struct sim_ctx *ctx)
 struct sim_post {
         struct sim_ctx *ctx; /* owner */
         size_t cnt;          /* events in the batch */
+        unsigned conn;       /* index of the connection it went over */
 };
 
 /* An event batch was answered: 202 means every event was accepted. */
@@ -502,6 +522,7 @@ static void post_done(struct evhttp_request *req, void *arg)
         char n[24];
 
         ctx->posts_pending--;
+        ctx->post_wait[po->conn]--;
         if (code == 202) {
                 ctx->ev_accepted += po->cnt;
         } else {
@@ -514,8 +535,22 @@ static void post_done(struct evhttp_request *req, void *arg)
         maybe_finish(ctx);
 }
 
-/* Sends @body to the event API; takes nothing over. Returns 0 when sent. */
-static int post_send(struct sim_ctx *ctx, const char *body, size_t cnt)
+/* The event connection with the fewest batches waiting; -1 when every
+ * one has SIM_POSTS_MAX waiting (or there is none). */
+static int post_pick(const struct sim_ctx *ctx)
+{
+        int i, best = -1;
+
+        for (i = 0; i < SIM_POST_CONNS; i++)
+                if (ctx->post_conns[i] && ctx->post_wait[i] < SIM_POSTS_MAX &&
+                    (best < 0 || ctx->post_wait[i] < ctx->post_wait[best]))
+                        best = i;
+        return best;
+}
+
+/* Sends @body to the event API over connection @c; takes nothing over.
+ * Returns 0 when sent. */
+static int post_send(struct sim_ctx *ctx, int c, const char *body, size_t cnt)
 {
         const char *path = evhttp_uri_get_path(ctx->collect_uri);
         struct evhttp_request *req;
@@ -527,6 +562,7 @@ static int post_send(struct sim_ctx *ctx, const char *body, size_t cnt)
                 return -1;
         po->ctx = ctx;
         po->cnt = cnt;
+        po->conn = (unsigned)c;
         if (!(req = evhttp_request_new(post_done, po))) {
                 free(po);
                 return -1;
@@ -539,11 +575,13 @@ static int post_send(struct sim_ctx *ctx, const char *body, size_t cnt)
         evhttp_add_header(h, "Content-Type", "application/json");
         evhttp_add_header(h, "Authorization", auth);
         evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
-        if (evhttp_make_request(ctx->post_conn, req, EVHTTP_REQ_POST, url)) {
+        if (evhttp_make_request(ctx->post_conns[c], req, EVHTTP_REQ_POST,
+                                url)) {
                 free(po); /* libevent freed req */
                 return -1;
         }
         ctx->posts_pending++;
+        ctx->post_wait[c]++;
         return 0;
 }
 
@@ -584,12 +622,13 @@ static size_t post_events(struct sim_ctx *ctx, struct sim_slot *sl,
         size_t cnt, i;
         json_t *arr;
         char *body;
+        int c;
 
         cnt = ltrr_sim_clicks_run(&ctx->cc, &sl->it, grades, durs, n, &sl->rng,
                                   acts, LTRR_SIM_ACTIONS_MAX);
-        if (!cnt || !ctx->post_conn || !imp)
+        if (!cnt || !ctx->post_conns[0] || !imp)
                 return 0;
-        if (ctx->posts_pending >= SIM_POSTS_MAX) {
+        if ((c = post_pick(ctx)) < 0) {
                 ctx->ev_dropped += cnt;
                 return 0;
         }
@@ -601,7 +640,7 @@ static size_t post_events(struct sim_ctx *ctx, struct sim_slot *sl,
                                &acts[i], imp, i, t));
         body = json_dumps(arr, JSON_COMPACT);
         json_decref(arr);
-        if (!body || post_send(ctx, body, cnt)) {
+        if (!body || post_send(ctx, c, body, cnt)) {
                 free(body);
                 ctx->ev_dropped += cnt;
                 return 0;
@@ -835,8 +874,8 @@ static int connect_to(struct sim_ctx *ctx, const char *url,
 /* Regenerates the server's catalog and builds the population. */
 static int model_build(struct sim_ctx *ctx)
 {
-        ltrr_synth_conf_t sc = {ctx->a.cat_n, ctx->a.cat_seed,
-                                ltrr_date_from_ymd(2026, 1, 1), 0};
+        ltrr_synth_conf_t sc = {ctx->a.cat_n, ctx->a.cat_seed, ctx->a.cat_ref,
+                                0};
         ltrr_sim_conf_t pc = {(uint32_t)ctx->a.users, ctx->a.seed, sc.ref_days};
         char errstr[256];
 
@@ -870,7 +909,7 @@ static int loop_build(struct sim_ctx *ctx)
                 ctx->slots[i].conn = conns[i];
         }
         if (ctx->a.collect && connect_to(ctx, ctx->a.collect, &ctx->collect_uri,
-                                         &ctx->post_conn, 1))
+                                         ctx->post_conns, SIM_POST_CONNS))
                 return -1;
         ctx->tick = event_new(ctx->base, -1, EV_PERSIST, on_tick, ctx);
         ctx->sigint = evsignal_new(ctx->base, SIGINT, on_signal, ctx);
@@ -899,8 +938,9 @@ static void ctx_free(struct sim_ctx *ctx)
         for (i = 0; i < SIM_CONC_MAX; i++)
                 if (ctx->slots[i].conn)
                         evhttp_connection_free(ctx->slots[i].conn);
-        if (ctx->post_conn)
-                evhttp_connection_free(ctx->post_conn);
+        for (i = 0; i < SIM_POST_CONNS; i++)
+                if (ctx->post_conns[i])
+                        evhttp_connection_free(ctx->post_conns[i]);
         if (ctx->serve_uri)
                 evhttp_uri_free(ctx->serve_uri);
         if (ctx->collect_uri)

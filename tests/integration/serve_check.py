@@ -3,6 +3,8 @@
 response that produced it (serve_search.sh)."""
 import io
 import json
+import os
+import re
 import sys
 import time
 
@@ -18,6 +20,17 @@ def fail(msg):
 def eq(got, want, what):
     if got != want:
         fail("%s: got %r, want %r" % (what, got, want))
+
+
+def ctx_dim():
+    """LTRR_FEATURE_CTX_DIM from online/feature.h (the layout in force)."""
+    src = os.environ.get("LTRR_SRC") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(src, "online", "feature.h")) as f:
+        m = re.search(r"#define\s+LTRR_FEATURE_CTX_DIM\s+(\d+)", f.read())
+    if not m:
+        fail("LTRR_FEATURE_CTX_DIM not found in online/feature.h")
+    return int(m.group(1))
 
 
 def decode(raw, schema_path):
@@ -51,7 +64,8 @@ def check(resp_path, rec_path, schema_path):
     eq(rec["query_norm"], dbg["query_norm"], "query_norm")
     eq(rec["lang"], "en", "lang")
     eq(rec["k"], 5, "k")
-    eq(len(rec["context"]["features"]), 28, "context features (layout 2)")
+    eq(len(rec["context"]["features"]), ctx_dim(),
+       "context features (LTRR_FEATURE_CTX_DIM)")
     eq(rec["policy"], resp["policy"], "policy")
     eq(rec["model_version"], resp["model_version"], "model_version")
     eq(rec["exploration_seed"], dbg["seed"], "exploration_seed")

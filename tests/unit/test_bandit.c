@@ -418,6 +418,103 @@ static void test_uniform_marginals_exact(void **state)
         ltrr_bstats_destroy(st);
 }
 
+/* With every arm optional the uniform part leaves the empty allocation
+ * out, and its exact marginals match the brute-force count of the
+ * non-empty feasible allocations. */
+static void test_uniform_marginals_nonempty(void **state)
+{
+        ltrr_bandit_space_t sp;
+        ltrr_policy_conf_t conf;
+        ltrr_bstats_t *st;
+        ltrr_policy_t *pol;
+        ltrr_bandit_ctx_t ctx;
+        ltrr_decision_t dec;
+        double run[3] = {0}, z = 0;
+        int o[3], a, i;
+
+        (void)state;
+        memset(&sp, 0, sizeof(sp));
+        sp.n_arms = 3;
+        strcpy(sp.arm_names[0], "lexical");
+        strcpy(sp.arm_names[1], "fuzzy");
+        strcpy(sp.arm_names[2], "fresh");
+        sp.n_budgets = 2;
+        sp.budgets[0] = 10;
+        sp.budgets[1] = 20;
+        sp.total_budget = 30;
+        for (o[0] = 0; o[0] <= 2; o[0]++)
+                for (o[1] = 0; o[1] <= 2; o[1]++)
+                        for (o[2] = 0; o[2] <= 2; o[2]++) {
+                                if (10 * (o[0] + o[1] + o[2]) > 30 ||
+                                    o[0] + o[1] + o[2] == 0)
+                                        continue;
+                                z++;
+                                for (a = 0; a < 3; a++)
+                                        run[a] += o[a] > 0;
+                        }
+        ltrr_policy_conf_init(&conf, LTRR_POLICY_EGREEDY);
+        conf.space = sp;
+        conf.epsilon = 1.0;
+        conf.budget_cost = 1.0; /* the greedy part alone would pick nothing */
+        pol = ltrr_policy_new(&conf, NULL, 0);
+        assert_non_null(pol);
+        st = ltrr_bstats_new(&sp, 0.0, 0.0, NULL, 0);
+        for (i = 0; i < 2000; i++) {
+                ctx_make(&ctx, &sp, NULL, (uint64_t)i);
+                assert_int_equal(
+                    ltrr_policy_decide(pol, &ctx, st, &dec, NULL, 0), LTRR_OK);
+                assert_true(dec.arms[0].ran || dec.arms[1].ran ||
+                            dec.arms[2].ran);
+                for (a = 0; a < 3; a++)
+                        assert_true(fabs(dec.arms[a].prob - run[a] / z) <
+                                    1e-12);
+        }
+        ltrr_policy_destroy(pol);
+        ltrr_bstats_destroy(st);
+}
+
+/* No baseline and a price above every score: each policy still runs one
+ * arm (the best single option), never zero. */
+static void test_never_zero_arms(void **state)
+{
+        ltrr_bandit_space_t sp;
+        ltrr_policy_conf_t conf;
+        ltrr_bstats_t *st;
+        ltrr_policy_t *pol;
+        ltrr_bandit_ctx_t ctx;
+        ltrr_decision_t dec;
+        const float x[4] = {0.2f, 0.4f, 0.6f, 0.8f};
+        size_t k, a, ran;
+        int i;
+
+        (void)state;
+        for (k = 0; k < N_KINDS; k++) {
+                space_make(&sp, 4, 4);
+                sp.min_budget[0] = 0; /* no baseline */
+                ltrr_policy_conf_init(&conf, kinds[k]);
+                conf.space = sp;
+                conf.budget_cost = 1.0;
+                conf.mc_samples = 16;
+                pol = ltrr_policy_new(&conf, NULL, 0);
+                assert_non_null(pol);
+                st = ltrr_bstats_new(&sp, 0.0, 0.0, NULL, 0);
+                for (i = 0; i < 50; i++) {
+                        ctx_make(&ctx, &sp, x, (uint64_t)i);
+                        ctx.available = 0x6; /* arms 1 and 2 only */
+                        assert_int_equal(ltrr_policy_decide(pol, &ctx, st,
+                                                            &dec, NULL, 0),
+                                         LTRR_OK);
+                        for (a = ran = 0; a < 4; a++)
+                                ran += dec.arms[a].ran;
+                        assert_true(ran >= 1);
+                        assert_false(dec.arms[0].ran || dec.arms[3].ran);
+                        check_decision(&dec, &sp, ctx.available);
+                }
+                ltrr_policy_destroy(pol);
+                ltrr_bstats_destroy(st);
+        }
+}
+
 #define N_FREQ 40000
 
 /* A small space for the frequency tests: 4 arms, budgets {10, 25},
@@ -736,6 +833,8 @@ int main(void)
                 cmocka_unit_test(test_deterministic),
                 cmocka_unit_test(test_budget_constraint),
                 cmocka_unit_test(test_uniform_marginals_exact),
+                cmocka_unit_test(test_uniform_marginals_nonempty),
+                cmocka_unit_test(test_never_zero_arms),
                 cmocka_unit_test(test_egreedy_frequency),
                 cmocka_unit_test(test_thompson_frequency),
                 cmocka_unit_test(test_lints_frequency),

@@ -201,6 +201,66 @@ static void test_values_and_names(void **state)
         assert_null(ltrr_join_outcome_name((ltrr_outcome_t)7));
 }
 
+/* An action's value is split equally among the arms that returned the
+ * engaged entity; an arm that alone found it earns the whole value. */
+static void test_reward_split_among_finders(void **state)
+{
+        static const ltrr_candidate_t ca[] = {{"e1", 1.0f}, {"e2", 0.5f}};
+        static const ltrr_candidate_t cb[] = {{"e1", 0.9f}};
+        static const ltrr_candidate_t cc[] = {{"e1", 0.8f}, {"e4", 0.1f}};
+        static const ltrr_arm_decision_t three[] = {
+            {"lexical", true, 10, 0.5, ca, 2},
+            {"fuzzy", true, 10, 0.5, cb, 1},
+            {"fresh", true, 10, 0.5, cc, 2},
+            {"popular", false, 0, 0.5, NULL, 0},
+        };
+        ltrr_kafka_ref_t ref = {0};
+        ltrr_arm_reward_t arms[4];
+        ltrr_join_conf_t jc;
+        ltrr_impression_t imp;
+        ltrr_action_t act;
+        ltrr_reward_t rew;
+        ltrr_join_snap_t *snap;
+        char errstr[128];
+
+        (void)state;
+        ltrr_join_conf_defaults(&jc);
+        make_imp(&imp, 1, 1000);
+        imp.arms = three;
+        imp.arm_cnt = 4;
+        snap = ltrr_join_snap_new(&imp, errstr, sizeof(errstr));
+        assert_non_null(snap);
+        make_act(&act, 1, 1, 1100, LTRR_ACTION_PLAY); /* value 3, e1 */
+        ltrr_join_snap_reward(snap, &jc, &ref, &act, &ref,
+                              LTRR_OUTCOME_MATCHED, true, arms, &rew);
+        assert_true(rew.value == 3.0);
+        assert_int_equal(rew.arm_reward_cnt, 4);
+        assert_true(fabs(arms[0].reward - 1.0) < 1e-12);
+        assert_true(fabs(arms[1].reward - 1.0) < 1e-12);
+        assert_true(fabs(arms[2].reward - 1.0) < 1e-12);
+        assert_true(arms[3].reward == 0.0);
+        act.entity_id = "e2"; /* found by lexical alone */
+        ltrr_join_snap_reward(snap, &jc, &ref, &act, &ref,
+                              LTRR_OUTCOME_MATCHED, true, arms, &rew);
+        assert_true(arms[0].reward == 3.0);
+        assert_true(arms[1].reward == 0.0 && arms[2].reward == 0.0);
+        act.entity_id = "e4"; /* fresh alone; a skip is split the same way */
+        act.type = LTRR_ACTION_SKIP;
+        ltrr_join_snap_reward(snap, &jc, &ref, &act, &ref,
+                              LTRR_OUTCOME_MATCHED, true, arms, &rew);
+        assert_true(arms[2].reward == -1.0 && arms[0].reward == 0.0);
+        act.entity_id = "e9"; /* no arm found it */
+        ltrr_join_snap_reward(snap, &jc, &ref, &act, &ref,
+                              LTRR_OUTCOME_MATCHED, true, arms, &rew);
+        assert_true(arms[0].reward == 0.0 && arms[1].reward == 0.0 &&
+                    arms[2].reward == 0.0 && arms[3].reward == 0.0);
+        ltrr_join_snap_reward(snap, &jc, &ref, NULL, &ref,
+                              LTRR_OUTCOME_NO_ACTION, true, arms, &rew);
+        assert_true(arms[0].reward == 0.0 && rew.value == 0.0);
+        ltrr_join_snap_destroy(snap);
+        ltrr_join_snap_destroy(NULL);
+}
+
 static void test_snapshot_is_deep(void **state)
 {
         ltrr_impression_t imp;
@@ -806,6 +866,7 @@ int main(void)
             cmocka_unit_test(test_lifecycle_and_bad_conf),
             cmocka_unit_test(test_values_and_names),
             cmocka_unit_test(test_snapshot_is_deep),
+            cmocka_unit_test(test_reward_split_among_finders),
             cmocka_unit_test(test_matched_then_engagement),
             cmocka_unit_test(test_no_action_on_watermark),
             cmocka_unit_test(test_late_actions),

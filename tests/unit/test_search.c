@@ -437,6 +437,150 @@ static void test_static_uniform(void **state)
                          LTRR_ERR_INVALID_ARG);
 }
 
+/* Runs the static arm set @p arms; returns the output. */
+static const ltrr_search_out_t *run_static(fx_t *fx, uint32_t arms)
+{
+        fx->req.mode = LTRR_SEARCH_MODE_STATIC;
+        fx->req.arms = arms;
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        return ltrr_search_out(fx->sq);
+}
+
+/* The merge keeps each member's first result near the top of a union
+ * (reciprocal-rank fusion), and results come in decreasing fused score.
+ * Counts the pairs of arms checked over query @p q. */
+static size_t merge_check(fx_t *fx, const char *q)
+{
+        const ltrr_search_out_t *out;
+        uint32_t first[LTRR_BANDIT_MAX_ARMS], both;
+        size_t a, b, i, n = ltrr_search_space(fx->se)->n_arms, pairs = 0;
+        int got[LTRR_BANDIT_MAX_ARMS] = {0};
+
+        req_set(&fx->req, q, 5);
+        for (a = 0; a < n; a++) {
+                out = run_static(fx, 1u << a);
+                if (out->dec->arms[a].ran && out->hit_cnt) {
+                        got[a] = 1;
+                        first[a] = out->hits[0].ent;
+                }
+        }
+        for (a = 0; a < n; a++)
+                for (b = a + 1; b < n; b++) {
+                        if (!got[a] || !got[b] || first[a] == first[b])
+                                continue;
+                        out = run_static(fx, (1u << a) | (1u << b));
+                        assert_true(out->hit_cnt >= 2);
+                        for (i = 1; i < out->hit_cnt; i++)
+                                assert_true(out->hits[i - 1].score >=
+                                            out->hits[i].score);
+                        for (both = 0, i = 0; i < 3 && i < out->hit_cnt; i++)
+                                both += out->hits[i].ent == first[a] ||
+                                        out->hits[i].ent == first[b];
+                        assert_int_equal(both, 2);
+                        pairs++;
+                }
+        return pairs;
+}
+
+static void test_merge_keeps_members_first(void **state)
+{
+        static const char *const qs[] = {"apple", "red", "apple pie"};
+        const char *mv[] = {"e2", "3"}; /* memory: "Blue Sky" */
+        fx_t *fx = *state;
+        ltrr_search_ids_t *ids;
+        size_t i, pairs = 0;
+
+        /* One arm, no Q2E: "Apple" is first for the arm and the ranker;
+         * its fused score is 1 / (10 + 1) + 0.5 / (10 + 1). */
+        req_set(&fx->req, "apple", 5);
+        assert_float_equal(run_static(fx, 1u)->hits[0].score, 1.5 / 11,
+                           1e-6);
+        ids = ltrr_search_ids_new(fx->ix, fx->errstr, sizeof(fx->errstr));
+        assert_non_null(ids);
+        assert_int_equal(ltrr_search_state_q2e(fx->st, mv, 2, "1",
+                                               fx->errstr,
+                                               sizeof(fx->errstr)),
+                         LTRR_OK);
+        ltrr_search_set_ids(fx->se, ids);
+        for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+                pairs += merge_check(fx, qs[i]);
+        assert_true(pairs >= 3); /* the check ran */
+        ltrr_search_set_ids(fx->se, NULL);
+        ltrr_search_ids_destroy(ids);
+}
+
+/* policy.budget_cost and policy.baseline reach the bandit space. */
+static void test_policy_settings(void **state)
+{
+        ltrr_search_conf_t conf;
+        const ltrr_bandit_space_t *sp;
+        ltrr_search_t *se;
+        char errstr[128];
+        size_t a;
+
+        (void)state;
+        ltrr_search_conf_init(&conf);
+        assert_true(conf.budget_cost > 0); /* a price by default */
+        assert_null(conf.baseline);        /* no always-on arm */
+        se = ltrr_search_new(&conf, errstr, sizeof(errstr));
+        assert_non_null(se);
+        sp = ltrr_search_space(se);
+        for (a = 0; a < sp->n_arms; a++)
+                assert_int_equal(sp->min_budget[a], 0);
+        ltrr_search_destroy(se);
+        conf.baseline = "none";
+        se = ltrr_search_new(&conf, errstr, sizeof(errstr));
+        assert_non_null(se);
+        assert_int_equal(ltrr_search_space(se)->min_budget[0], 0);
+        ltrr_search_destroy(se);
+        conf.baseline = "fuzzy";
+        se = ltrr_search_new(&conf, errstr, sizeof(errstr));
+        assert_non_null(se);
+        sp = ltrr_search_space(se);
+        for (a = 0; a < sp->n_arms; a++)
+                assert_int_equal(sp->min_budget[a],
+                                 strcmp(sp->arm_names[a], "fuzzy")
+                                     ? 0
+                                     : conf.budgets[0]);
+        ltrr_search_destroy(se);
+        conf.baseline = "nope";
+        errstr[0] = '\0';
+        assert_null(ltrr_search_new(&conf, errstr, sizeof(errstr)));
+        assert_non_null(strstr(errstr, "nope"));
+        conf.baseline = NULL;
+        conf.budget_cost = -0.1;
+        assert_null(ltrr_search_new(&conf, errstr, sizeof(errstr)));
+        conf.budget_cost = 1.5;
+        assert_null(ltrr_search_new(&conf, errstr, sizeof(errstr)));
+}
+
+/* With no statistics and the default price the learned policy may run
+ * few arms, but never none. */
+static void test_learned_never_empty(void **state)
+{
+        fx_t *fx = *state;
+        const ltrr_search_out_t *out;
+        size_t a, ran;
+        int i;
+
+        for (i = 0; i < 20; i++) {
+                memset(fx->req.impression_id.b, i + 1,
+                       sizeof(fx->req.impression_id.b));
+                assert_int_equal(prep(fx), LTRR_OK);
+                assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq,
+                                                 fx->st, fx->errstr,
+                                                 sizeof(fx->errstr)),
+                                 LTRR_OK);
+                out = ltrr_search_out(fx->sq);
+                for (a = ran = 0; a < out->dec->n_arms; a++)
+                        ran += out->dec->arms[a].ran;
+                assert_true(ran >= 1);
+        }
+}
+
 static void test_keys(void **state)
 {
         fx_t *fx = *state;
@@ -602,6 +746,11 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_static_uniform, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_merge_keeps_members_first,
+                                            setup, teardown),
+            cmocka_unit_test(test_policy_settings),
+            cmocka_unit_test_setup_teardown(test_learned_never_empty, setup,
+                                            teardown),
             cmocka_unit_test(test_params_query),
             cmocka_unit_test(test_params_bounds),
             cmocka_unit_test(test_params_json),
