@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "arm_testlib.h"
+
 #include "arm.h"
 #include "catalog.h"
 #include "hnsw.h"
@@ -48,22 +50,7 @@ typedef struct fx_s {
 /* The catalog of docs. */
 static ltrr_catalog_t *catalog(void)
 {
-        char errstr[256], id[16];
-        ltrr_catalog_t *cat = ltrr_catalog_new(0, errstr, sizeof(errstr));
-        assert_non_null(cat);
-        for (size_t i = 0; i < NDOCS; i++) {
-                ltrr_entity_in_t in;
-                ltrr_entity_in_init(&in);
-                snprintf(id, sizeof(id), "e%zu", i);
-                in.id = id;
-                in.name = docs[i][0];
-                in.artists = &docs[i][1];
-                in.artists_cnt = 1;
-                assert_int_equal(ltrr_catalog_add(cat, &in, errstr,
-                                                  sizeof(errstr)),
-                                 LTRR_OK);
-        }
-        return cat;
+        return armtest_catalog(docs, NDOCS);
 }
 
 /* Builds the index, with the fuzzy section unless @p plain; @p mangle
@@ -87,14 +74,9 @@ static ltrr_index_t *build(int plain, void (*mangle)(uint8_t *, size_t))
                 bc.extra = &ex;
                 bc.extra_cnt = 1;
         }
-        assert_int_equal(ltrr_index_build(cat, &bc, path, errstr,
-                                          sizeof(errstr)),
-                         LTRR_OK);
+        ltrr_index_t *ix = armtest_index(cat, &bc, path);
         free(sec);
         ltrr_catalog_destroy(cat);
-        ltrr_index_t *ix = ltrr_index_open(path, errstr, sizeof(errstr));
-        assert_non_null(ix);
-        unlink(path);
         return ix;
 }
 
@@ -102,9 +84,7 @@ static int setup(void **state)
 {
         char errstr[256];
         fx_t *fx = calloc(1, sizeof(*fx));
-        const char *dir = getenv("LTRR_TEST_OUT");
-        snprintf(path, sizeof(path), "%s/test_arm_fuzzy.%d.idx",
-                 dir && access(dir, W_OK) == 0 ? dir : "/tmp", (int)getpid());
+        armtest_path(path, sizeof(path), "test_arm_fuzzy");
         fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
         fx->scr = ltrr_arm_scratch_new();
         assert_non_null(fx->an);

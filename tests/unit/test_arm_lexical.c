@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "arm_testlib.h"
+
 #include "arm.h"
 #include "catalog.h"
 #include "index.h"
@@ -46,28 +48,9 @@ static char path[256];
 /* Builds an index of @p n entities given as name/artist pairs. */
 static ltrr_index_t *build(const char *const (*d)[2], size_t n)
 {
-        char errstr[256], id[16];
-        ltrr_catalog_t *cat = ltrr_catalog_new(0, errstr, sizeof(errstr));
-        assert_non_null(cat);
-        for (size_t i = 0; i < n; i++) {
-                ltrr_entity_in_t in;
-                ltrr_entity_in_init(&in);
-                snprintf(id, sizeof(id), "e%zu", i);
-                in.id = id;
-                in.name = d[i][0];
-                in.artists = &d[i][1];
-                in.artists_cnt = 1;
-                assert_int_equal(ltrr_catalog_add(cat, &in, errstr,
-                                                  sizeof(errstr)),
-                                 LTRR_OK);
-        }
-        assert_int_equal(ltrr_index_build(cat, NULL, path, errstr,
-                                          sizeof(errstr)),
-                         LTRR_OK);
+        ltrr_catalog_t *cat = armtest_catalog(d, n);
+        ltrr_index_t *ix = armtest_index(cat, NULL, path);
         ltrr_catalog_destroy(cat);
-        ltrr_index_t *ix = ltrr_index_open(path, errstr, sizeof(errstr));
-        assert_non_null(ix);
-        unlink(path);
         return ix;
 }
 
@@ -75,9 +58,7 @@ static int setup(void **state)
 {
         char errstr[256];
         fx_t *fx = calloc(1, sizeof(*fx));
-        const char *dir = getenv("LTRR_TEST_OUT");
-        snprintf(path, sizeof(path), "%s/test_arm_lexical.%d.idx",
-                 dir && access(dir, W_OK) == 0 ? dir : "/tmp", (int)getpid());
+        armtest_path(path, sizeof(path), "test_arm_lexical");
         fx->ix = build(docs, NDOCS);
         fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
         fx->scr = ltrr_arm_scratch_new();

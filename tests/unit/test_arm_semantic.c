@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "arm_testlib.h"
+
 #include "arm.h"
 #include "catalog.h"
 #include "hnsw.h"
@@ -94,14 +96,9 @@ static ltrr_index_t *build(int vectors)
                 bc.extra = &ex;
                 bc.extra_cnt = 1;
         }
-        assert_int_equal(ltrr_index_build(cat, &bc, path, errstr,
-                                          sizeof(errstr)),
-                         LTRR_OK);
+        ltrr_index_t *ix = armtest_index(cat, &bc, path);
         free(sec);
         ltrr_catalog_destroy(cat);
-        ltrr_index_t *ix = ltrr_index_open(path, errstr, sizeof(errstr));
-        assert_non_null(ix);
-        unlink(path);
         return ix;
 }
 
@@ -109,9 +106,7 @@ static int setup(void **state)
 {
         char errstr[256];
         fx_t *fx = calloc(1, sizeof(*fx));
-        const char *dir = getenv("LTRR_TEST_OUT");
-        snprintf(path, sizeof(path), "%s/test_arm_semantic.%d.idx",
-                 dir && access(dir, W_OK) == 0 ? dir : "/tmp", (int)getpid());
+        armtest_path(path, sizeof(path), "test_arm_semantic");
         fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
         fx->scr = ltrr_arm_scratch_new();
         assert_non_null(fx->an);

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "arm_testlib.h"
+
 #include "arm.h"
 #include "arm_state.h"
 #include "catalog.h"
@@ -103,13 +105,8 @@ static ltrr_index_t *build(const ltrr_catalog_t *cat, int sections)
                 assert_int_equal(bc.extra_cnt, 4);
                 bc.extra = extra;
         }
-        assert_int_equal(ltrr_index_build(cat, &bc, path, errstr,
-                                          sizeof(errstr)),
-                         LTRR_OK);
+        ltrr_index_t *ix = armtest_index(cat, &bc, path);
         ltrr_arm_sections_destroy(as);
-        ltrr_index_t *ix = ltrr_index_open(path, errstr, sizeof(errstr));
-        assert_non_null(ix);
-        unlink(path);
         return ix;
 }
 
@@ -117,9 +114,7 @@ static int setup(void **state)
 {
         char errstr[256];
         fx_t *fx = calloc(1, sizeof(*fx));
-        const char *dir = getenv("LTRR_TEST_OUT");
-        snprintf(path, sizeof(path), "%s/test_arms_basic.%d.idx",
-                 dir && access(dir, W_OK) == 0 ? dir : "/tmp", (int)getpid());
+        armtest_path(path, sizeof(path), "test_arms_basic");
         ltrr_catalog_t *cat = make_catalog();
         fx->ix = build(cat, 1);
         fx->plain = build(cat, 0);
