@@ -9,7 +9,10 @@
 # Every test gets a private temporary directory and its own Redis and
 # broker on random ports. Cleanup runs on every exit path (success,
 # failure, signal): background processes are killed and the stack is
-# stopped. Set LTRR_KEEP_TEST_DIR=1 to keep the directory for debugging;
+# stopped. A test killed with SIGKILL (a ctest timeout) runs no trap: a
+# reaper process, started by harness_init in its own session, then stops
+# its stack and background processes and removes the directory. Set
+# LTRR_KEEP_TEST_DIR=1 to keep the directory for debugging;
 # on failure the tail of every log is printed.
 set -euo pipefail
 
@@ -19,6 +22,7 @@ export LTRR_SRC LTRR_BIN
 HARNESS_NAME=$(basename "${0%.sh}")
 HARNESS_DIR=""
 HARNESS_PIDS=()
+HARNESS_REAPER=""
 
 harness_log() {
         printf '%s: %s\n' "$HARNESS_NAME" "$*" >&2
@@ -53,6 +57,7 @@ assert_contains() {
 harness_cleanup() {
         local rc=$? pid f
         trap - EXIT INT TERM
+        [ -z "$HARNESS_REAPER" ] || kill "$HARNESS_REAPER" 2>/dev/null || true
         for pid in "${HARNESS_PIDS[@]}"; do
                 kill -TERM "$pid" 2>/dev/null || true
         done
@@ -79,11 +84,27 @@ harness_cleanup() {
         exit "$rc"
 }
 
+# The reaper polls the test's shell once a second; when it is gone without
+# having cleaned up (the cleanup kills the reaper first), it kills what
+# harness_bg started, stops the stack and removes the directory. Its
+# output goes to /dev/null so ctest does not wait on its pipes.
+harness_reaper() {
+        setsid bash -c '
+                while kill -0 "$1" 2>/dev/null; do sleep 1; done
+                [ -d "$2" ] || exit 0
+                [ -s "$2/.pids" ] && xargs -r kill -KILL <"$2/.pids"
+                [ -d "$2/stack" ] && "$3/tools/stack.sh" down "$2/stack"
+                rm -rf "$2"' reaper "$$" "$HARNESS_DIR" "$LTRR_SRC" \
+                </dev/null >/dev/null 2>&1 &
+        HARNESS_REAPER=$!
+}
+
 harness_init() {
         HARNESS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ltrr-$HARNESS_NAME.XXXXXX")
         trap harness_cleanup EXIT
         trap 'exit 130' INT
         trap 'exit 143' TERM
+        harness_reaper
 }
 
 # Starts the embedded stack (arguments go to tools/stack.sh up) and exports
@@ -105,6 +126,7 @@ harness_bg() {
         "$@" </dev/null >"$HARNESS_DIR/$name.log" 2>&1 &
         HARNESS_LAST_PID=$!
         HARNESS_PIDS+=("$HARNESS_LAST_PID")
+        echo "$HARNESS_LAST_PID" >>"$HARNESS_DIR/.pids"
 }
 
 # harness_wait DESC SECONDS CMD...: polls CMD every 50 ms, fails on timeout.
