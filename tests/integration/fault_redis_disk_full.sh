@@ -81,22 +81,8 @@ for _ in $(seq 1 10); do
         sleep 0.1
 done
 # /healthz sampled every 10 ms for 2 s: the fraction answered 503.
-health=$(/usr/bin/python3 - "$LEARN_URL/healthz" <<'PYEOF'
-import sys, time, urllib.error, urllib.request
-bad = n = 0
-end = time.time() + 2
-while time.time() < end:
-    n += 1
-    try:
-        urllib.request.urlopen(sys.argv[1], timeout=1).read()
-    except urllib.error.HTTPError as e:
-        bad += e.code == 503
-    except OSError:
-        pass
-    time.sleep(0.01)
-print(bad, n)
-PYEOF
-)
+health=$(/usr/bin/python3 "$LTRR_SRC/tests/lib/status_share.py" \
+        "$LEARN_URL/healthz" 503 2)
 during=$(fl_stored g2)
 assert_eq "$misconf" 10 "Redis refused writes (MISCONF) while the disk was full"
 assert_eq "$during" "$before" "stored offsets while the disk was full"

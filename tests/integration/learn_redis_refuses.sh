@@ -46,21 +46,7 @@ code() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/healthz"; }
 unhealthy() { [ "$(code)" = 503 ]; }
 healthy() { [ "$(code)" = 200 ]; }
 share_503() { # prints "503-count samples"
-        $PY - "$URL/healthz" <<'PYEOF'
-import sys, time, urllib.error, urllib.request
-bad = n = 0
-end = time.time() + 2
-while time.time() < end:
-    n += 1
-    try:
-        urllib.request.urlopen(sys.argv[1], timeout=1).read()
-    except urllib.error.HTTPError as e:
-        bad += e.code == 503
-    except OSError:
-        pass
-    time.sleep(0.01)
-print(bad, n)
-PYEOF
+        $PY "$LTRR_SRC/tests/lib/status_share.py" "$URL/healthz" 503 2
 }
 # refused KIND SEED: Redis refuses writes (already set up by the caller);
 # more rewards arrive; the learner stays paused and reports it.
