@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "import.h"
+#include "spotify_testlib.h"
 
 #define MAX_SEEN 32
 
@@ -328,31 +329,14 @@ static void test_mapping_errors(void **state)
 /* The ready mapping imports the real catalog from shared/data. */
 static void test_spotify(void **state)
 {
-        const char *src = getenv("LTRR_SRC"), *data = getenv("LTRR_DATA");
-        char path[1024], errstr[256];
-        ltrr_csv_mapping_t *map = ltrr_csv_mapping_new();
         ltrr_catalog_t *cat = ltrr_catalog_new(0, NULL, 0);
         ltrr_import_stats_t st;
         ltrr_entity_t e;
-        FILE *fp;
 
-        snprintf(path, sizeof(path),
-                 "%s/spotify/spotify_songs.csv",
-                 data ? data : "../shared/data");
-        fp = fopen(path, "rb");
-        if (!fp) {
-                ltrr_csv_mapping_destroy(map);
+        if (!spotify_import(cat, &st)) {
                 ltrr_catalog_destroy(cat);
-                print_message("skipping: %s not present\n", path);
                 skip();
         }
-        snprintf(path, sizeof(path), "%s/tools/mappings/spotify.ini",
-                 src ? src : ".");
-        assert_int_equal(ltrr_csv_mapping_load(map, path, errstr,
-                                               sizeof(errstr)), LTRR_OK);
-        assert_int_equal(ltrr_import_csv(cat, fp, map, NULL, &st, errstr,
-                                         sizeof(errstr)), LTRR_OK);
-        fclose(fp);
         print_message("spotify: read %llu imported %llu duplicate %llu "
                       "missing %llu other %llu\n",
                       (unsigned long long)st.read,
@@ -373,7 +357,6 @@ static void test_spotify(void **state)
                                                   e.artists[0]), "Ed Sheeran");
         assert_int_equal(e.duration_ms, 194754);
         assert_int_equal(e.release_days, ltrr_date_from_ymd(2019, 6, 14));
-        ltrr_csv_mapping_destroy(map);
         ltrr_catalog_destroy(cat);
 }
 

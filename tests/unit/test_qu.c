@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "import.h"
+#include "spotify_testlib.h"
 #include "qu.h"
 #include "synth.h"
 #include "text.h"
@@ -782,33 +783,17 @@ static void test_many_artists(void **state)
 /* The real catalog: 500 artist names with one random edit each. */
 static void test_spotify_typos(void **state)
 {
-        const char *src = getenv("LTRR_SRC"), *data = getenv("LTRR_DATA");
-        char path[1024], errstr[256];
-        ltrr_csv_mapping_t *map = ltrr_csv_mapping_new();
+        char errstr[256];
         ltrr_catalog_t *c = ltrr_catalog_new(0, NULL, 0);
         ltrr_import_stats_t st;
         ltrr_qu_dict_t *d;
         double rate;
-        FILE *fp;
 
         (void)state;
-        snprintf(path, sizeof(path),
-                 "%s/spotify/spotify_songs.csv",
-                 data ? data : "../shared/data");
-        fp = fopen(path, "rb");
-        if (!fp) {
-                ltrr_csv_mapping_destroy(map);
+        if (!spotify_import(c, &st)) {
                 ltrr_catalog_destroy(c);
-                print_message("skipping: %s not present\n", path);
                 skip();
         }
-        snprintf(path, sizeof(path), "%s/tools/mappings/spotify.ini",
-                 src ? src : ".");
-        assert_int_equal(ltrr_csv_mapping_load(map, path, errstr,
-                                               sizeof(errstr)), LTRR_OK);
-        assert_int_equal(ltrr_import_csv(c, fp, map, NULL, &st, errstr,
-                                         sizeof(errstr)), LTRR_OK);
-        fclose(fp);
         d = ltrr_qu_dict_build(c, an, errstr, sizeof(errstr));
         assert_non_null(d);
         rate = typo_recovery(c, d, 500, 2026);
@@ -818,7 +803,6 @@ static void test_spotify_typos(void **state)
                       rate * 100);
         assert_true(rate >= 0.90);
         ltrr_qu_dict_destroy(d);
-        ltrr_csv_mapping_destroy(map);
         ltrr_catalog_destroy(c);
 }
 
