@@ -11,7 +11,10 @@
  * ordered by score upper bound; the lists whose bounds together cannot
  * beat the k-th best score (theta) only complete candidates the others
  * bring, and an essential list skips whole 64-posting blocks whose
- * stored bound (plus every other term at its best) cannot pass theta.
+ * stored bound (plus every other term at its best) cannot pass theta;
+ * once one essential list is left, its postings whose tf~ is too low to
+ * pass theta with every other term at its best are passed over without
+ * scoring.
  * A bounded min-heap in the thread's scratch memory keeps the k best;
  * equal scores rank by popularity, then entity index. An unknown last
  * token of two or more bytes is read as a prefix of the
@@ -319,11 +322,25 @@ static float contrib(const lex_query_t *lq, const lex_term_t *lt,
         return lt->weight * tfw / (lq->k1 + tfw);
 }
 
-/* Moves @p lt's cursor to the first posting >= @p doc (galloping).
- * Returns the posting there, or NULL at the end of the list. */
+/** Postings a seek steps over one by one before it gallops: a
+ *  non-essential list is mostly sought a few postings ahead. */
+#define LEX_SEEK_LINEAR 16
+
+/* Moves @p lt's cursor to the first posting >= @p doc (a few steps,
+ * then galloping). Returns the posting there, or NULL at the end of the
+ * list. */
 static const ltrr_index_post_t *seek(lex_term_t *lt, uint32_t doc)
 {
-        uint32_t lo = lt->pos, step = 1, hi = lo;
+        uint32_t lo = lt->pos, step = 1, hi;
+        uint32_t lin = lt->df - lo > LEX_SEEK_LINEAR ? lo + LEX_SEEK_LINEAR
+                                                     : lt->df;
+        while (lo < lin && lt->p[lo].doc < doc)
+                lo++;
+        if (lo < lin || lo == lt->df) {
+                lt->pos = lo;
+                return lo < lt->df ? &lt->p[lo] : NULL;
+        }
+        hi = lo;
         while (hi < lt->df && lt->p[hi].doc < doc) {
                 lo = hi + 1;
                 hi += step;
@@ -464,15 +481,68 @@ static void skip_blocks(lex_query_t *lq, lex_term_t *lt, float theta)
         }
 }
 
+/** Share of theta taken off the score a posting needs in tfw_floor():
+ *  far above the rounding error of float sums, so that a posting passed
+ *  over is one score_doc() would prune. */
+#define LEX_FLOOR_MARGIN 1e-4f
+
+/* With one essential list left (the last), the tf~ under which its
+ * postings cannot bring an entity past @p theta even with every other
+ * term at its bound: score_doc() would prune them. 0 when there is no
+ * such floor (heap not full, other bound parameters, several essential
+ * lists). */
+static float tfw_floor(const lex_query_t *lq, size_t ess, float theta)
+{
+        if (!lq->tight || theta <= 0.0f || ess + 1 != lq->cnt)
+                return 0.0f;
+        const lex_term_t *lt = &lq->terms[ess];
+        float x = theta - (ess ? lq->cum[ess - 1] : 0.0f) -
+                  LEX_FLOOR_MARGIN * theta;
+        if (x <= 0.0f)
+                return 0.0f;
+        if (x >= lt->weight)
+                return INFINITY; /* contributions stay under weight */
+        return lq->k1 * x / (lt->weight - x);
+}
+
+/* Moves @p lt's cursor past its postings under tf~ @p floor (and past
+ * blocks that cannot pass @p theta). */
+static void skip_floor(lex_query_t *lq, lex_term_t *lt, float theta,
+                       float floor)
+{
+        while (lt->pos < lt->df && lt->p[lt->pos].tfw < floor) {
+                lt->pos++;
+                if (lt->pos % LTRR_INDEX_BLOCK == 0)
+                        skip_blocks(lq, lt, theta);
+        }
+}
+
+/* Moves @p lt's cursor past postings of entities the cheap filter
+ * rejects (they cannot enter the heaps, whatever list brings them). */
+static void skip_unkept(const lex_query_t *lq, lex_term_t *lt)
+{
+        const ltrr_index_t *ix = lq->ix;
+        while (lt->pos < lt->df && lt->p[lt->pos].doc < ix->n &&
+               !lq->keep(lq->keep_opaque, ix, lt->p[lt->pos].doc))
+                lt->pos++;
+}
+
 /* Smallest current entity over the essential lists [ess, cnt), or
- * UINT32_MAX when they are exhausted. */
-static uint32_t next_doc(lex_query_t *lq, size_t ess, float theta)
+ * UINT32_MAX when they are exhausted. Postings of the one essential
+ * list under @p floor (tfw_floor()), and of entities a cheap filter
+ * rejects, are passed over. */
+static uint32_t next_doc(lex_query_t *lq, size_t ess, float theta,
+                         float floor)
 {
         uint32_t doc = UINT32_MAX;
         for (size_t i = ess; i < lq->cnt; i++) {
                 lex_term_t *lt = &lq->terms[i];
                 if (theta > 0.0f)
                         skip_blocks(lq, lt, theta);
+                if (floor > 0.0f)
+                        skip_floor(lq, lt, theta, floor);
+                if (lq->keep_cheap)
+                        skip_unkept(lq, lt);
                 if (lt->pos < lt->df && lt->p[lt->pos].doc < doc)
                         doc = lt->p[lt->pos].doc;
         }
@@ -545,11 +615,13 @@ static void exact_lookup(lex_query_t *lq, uint64_t h, lex_top_t *ex,
         for (uint32_t i = ltrr_index_name_lower(ix, h);
              i < ix->n && ix->names[i].hash == h; i++) {
                 lex_top_t c;
-                if (ix->names[i].doc >= ix->n)
+                uint32_t doc = ix->names[i].doc;
+                if (doc >= ix->n)
                         continue; /* corrupt record */
-                eval_full(lq, ix->names[i].doc, &c);
-                if (!c.exact || (lq->keep &&
-                                 !lq->keep(lq->keep_opaque, ix, c.ent)))
+                if (lq->keep && !lq->keep(lq->keep_opaque, ix, doc))
+                        continue; /* asked first: cheaper than scoring */
+                eval_full(lq, doc, &c);
+                if (!c.exact)
                         continue;
                 heap_offer(ix, ex, nep, k, &c);
         }
@@ -639,9 +711,9 @@ static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
                           size_t k)
 {
         size_t ess = 0;
-        float theta = 0.0f;
+        float theta = 0.0f, floor = 0.0f;
         for (;;) {
-                uint32_t doc = next_doc(lq, ess, theta);
+                uint32_t doc = next_doc(lq, ess, theta, floor);
                 if (doc == UINT32_MAX)
                         break;
                 lex_top_t c;
@@ -656,9 +728,14 @@ static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
                 if (c.exact || doc >= lq->ix->n)
                         continue; /* exact matches come from exact_pass;
                                    * a doc past the end is corrupt */
+                int ask = lq->keep && !lq->keep_cheap;
+                if (full && ask && c.score == top[0].score &&
+                    !lq->keep(lq->keep_opaque, lq->ix, doc))
+                        continue; /* a tie: the filter before the
+                                   * popularity read */
                 if (full && !top_less(lq->ix, &top[0], &c))
                         continue;
-                if (lq->keep && !lq->keep_cheap &&
+                if (ask && !(full && c.score == top[0].score) &&
                     !lq->keep(lq->keep_opaque, lq->ix, doc))
                         continue; /* asked only about entities that
                                    * would enter the heap */
@@ -666,6 +743,7 @@ static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
                 theta = *ntp == k ? top[0].score : 0.0f;
                 while (ess < lq->cnt && lq->cum[ess] <= theta)
                         ess++;
+                floor = tfw_floor(lq, ess, theta);
         }
 }
 

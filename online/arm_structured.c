@@ -11,14 +11,21 @@
  * attribute section when the index has it), so it keeps the 4k best
  * entities that pass instead of filtering a large unfiltered pool.
  *
+ * When the remaining tokens have long posting lists, the filter is a
+ * bitmap of the entities that pass it (arm_bits.h), kept per thread for
+ * the last LTRR_ARM_BITS_SLOTS filters: the pass then tests one bit per
+ * posting before scoring instead of reading FEATURES and the entity
+ * attributes at random.
+ *
  * The dictionary is the index's QU section, read in place: the first
  * call of a thread on an index checks it fully (ltrr_qu_dict_load()),
  * then a view of it is kept in the arm's scratch slot, after the bytes
- * the lexical arm uses there.
+ * the lexical arm uses there, followed by the bitmap cache.
  */
 #include <string.h>
 
 #include "arm.h"
+#include "arm_bits.h"
 #include "arm_state.h"
 #include "index_int.h"
 #include "q2e_predict.h"
@@ -42,6 +49,9 @@ typedef struct str_cache_s {
 typedef struct str_filter_s {
         ltrr_qu_span_t sp[STR_SPANS_MAX]; /* attribute spans */
         size_t n;                         /* entries in sp */
+        int32_t lo[STR_SPANS_MAX];        /* year, decade: first day */
+        int32_t hi[STR_SPANS_MAX];        /* and the day after (lo > hi:
+                                           * no range, see year_ok()) */
         ltrr_token_t rest[LTRR_ARM_QUERY_TOKENS_MAX]; /* other tokens */
         size_t nrest;                     /* entries in rest */
 } str_filter_t;
@@ -59,6 +69,19 @@ static size_t cache_off(void)
         return (ltrr_arm_lexical_scratch_bytes() + 15) & ~(size_t)15;
 }
 
+/* Offset of the bitmap cache in the slot: after the view. */
+static size_t bits_off(void)
+{
+        return cache_off() + ((sizeof(str_cache_t) + 15) & ~(size_t)15);
+}
+
+/* Bytes of the slot for index @p ix: the lexical arm's, the view, the
+ * bitmap cache. */
+static size_t slot_bytes(const ltrr_index_t *ix)
+{
+        return bits_off() + ltrr_arm_bits_bytes(ix->n);
+}
+
 /* Returns the dictionary view of @p ix for this thread, or NULL with the
  * reason in errstr. */
 static const ltrr_qu_dict_t *dict_get(const ltrr_index_t *ix,
@@ -68,8 +91,7 @@ static const ltrr_qu_dict_t *dict_get(const ltrr_index_t *ix,
 {
         uint64_t len;
         const void *sec = ltrr_index_section(ix, LTRR_INDEX_SEC_QU, &len);
-        uint8_t *m = ltrr_arm_scratch_get(scr, slot,
-                                          cache_off() + sizeof(str_cache_t));
+        uint8_t *m = ltrr_arm_scratch_get(scr, slot, slot_bytes(ix));
         *errp = LTRR_ERR_NOMEM;
         if (!m) {
                 ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size, "no scratch");
@@ -103,6 +125,25 @@ static int is_attr(ltrr_qu_kind_t kind)
         return kind != LTRR_QU_ARTIST && kind < LTRR_QU__CNT;
 }
 
+/** Largest year whose filter is a range of days. */
+#define STR_YEAR_MAX 100000
+
+/* The days [*lop, *hip) of a year or decade span @p sp (a release date
+ * in the span's years falls in them); *lop > *hip for other spans. */
+static void span_range(const ltrr_qu_span_t *sp, int32_t *lop, int32_t *hip)
+{
+        int v = (int)sp->value;
+        *lop = 1;
+        *hip = 0;
+        if (sp->value < 1 || sp->value > STR_YEAR_MAX)
+                return;
+        if (sp->kind == LTRR_QU_YEAR || sp->kind == LTRR_QU_DECADE) {
+                *lop = ltrr_date_from_ymd(v, 1, 1);
+                *hip = ltrr_date_from_ymd(
+                    v + (sp->kind == LTRR_QU_YEAR ? 1 : 10), 1, 1);
+        }
+}
+
 /* Tags the query and splits it into attribute spans and other tokens. */
 static ltrr_err_t split(const ltrr_qu_dict_t *d, const ltrr_arm_query_t *q,
                         str_filter_t *f, char *errstr, size_t errstr_size)
@@ -124,6 +165,7 @@ static ltrr_err_t split(const ltrr_qu_dict_t *d, const ltrr_arm_query_t *q,
         for (size_t i = 0; i < ns; i++) {
                 if (!is_attr(sp[i].kind))
                         continue;
+                span_range(&sp[i], &f->lo[f->n], &f->hi[f->n]);
                 f->sp[f->n++] = sp[i];
                 for (size_t t = sp[i].start;
                      t < (size_t)sp[i].start + sp[i].len && t < n; t++)
@@ -135,24 +177,30 @@ static ltrr_err_t split(const ltrr_qu_dict_t *d, const ltrr_arm_query_t *q,
         return LTRR_OK;
 }
 
-/* 1 if entity @p ent passes the filters read from FEATURES. */
+/* 1 if release feature @p ft is in the year (or decade) of span @p i
+ * without a range of days: its calendar year, 0 when undated. */
+static int year_ok(const ltrr_index_feat_t *ft, const str_filter_t *f,
+                   size_t i)
+{
+        int y = 0, mo, dd;
+        uint32_t v = f->sp[i].value;
+        if (ft->release_prec != LTRR_DATE_NONE)
+                ltrr_date_to_ymd(ft->release_days, &y, &mo, &dd);
+        if (f->sp[i].kind == LTRR_QU_YEAR)
+                return y == (int)v;
+        return y >= (int)v && y <= (int)v + 9;
+}
+
+/* 1 if entity @p ent passes the filters read from FEATURES. A year or
+ * decade span compares the release day with its range of days. */
 static int feat_ok(const ltrr_index_t *ix, const str_filter_t *f,
                    uint32_t ent)
 {
         const ltrr_index_feat_t *ft = &ix->feats[ent];
-        int y = 0, mo, dd, have_y = 0;
+        uint32_t lang = (uint32_t)(uint8_t)ft->lang[0] |
+                        (uint32_t)(uint8_t)ft->lang[1] << 8;
         for (size_t i = 0; i < f->n; i++) {
-                ltrr_qu_kind_t kind = f->sp[i].kind;
-                if (!have_y && (kind == LTRR_QU_YEAR ||
-                                kind == LTRR_QU_DECADE)) {
-                        have_y = 1;
-                        if (ft->release_prec != LTRR_DATE_NONE)
-                                ltrr_date_to_ymd(ft->release_days, &y, &mo,
-                                                 &dd);
-                }
                 uint32_t v = f->sp[i].value;
-                uint32_t lang = (uint32_t)(uint8_t)ft->lang[0] |
-                                (uint32_t)(uint8_t)ft->lang[1] << 8;
                 switch (f->sp[i].kind) {
                 case LTRR_QU_TYPE:
                         if (ft->type != v) return 0;
@@ -161,10 +209,14 @@ static int feat_ok(const ltrr_index_t *ix, const str_filter_t *f,
                         if (lang != v) return 0;
                         break;
                 case LTRR_QU_YEAR:
-                        if (y != (int)v) return 0;
-                        break;
                 case LTRR_QU_DECADE:
-                        if (y < (int)v || y > (int)v + 9) return 0;
+                        if (f->lo[i] > f->hi[i]) {
+                                if (!year_ok(ft, f, i)) return 0;
+                        } else if (ft->release_prec == LTRR_DATE_NONE ||
+                                   ft->release_days < f->lo[i] ||
+                                   ft->release_days >= f->hi[i]) {
+                                return 0;
+                        }
                         break;
                 default:
                         break;
@@ -293,6 +345,150 @@ static void str_score(const ltrr_index_t *ix, const ltrr_arm_ctx_t *ctx,
         ltrr_arm_cand_sort(c, n);
 }
 
+/** A filter bitmap is filled when the remaining tokens' postings
+ *  number at least the entities / STR_BITS_SHARE. */
+#define STR_BITS_SHARE 32
+
+/* The key of the filter keep_str() applies (its feature spans, and its
+ * genre spans when @p ea is set) in @p key. Returns its words, or
+ * SIZE_MAX when too many spans. */
+static size_t filter_key(const str_filter_t *f, const ltrr_arm_entattr_t *ea,
+                         uint64_t *key)
+{
+        size_t m = 0;
+        for (size_t i = 0; i < f->n; i++) {
+                ltrr_qu_kind_t kind = f->sp[i].kind;
+                if (kind != LTRR_QU_TYPE && kind != LTRR_QU_LANGUAGE &&
+                    kind != LTRR_QU_YEAR && kind != LTRR_QU_DECADE &&
+                    !(ea && kind == LTRR_QU_GENRE))
+                        continue;
+                if (m == LTRR_ARM_BITS_KEY_MAX)
+                        return SIZE_MAX;
+                key[m++] = (uint64_t)kind << 32 | f->sp[i].value;
+        }
+        return m;
+}
+
+/* Mask of the entities base..base+63 (< @p n) whose FEATURES pass span
+ * @p i of @p f (type, language, year, decade; others pass). */
+static uint64_t span_mask(const ltrr_index_t *ix, const str_filter_t *f,
+                          size_t i, uint32_t base, uint32_t n)
+{
+        const ltrr_index_feat_t *ft = &ix->feats[base];
+        uint32_t v = f->sp[i].value, end = n - base < 64 ? n - base : 64;
+        int32_t lo = f->lo[i], hi = f->hi[i];
+        uint64_t m = 0;
+        for (uint32_t b = 0; b < end; b++) {
+                const ltrr_index_feat_t *x = &ft[b];
+                int ok;
+                switch (f->sp[i].kind) {
+                case LTRR_QU_TYPE:
+                        ok = x->type == v;
+                        break;
+                case LTRR_QU_LANGUAGE:
+                        ok = ((uint32_t)(uint8_t)x->lang[0] |
+                              (uint32_t)(uint8_t)x->lang[1] << 8) == v;
+                        break;
+                case LTRR_QU_YEAR:
+                case LTRR_QU_DECADE:
+                        ok = lo > hi ? year_ok(x, f, i)
+                                     : x->release_prec != LTRR_DATE_NONE &&
+                                           x->release_days >= lo &&
+                                           x->release_days < hi;
+                        break;
+                default:
+                        ok = 1;
+                        break;
+                }
+                m |= (uint64_t)ok << b;
+        }
+        return m;
+}
+
+/* Mask of the entities base..base+63 (< @p n) whose first genres (entity
+ * attribute records @p ea) include genre span @p i's. */
+static uint64_t genre_mask(const ltrr_arm_entattr_t *ea, const str_filter_t *f,
+                           size_t i, uint32_t base, uint32_t n)
+{
+        uint32_t g = f->sp[i].value + 1, end = n - base < 64 ? n - base : 64;
+        uint64_t m = 0;
+        for (uint32_t b = 0; b < end; b++) {
+                int hit = 0;
+                for (int s = 0; s < LTRR_ARM_ENTATTR_SLOTS; s++)
+                        hit |= ea[base + b].genre[s] == g;
+                m |= (uint64_t)hit << b;
+        }
+        return m;
+}
+
+/* Fills the bitmap of keep_str() (see ltrr_arm_bits_fill_fn): span by
+ * span over 64 entities at a time, each a tight pass over the records. */
+static void fill_str(const void *opaque, const ltrr_index_t *ix,
+                     uint64_t *bits)
+{
+        const str_keep_t *sk = opaque;
+        const str_filter_t *f = sk->f;
+        for (uint32_t base = 0; base < ix->n; base += 64) {
+                uint64_t m = UINT64_MAX;
+                for (size_t i = 0; i < f->n && m; i++) {
+                        if (f->sp[i].kind != LTRR_QU_GENRE)
+                                m &= span_mask(ix, f, i, base, ix->n);
+                        else if (sk->ea) /* as genre_ok() */
+                                m &= genre_mask(sk->ea, f, i, base, ix->n);
+                }
+                if (ix->n - base < 64)
+                        m &= (1ull << (ix->n - base)) - 1;
+                bits[base / 64] = m;
+        }
+}
+
+/* 1 if the remaining tokens' posting lists are long enough for a
+ * bitmap fill to pay (an unknown token of two or more bytes may expand
+ * to a prefix's lists: counted as long). */
+static int bits_worth(const ltrr_index_t *ix, const str_filter_t *f)
+{
+        uint64_t post = 0;
+        for (size_t i = 0; i < f->nrest; i++) {
+                const ltrr_token_t *t = &f->rest[i];
+                const ltrr_index_term_t *it =
+                    ltrr_index_term_find(ix, t->stem, t->stem_len);
+                post += it ? it->df : t->norm_len >= 2 ? ix->n : 0;
+        }
+        return post * STR_BITS_SHARE >= ix->n;
+}
+
+/* The lexical pass over the remaining tokens, filtered: by a cached
+ * bitmap of the filter when there is one or the lists are long, else by
+ * keep_str() asked about entities that would enter the heap; unfiltered
+ * when no span is checked per entity. */
+static ltrr_err_t rest_pass(const ltrr_index_t *ix, const ltrr_arm_ctx_t *ctx,
+                            const str_keep_t *sk, ltrr_arm_scratch_t *scr,
+                            unsigned slot, size_t want, ltrr_arm_cand_t *pool,
+                            size_t *np, char *errstr, size_t errstr_size)
+{
+        ltrr_arm_query_t sub = {sk->f->rest, sk->f->nrest, NULL};
+        uint64_t key[LTRR_ARM_BITS_KEY_MAX];
+        size_t kl = filter_key(sk->f, sk->ea, key);
+        const uint64_t *bits = NULL;
+        if (kl == 0)
+                return ltrr_arm_lex_filtered(ix, &sub, ctx, scr, slot, NULL,
+                                             NULL, 0, want, pool, np, errstr,
+                                             errstr_size);
+        uint8_t *m = ltrr_arm_scratch_get(scr, slot, slot_bytes(ix));
+        if (m && kl != SIZE_MAX)
+                bits = ltrr_arm_bits_get(m + bits_off(), ix, key, kl,
+                                         bits_worth(ix, sk->f) ? fill_str
+                                                               : NULL,
+                                         sk);
+        if (bits)
+                return ltrr_arm_lex_filtered(ix, &sub, ctx, scr, slot,
+                                             ltrr_arm_bits_keep, bits, 1,
+                                             want, pool, np, errstr,
+                                             errstr_size);
+        return ltrr_arm_lex_filtered(ix, &sub, ctx, scr, slot, keep_str, sk,
+                                     0, want, pool, np, errstr, errstr_size);
+}
+
 /* Fills @p pool from the driving list or the lexical match of the other
  * tokens, filtered. Returns LTRR_OK with the count in *np. */
 static ltrr_err_t gather(const ltrr_index_t *ix, const ltrr_arm_ctx_t *ctx,
@@ -306,12 +502,11 @@ static ltrr_err_t gather(const ltrr_index_t *ix, const ltrr_arm_ctx_t *ctx,
         size_t lc, n = 0, skip = driving_span(ix, f, &l, &lc);
         *np = 0;
         if (f->nrest) {
-                ltrr_arm_query_t sub = {f->rest, f->nrest, NULL};
                 str_keep_t sk = {f, ltrr_arm_entattr(ix)};
                 size_t want = k * STR_POOL_FACTOR;
                 ea = sk.ea;
-                ltrr_err_t err = ltrr_arm_lex_filtered(
-                    ix, &sub, ctx, scr, slot, keep_str, &sk, 0,
+                ltrr_err_t err = rest_pass(
+                    ix, ctx, &sk, scr, slot,
                     want < LTRR_ARM_POOL_MAX ? want : LTRR_ARM_POOL_MAX, pool,
                     &n, errstr, errstr_size);
                 if (err != LTRR_OK)

@@ -5,7 +5,7 @@
  * index built with the arms' sections.
  *
  *   ltrr-bench-arms [--n N] [--seed S] [--queries Q] [--index PATH]
- *                   [--arm NAME] [--check Q] [--slow US]
+ *                   [--arm NAME] [--check Q] [--slow US] [--dump FILE]
  *
  * --check Q first compares, on Q queries, the lexical pass filtered to
  * entities of the last year with the unfiltered pass filtered
@@ -18,7 +18,9 @@
  * prefixes; "<attribute> [<name word>]" for structured) and prints, per
  * arm, p50 and p99 of the thread CPU time and of the wall time in
  * microseconds, overall and per query class. --slow US prints every
- * timed query that took more CPU time. The machine may be shared: CPU time leaves out the time
+ * timed query that took more CPU time; --dump FILE writes every timed
+ * query's answer (arm, query, then entity:score per rank) so that two
+ * binaries can be compared on the same index. The machine may be shared: CPU time leaves out the time
  * the thread waited for a core, and the reference loop timed before and
  * after the arms gives a machine-speed yardstick (p99_cpu_ref is the
  * arm's p99 CPU time in reference loops).
@@ -49,6 +51,7 @@ typedef struct bopts_s {
         const char *arm;     /* only this arm, or NULL for all */
         uint32_t check;      /* queries of the filtered-lexical check */
         uint64_t slow_us;    /* print queries slower than this, 0 none */
+        const char *dump;    /* answers file, or NULL */
 } bopts_t;
 
 static uint64_t now_ns(void)
@@ -198,6 +201,7 @@ typedef struct run_s {
         uint64_t *ccpu[4]; /* per-query thread CPU ns by query class */
         uint32_t cm[4];    /* entries in ccpu[c] */
         uint64_t slow_ns;  /* print queries above this CPU time, 0 none */
+        FILE *dump;        /* answers of timed queries, or NULL */
         uint32_t ref_buf[4096]; /* data of the reference loop */
         uint64_t ref_cpu; /* median CPU ns of the reference loop */
         uint64_t ref_wall; /* median wall ns of the reference loop */
@@ -274,6 +278,14 @@ static void one_query(const ltrr_index_t *ix, run_t *r, int id,
                         ltrr_arm_get((unsigned)id)->name, cls, dc / 1e3, q);
         *unavail += err == LTRR_ERR_STATE;
         *cands += cnt;
+        if (!r->dump)
+                return;
+        fprintf(r->dump, "%s\t%s\t%d", ltrr_arm_get((unsigned)id)->name, q,
+                (int)err);
+        for (size_t j = 0; j < cnt; j++)
+                fprintf(r->dump, " %u:%.9g", r->out[j].ent,
+                        (double)r->out[j].score);
+        fputc('\n', r->dump);
 }
 
 /* Times arm @p name over @p nq queries (after a warm-up pass over the
@@ -429,7 +441,7 @@ static uint32_t check_filtered(const ltrr_index_t *ix, run_t *r,
 int main(int argc, char **argv)
 {
         bopts_t o = {1000000, 1, 2000, "/tmp/ltrr-bench-arms.idx", NULL,
-                     0, 0};
+                     0, 0, NULL};
         char errstr[512];
         int i;
 
@@ -439,7 +451,7 @@ int main(int argc, char **argv)
                 fprintf(help ? stdout : stderr,
                         "usage: ltrr-bench-arms [--n ENTITIES] [--seed S] "
                         "[--queries Q] [--index FILE] [--arm NAME] "
-                        "[--check Q] [--slow US]\n"
+                        "[--check Q] [--slow US] [--dump FILE]\n"
                         "  --n        synthetic entities (default 1000000)\n"
                         "  --seed     catalog seed (default 1)\n"
                         "  --queries  queries timed per arm (default 2000)\n"
@@ -449,7 +461,9 @@ int main(int argc, char **argv)
                         "  --check    compare filtered and unfiltered lexical "
                         "passes on Q queries\n"
                         "  --slow     print (stderr) every timed query above "
-                        "US microseconds of CPU\n");
+                        "US microseconds of CPU\n"
+                        "  --dump     write every timed query's answer to "
+                        "FILE\n");
                 return help ? 0 : 2;
         }
         for (i = 1; i + 1 < argc; i += 2) {
@@ -467,6 +481,8 @@ int main(int argc, char **argv)
                         o.check = (uint32_t)strtoul(argv[i + 1], NULL, 10);
                 else if (strcmp(argv[i], "--slow") == 0)
                         o.slow_us = strtoull(argv[i + 1], NULL, 10);
+                else if (strcmp(argv[i], "--dump") == 0)
+                        o.dump = argv[i + 1];
                 else {
                         fprintf(stderr, "ltrr-bench-arms: unknown option "
                                         "%s (try --help)\n", argv[i]);
@@ -493,6 +509,10 @@ int main(int argc, char **argv)
         r->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
         r->scr = ltrr_arm_scratch_new();
         r->slow_ns = o.slow_us * 1000;
+        if (o.dump && !(r->dump = fopen(o.dump, "w"))) {
+                fprintf(stderr, "dump: cannot write %s\n", o.dump);
+                return 1;
+        }
         for (uint32_t i = 0; i < 50; i++)
                 ltrr_user_profile_add(p, 0, (i * 7919u) % ltrr_index_count(ix),
                                       1.0f + (float)i);
@@ -510,6 +530,8 @@ int main(int argc, char **argv)
                 if (!o.arm || strcmp(o.arm, arms[a]) == 0)
                         time_arm(ix, r, arms[a], o.nq);
         time_ref(r);
+        if (r->dump)
+                fclose(r->dump);
         ltrr_user_profile_destroy(p);
         ltrr_analyzer_destroy(r->an);
         ltrr_arm_scratch_destroy(r->scr);

@@ -17,6 +17,7 @@
 #include "arm_testlib.h"
 
 #include "arm.h"
+#include "arm_state.h"
 #include "catalog.h"
 #include "index.h"
 #include "synth.h"
@@ -391,6 +392,92 @@ static void test_exact_is_multiset(void **state)
         ltrr_index_destroy(ix);
 }
 
+/* Filter of test_frequent_pairs(): entities not divisible by 3. */
+static int keep_two_thirds(const void *opaque, const ltrr_index_t *ix,
+                           uint32_t ent)
+{
+        (void)opaque;
+        (void)ix;
+        return ent % 3 != 0;
+}
+
+/* Compares @p got (@p ng) with the entries of @p ref (@p nr, never cut
+ * off) that @p keep keeps (all when NULL), up to @p k: the same count,
+ * scores rank by rank and exact flags. */
+static void same_top(const ltrr_arm_cand_t *got, size_t ng,
+                     const ltrr_arm_cand_t *ref, size_t nr, size_t k,
+                     ltrr_arm_lex_filter_fn *keep)
+{
+        size_t m = 0;
+        for (size_t i = 0; i < nr && m < k; i++) {
+                if (keep && !keep(NULL, NULL, ref[i].ent))
+                        continue;
+                assert_true(m < ng);
+                assert_float_equal(got[m].score, ref[i].score,
+                                   1e-5f * ref[i].score);
+                assert_float_equal(got[m].feat[1], ref[i].feat[1], 0);
+                m++;
+        }
+        assert_int_equal(ng, m);
+}
+
+/* Names of three words from a small vocabulary, "the" in most: queries
+ * of "the" and another word leave one essential list whose weak
+ * postings are passed over by tf~, and seek "the" a few postings ahead.
+ * The k best (k 1..60, unfiltered, cheap- and expensive-filtered) equal
+ * the first k of a run that never prunes. */
+static void test_frequent_pairs(void **state)
+{
+        fx_t *fx = *state;
+        static const char *const vocab[] = {"night", "star", "rain", "love",
+                                            "blue", "fire", "home", "dream"};
+        static char names[2400][40];
+        static const char *d[2400][2];
+        static ltrr_arm_cand_t ref[LTRR_ARM_K_MAX];
+        uint64_t x = 11;
+        for (size_t i = 0; i < 2400; i++) {
+                size_t a = (x = x * 6364136223846793005ull + 1) >> 61;
+                size_t b = (x = x * 6364136223846793005ull + 1) >> 61;
+                int the = ((x = x * 6364136223846793005ull + 1) >> 62) != 0;
+                snprintf(names[i], sizeof(names[i]), "%s%s %s",
+                         the ? "The " : "", vocab[a], vocab[b]);
+                d[i][0] = names[i];
+                d[i][1] = i % 2 ? "The Band" : "Solo";
+        }
+        ltrr_index_t *ix = build((const char *const (*)[2])d, 2400);
+        fx->ctx.bm25f = NULL; /* the index's own weights: tf~ bounds */
+        char errstr[256], q[64];
+        for (size_t v = 0; v < 8; v++) {
+                snprintf(q, sizeof(q), "the %s", vocab[v]);
+                ltrr_tokbuf_t tb;
+                ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena,
+                                 sizeof(fx->arena));
+                ltrr_analyzer_analyze(fx->an, q, strlen(q), &tb, NULL, 0);
+                ltrr_arm_query_t aq = {tb.toks, tb.cnt, NULL};
+                size_t nr = 0;
+                assert_int_equal(ltrr_arm_lex_filtered(
+                                     ix, &aq, NULL, fx->scr, 0, NULL, NULL, 0,
+                                     LTRR_ARM_K_MAX, ref, &nr, errstr,
+                                     sizeof(errstr)),
+                                 LTRR_OK);
+                assert_true(nr > 100 && nr < LTRR_ARM_K_MAX);
+                for (size_t k = 1; k <= 60; k += 1 + k / 2) {
+                        for (int f = 0; f < 3; f++) {
+                                ltrr_arm_lex_filter_fn *keep =
+                                    f ? keep_two_thirds : NULL;
+                                assert_int_equal(
+                                    ltrr_arm_lex_filtered(
+                                        ix, &aq, NULL, fx->scr, 0, keep,
+                                        NULL, f == 1, k, fx->out, &fx->cnt,
+                                        errstr, sizeof(errstr)),
+                                    LTRR_OK);
+                                same_top(fx->out, fx->cnt, ref, nr, k, keep);
+                        }
+                }
+        }
+        ltrr_index_destroy(ix);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -412,6 +499,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_exact_is_multiset, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_pruning_is_exact, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_frequent_pairs, setup,
                                             teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include "arm_testlib.h"
 
 #include "arm.h"
+#include "arm_bits.h"
 #include "arm_state.h"
 #include "catalog.h"
 #include "index.h"
@@ -265,6 +266,145 @@ static void test_structured(void **state)
         assert_int_equal(fx->cnt, 0);
 }
 
+/* A year or decade filter beside other words: the lexical pass is
+ * filtered by a bitmap of the filter (filled on the first call, cached
+ * after), with the same answer each time. */
+static void test_structured_dates(void **state)
+{
+        fx_t *fx = *state;
+        for (int rep = 0; rep < 2; rep++) {
+                assert_int_equal(run(fx, fx->ix, "structured", "1959 love",
+                                     10), LTRR_OK);
+                assert_int_equal(fx->cnt, 1);
+                assert_int_equal(fx->out[0].ent, ent("Love for Sale"));
+                assert_int_equal(run(fx, fx->ix, "structured", "1950s love",
+                                     10), LTRR_OK);
+                assert_int_equal(fx->cnt, 2);
+                assert_true(has(fx, ent("Love for Sale")));
+                assert_true(has(fx, ent("Love Me Tender")));
+                assert_int_equal(run(fx, fx->ix, "structured", "1960 love",
+                                     10), LTRR_OK);
+                assert_int_equal(fx->cnt, 0);
+                assert_int_equal(run(fx, fx->ix, "structured", "2010s love",
+                                     10), LTRR_OK);
+                assert_int_equal(fx->cnt, 1); /* 2017; 2024 is not in */
+                assert_int_equal(fx->out[0].ent, ent("Love"));
+        }
+}
+
+/* Year and decade filters at the edges of a year: 1959-12-31 is in
+ * 1959 and the 1950s, 1960-01-01 in 1960 and the 1960s. */
+static void test_structured_year_edges(void **state)
+{
+        fx_t *fx = *state;
+        char errstr[256];
+        static const char *const names[] = {"Edge Night", "Edge Day"};
+        static const int ymd[][3] = {{1959, 12, 31}, {1960, 1, 1}};
+        const char *artist = "Nobody", *genre = "jazz";
+        ltrr_catalog_t *cat = ltrr_catalog_new(0, errstr, sizeof(errstr));
+        assert_non_null(cat);
+        for (int i = 0; i < 2; i++) {
+                ltrr_entity_in_t in;
+                ltrr_entity_in_init(&in);
+                in.id = names[i];
+                in.name = names[i];
+                in.artists = &artist;
+                in.artists_cnt = 1;
+                in.genres = &genre;
+                in.genres_cnt = 1;
+                in.release_days = ltrr_date_from_ymd(ymd[i][0], ymd[i][1],
+                                                     ymd[i][2]);
+                in.release_prec = LTRR_DATE_DAY;
+                assert_int_equal(ltrr_catalog_add(cat, &in, errstr,
+                                                  sizeof(errstr)),
+                                 LTRR_OK);
+        }
+        ltrr_index_t *ix = build(cat, 1);
+        ltrr_catalog_destroy(cat);
+        static const char *const q[] = {"1959 edge", "1950s edge",
+                                        "1960 edge", "1960s edge"};
+        for (int i = 0; i < 4; i++) {
+                char err[256];
+                int id = ltrr_arm_find("structured");
+                query(fx, q[i]);
+                assert_int_equal(ltrr_arm_run((unsigned)id, ix, &fx->q,
+                                              &fx->ctx, fx->scr, 10, fx->out,
+                                              &fx->cnt, err, sizeof(err)),
+                                 LTRR_OK);
+                assert_int_equal(fx->cnt, 1);
+                assert_int_equal(fx->out[0].ent, i < 2 ? 0u : 1u);
+        }
+        ltrr_index_destroy(ix);
+}
+
+/* Counts the calls of fill_odd(). */
+static int fill_calls;
+
+/* Bitmap fill of test_filter_bits(): odd entities. */
+static void fill_odd(const void *opaque, const ltrr_index_t *ix,
+                     uint64_t *bits)
+{
+        (void)opaque;
+        fill_calls++;
+        for (uint32_t e = 1; e < ltrr_index_count(ix); e += 2)
+                bits[e / 64] |= 1ull << (e % 64);
+}
+
+/* The bitmap cache: filled once per key from the filter, found again
+ * (also after the memory moved), per index, least recently used out. */
+static void test_filter_bits(void **state)
+{
+        fx_t *fx = *state;
+        uint32_t n = ltrr_index_count(fx->ix);
+        size_t bytes = ltrr_arm_bits_bytes(n);
+        uint8_t *mem = calloc(1, bytes), *moved = malloc(bytes);
+        uint64_t key[LTRR_ARM_BITS_KEY_MAX + 1] = {7, 1};
+        assert_true(mem && moved && bytes % 16 == 0);
+        fill_calls = 0;
+        const uint64_t *b = ltrr_arm_bits_get(mem, fx->ix, key, 2, fill_odd,
+                                              NULL);
+        assert_non_null(b);
+        assert_int_equal(fill_calls, 1);
+        for (uint32_t e = 0; e < n; e++)
+                assert_int_equal(ltrr_arm_bits_keep(b, fx->ix, e), (int)e % 2);
+        assert_ptr_equal(ltrr_arm_bits_get(mem, fx->ix, key, 2, fill_odd,
+                                           NULL), b);
+        assert_int_equal(fill_calls, 1); /* cached */
+        memcpy(moved, mem, bytes);
+        const uint64_t *mb = ltrr_arm_bits_get(moved, fx->ix, key, 2, NULL,
+                                               NULL);
+        assert_non_null(mb);
+        assert_memory_equal(mb, b, (n + 7) / 8);
+        /* not another key (nor a prefix of this one), nor another index */
+        assert_null(ltrr_arm_bits_get(mem, fx->ix, key, 1, NULL, NULL));
+        assert_null(ltrr_arm_bits_get(mem, fx->plain, key, 2, NULL, NULL));
+        /* eight more keys: the least recently used goes first */
+        for (uint64_t k = 100; k < 100 + LTRR_ARM_BITS_SLOTS; k++) {
+                if (k == 100 + LTRR_ARM_BITS_SLOTS - 1)
+                        assert_non_null(ltrr_arm_bits_get(
+                            mem, fx->ix, key, 2, NULL, NULL));
+                assert_non_null(ltrr_arm_bits_get(mem, fx->ix, &k, 1,
+                                                  fill_odd, NULL));
+        }
+        assert_int_equal(fill_calls, 1 + LTRR_ARM_BITS_SLOTS);
+        uint64_t first = 100;
+        assert_null(ltrr_arm_bits_get(mem, fx->ix, &first, 1, NULL, NULL));
+        assert_non_null(ltrr_arm_bits_get(mem, fx->ix, key, 2, NULL, NULL));
+        /* the empty key is a key (found again); bad arguments */
+        const uint64_t *eb = ltrr_arm_bits_get(mem, fx->ix, NULL, 0,
+                                               fill_odd, NULL);
+        assert_non_null(eb);
+        assert_ptr_equal(ltrr_arm_bits_get(mem, fx->ix, NULL, 0, NULL,
+                                           NULL), eb);
+        assert_null(ltrr_arm_bits_get(mem, fx->ix, key,
+                                      LTRR_ARM_BITS_KEY_MAX + 1, fill_odd,
+                                      NULL));
+        assert_null(ltrr_arm_bits_get(NULL, fx->ix, key, 2, fill_odd, NULL));
+        assert_null(ltrr_arm_bits_get(mem, NULL, key, 2, fill_odd, NULL));
+        free(mem);
+        free(moved);
+}
+
 static void test_fresh(void **state)
 {
         fx_t *fx = *state;
@@ -421,6 +561,9 @@ int main(void)
             cmocka_unit_test(test_popular),
             cmocka_unit_test(test_popular_prefix),
             cmocka_unit_test(test_structured),
+            cmocka_unit_test(test_structured_dates),
+            cmocka_unit_test(test_structured_year_edges),
+            cmocka_unit_test(test_filter_bits),
             cmocka_unit_test(test_fresh),
             cmocka_unit_test(test_personal),
             cmocka_unit_test(test_memory),
