@@ -344,8 +344,9 @@ static ltrr_err_t feed(struct joind *d, const ltrr_kafka_msg_t *msg,
                 return ltrr_join_action(d->j, msg->partition, msg->offset,
                                         &rec->u.act, now, err, size);
         if (!is_act && rec->type == LTRR_AVRO_IMPRESSION)
-                return ltrr_join_impression(d->j, msg->partition, msg->offset,
-                                            &rec->u.imp, now, err, size);
+                return ltrr_join_impression_ranked(
+                    d->j, msg->partition, msg->offset, &rec->u.imp,
+                    rec->rankers, now, err, size);
         return ltrr_errf(LTRR_ERR_SCHEMA, err, size,
                          "a %s record on %s",
                          ltrr_avro_type_name(rec->type), msg->topic);

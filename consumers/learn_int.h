@@ -62,6 +62,7 @@ typedef struct learn_metrics_s {
         ltrr_metrics_child_t *duplicates; /* calls skipped as duplicates */
         ltrr_metrics_child_t *malformed;  /* records that did not decode */
         ltrr_metrics_child_t *skipped;    /* parts that could not be keyed */
+        ltrr_metrics_child_t *rk_examples; /* ranker examples planned */
         ltrr_metrics_child_t *latency;    /* batch round trip, seconds */
         ltrr_metrics_child_t *batch;      /* rewards per batch */
         ltrr_metrics_child_t *age;        /* now - reward event time, s */
@@ -115,6 +116,7 @@ typedef struct learn_s {
         atomic_int redis_up;              /* for /healthz: writes work */
         learn_metrics_t m;                /* metric children */
         uint64_t plan_skipped;            /* last plan skip count seen */
+        uint64_t plan_rk_examples;        /* last ranker example count */
 } learn_t;
 
 /** Run flag: cleared by SIGTERM/SIGINT. */

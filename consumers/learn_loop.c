@@ -365,6 +365,9 @@ static int plan_batch(learn_t *ln, size_t *rewards)
                                  st.parts_skipped + st.arms_skipped -
                                      ln->plan_skipped);
         ln->plan_skipped = st.parts_skipped + st.arms_skipped;
+        ltrr_metrics_counter_add(ln->m.rk_examples,
+                                 st.ranker_examples - ln->plan_rk_examples);
+        ln->plan_rk_examples = st.ranker_examples;
         t0 = now_mono();
         rc = plan_offsets(ln);
         ln->t.plan += now_mono() - t0;

@@ -123,6 +123,10 @@ static int metrics_init(ltrr_metrics_t *reg, learn_metrics_t *m)
             "Records that are not decodable Rewards (skipped).", 0);
         FAM(skipped, LTRR_METRICS_COUNTER, "ltrr_learn_parts_skipped_total",
             "Reward parts not applied: unknown arm, bad query/user.", 0);
+        FAM(rk_examples, LTRR_METRICS_COUNTER,
+            "ltrr_learn_ranker_examples_total",
+            "Ranker examples of the rewards sent (online ranker "
+            "statistics; replays included).", 0);
         FAM(latency, LTRR_METRICS_HISTOGRAM, "ltrr_learn_redis_seconds",
             "Round trip of one pipelined batch to Redis.", 0);
         FAM(batch, LTRR_METRICS_HISTOGRAM, "ltrr_learn_batch_rewards",

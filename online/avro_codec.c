@@ -14,9 +14,9 @@
  * below encodes them. tests/unit/test_avro_codec.c and
  * ltrr_avro_decoder_new() check them against the files. */
 static const uint64_t type_fps[LTRR_AVRO__TYPE_CNT] = {
-        [LTRR_AVRO_IMPRESSION] = 0x8d4cedfa3e01c6cdULL,
+        [LTRR_AVRO_IMPRESSION] = 0x74edc0f7f9a9fb88ULL,
         [LTRR_AVRO_ACTION] = 0xb5972d14467e17d9ULL,
-        [LTRR_AVRO_REWARD] = 0x0a893a682eebc8deULL,
+        [LTRR_AVRO_REWARD] = 0xa26b7dbf117e0b07ULL,
 };
 
 static const char *const type_names[LTRR_AVRO__TYPE_CNT] = {
@@ -174,15 +174,21 @@ static void w_enum(wbuf_t *w, int v, int cnt, const char *what)
                 w_long(w, v);
 }
 
-static void w_context(wbuf_t *w, const ltrr_context_t *c)
+/* An array<float> of @p cnt values. */
+static void w_floats(wbuf_t *w, const float *v, size_t cnt, const char *what)
 {
         size_t i;
 
-        w_long(w, c->feature_version);
-        w_count(w, c->feature_cnt, c->features, "context.features");
-        for (i = 0; !w->err && i < c->feature_cnt; i++)
-                w_float(w, c->features[i]);
+        w_count(w, cnt, v, what);
+        for (i = 0; !w->err && i < cnt; i++)
+                w_float(w, v[i]);
         w_end(w);
+}
+
+static void w_context(wbuf_t *w, const ltrr_context_t *c)
+{
+        w_long(w, c->feature_version);
+        w_floats(w, c->features, c->feature_cnt, "context.features");
         w_str(w, c->query_type, "context.query_type");
         w_long(w, c->hour);
         w_long(w, c->weekday);
@@ -239,6 +245,24 @@ ltrr_err_t ltrr_avro_encode_impression(const ltrr_impression_t *imp,
                                        size_t *len, char *errstr,
                                        size_t errstr_size)
 {
+        return ltrr_avro_encode_impression_ranked(imp, NULL, buf, size, len,
+                                                  errstr, errstr_size);
+}
+
+/* Result.ranker: null, or the features and margin. */
+static void w_ranker_input(wbuf_t *w, const ltrr_ranker_input_t *rk)
+{
+        w_long(w, rk && rk->present ? 1 : 0);
+        if (!rk || !rk->present)
+                return;
+        w_floats(w, rk->features, rk->feature_cnt, "results.ranker.features");
+        w_float(w, rk->margin);
+}
+
+ltrr_err_t ltrr_avro_encode_impression_ranked(
+    const ltrr_impression_t *imp, const ltrr_ranker_input_t *rankers,
+    uint8_t *buf, size_t size, size_t *len, char *errstr, size_t errstr_size)
+{
         wbuf_t w = W_INIT(buf, size, errstr, errstr_size);
         size_t i;
 
@@ -275,6 +299,7 @@ ltrr_err_t ltrr_avro_encode_impression(const ltrr_impression_t *imp,
                 w_long(&w, r->position);
                 w_float(&w, r->score);
                 w_long(&w, r->arm_mask);
+                w_ranker_input(&w, rankers ? &rankers[i] : NULL);
         }
         w_end(&w);
         return w_finish(&w, len);
@@ -333,6 +358,28 @@ static void w_reward_outcome(wbuf_t *w, const ltrr_reward_t *rew)
         w_double(w, rew->value);
 }
 
+/* ranker_examples: null when there are none. */
+static void w_rank_examples(wbuf_t *w, const ltrr_reward_t *rew)
+{
+        size_t i;
+
+        w_long(w, rew->ranker_example_cnt ? 1 : 0);
+        if (!rew->ranker_example_cnt)
+                return;
+        w_count(w, rew->ranker_example_cnt, rew->ranker_examples,
+                "ranker_examples");
+        for (i = 0; !w->err && i < rew->ranker_example_cnt; i++) {
+                const ltrr_rank_example_t *e = &rew->ranker_examples[i];
+
+                w_long(w, e->position);
+                w_float(w, e->label);
+                w_floats(w, e->features, e->feature_cnt,
+                         "ranker_examples.features");
+                w_float(w, e->margin);
+        }
+        w_end(w);
+}
+
 ltrr_err_t ltrr_avro_encode_reward(const ltrr_reward_t *rew, uint8_t *buf,
                                    size_t size, size_t *len, char *errstr,
                                    size_t errstr_size)
@@ -375,6 +422,7 @@ ltrr_err_t ltrr_avro_encode_reward(const ltrr_reward_t *rew, uint8_t *buf,
         w_long(&w, rew->has_action_time_ms ? 1 : 0);
         if (rew->has_action_time_ms)
                 w_long(&w, rew->action_time_ms);
+        w_rank_examples(&w, rew);
         return w_finish(&w, len);
 }
 

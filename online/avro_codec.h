@@ -106,6 +106,17 @@ ltrr_err_t ltrr_avro_encode_impression(const ltrr_impression_t *imp,
                                        size_t *len, char *errstr,
                                        size_t errstr_size);
 
+/**
+ * @brief Encodes @p imp with the optional `ranker` field of its results:
+ *        @p rankers has imp->result_cnt entries, entry i for results[i]
+ *        (present false: null); NULL: every one null, as
+ *        ltrr_avro_encode_impression() writes.
+ * @returns as ltrr_avro_encode_impression().
+ */
+ltrr_err_t ltrr_avro_encode_impression_ranked(
+    const ltrr_impression_t *imp, const ltrr_ranker_input_t *rankers,
+    uint8_t *buf, size_t size, size_t *len, char *errstr, size_t errstr_size);
+
 /** @brief Encodes an Action; as ltrr_avro_encode_impression(). */
 ltrr_err_t ltrr_avro_encode_action(const ltrr_action_t *act, uint8_t *buf,
                                    size_t size, size_t *len, char *errstr,
@@ -121,6 +132,10 @@ typedef struct ltrr_avro_record_s {
         ltrr_avro_type_t type;    /**< which member of u is set */
         uint64_t fingerprint;     /**< writer schema fingerprint */
         int resolved;             /**< 1 when written with another schema */
+        const ltrr_ranker_input_t *rankers; /**< Impression: result_cnt
+                                      entries, the `ranker` field of each
+                                      result; NULL when every one is null
+                                      (and for other types) */
         union {
                 ltrr_impression_t imp; /**< LTRR_AVRO_IMPRESSION */
                 ltrr_action_t act;     /**< LTRR_AVRO_ACTION */

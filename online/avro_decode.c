@@ -315,17 +315,59 @@ static void r_arm(rbuf_t *r, void *item)
                                 &a->candidate_cnt, "arms.candidates");
 }
 
+/* A Result with its optional ranker input, as read; split in two by
+ * r_results(). */
+typedef struct result_full_s {
+        ltrr_result_t res;       /* the fields of ltrr_result_t */
+        ltrr_ranker_input_t rk;  /* Result.ranker */
+} result_full_t;
+
 static void r_result(rbuf_t *r, void *item)
 {
-        ltrr_result_t *res = item;
+        result_full_t *f = item;
 
-        res->entity_id = r_str(r, "results.entity_id");
-        res->position = r_int(r, "results.position");
-        res->score = r_float(r, "results.score");
-        res->arm_mask = r_int(r, "results.arm_mask");
+        f->res.entity_id = r_str(r, "results.entity_id");
+        f->res.position = r_int(r, "results.position");
+        f->res.score = r_float(r, "results.score");
+        f->res.arm_mask = r_int(r, "results.arm_mask");
+        f->rk.present = r_present(r, "results.ranker");
+        if (f->rk.present) {
+                f->rk.features = r_array(r, sizeof(float), r_feature,
+                                         &f->rk.feature_cnt,
+                                         "results.ranker.features");
+                f->rk.margin = r_float(r, "results.ranker.margin");
+        }
 }
 
-static void r_impression(rbuf_t *r, ltrr_impression_t *imp)
+/* Reads the results into imp->results and, when any logged a ranker
+ * input, *rankers (parallel to the results). */
+static void r_results(rbuf_t *r, ltrr_impression_t *imp,
+                      const ltrr_ranker_input_t **rankers)
+{
+        result_full_t *f;
+        ltrr_result_t *res;
+        ltrr_ranker_input_t *rk;
+        size_t n = 0, i, any = 0;
+
+        f = r_array(r, sizeof(*f), r_result, &n, "results");
+        for (i = 0; i < n; i++)
+                any += f[i].rk.present;
+        res = n ? r_alloc(r, n * sizeof(*res), "results") : NULL;
+        rk = any ? r_alloc(r, n * sizeof(*rk), "results.ranker") : NULL;
+        if (r->err)
+                return;
+        for (i = 0; i < n; i++) {
+                res[i] = f[i].res;
+                if (rk)
+                        rk[i] = f[i].rk;
+        }
+        imp->results = res;
+        imp->result_cnt = n;
+        *rankers = rk;
+}
+
+static void r_impression(rbuf_t *r, ltrr_impression_t *imp,
+                         const ltrr_ranker_input_t **rankers)
 {
         imp->schema_version = r_int(r, "schema_version");
         imp->event_time_ms = r_long(r, "event_time_ms");
@@ -346,8 +388,7 @@ static void r_impression(rbuf_t *r, ltrr_impression_t *imp)
         imp->total_budget = r_int(r, "total_budget");
         imp->arms = r_array(r, sizeof(ltrr_arm_decision_t), r_arm,
                             &imp->arm_cnt, "arms");
-        imp->results = r_array(r, sizeof(ltrr_result_t), r_result,
-                               &imp->result_cnt, "results");
+        r_results(r, imp, rankers);
 }
 
 static void r_action(rbuf_t *r, ltrr_action_t *act)
@@ -403,6 +444,17 @@ static void r_reward_outcome(rbuf_t *r, ltrr_reward_t *rew)
         rew->value = r_double(r, "value");
 }
 
+static void r_rank_example(rbuf_t *r, void *item)
+{
+        ltrr_rank_example_t *e = item;
+
+        e->position = r_int(r, "ranker_examples.position");
+        e->label = r_float(r, "ranker_examples.label");
+        e->features = r_array(r, sizeof(float), r_feature, &e->feature_cnt,
+                              "ranker_examples.features");
+        e->margin = r_float(r, "ranker_examples.margin");
+}
+
 static void r_reward(rbuf_t *r, ltrr_reward_t *rew)
 {
         rew->schema_version = r_int(r, "schema_version");
@@ -427,6 +479,11 @@ static void r_reward(rbuf_t *r, ltrr_reward_t *rew)
         rew->has_action_time_ms = r_present(r, "action_time_ms");
         rew->action_time_ms =
                 rew->has_action_time_ms ? r_long(r, "action_time_ms") : 0;
+        if (r_present(r, "ranker_examples"))
+                rew->ranker_examples =
+                        r_array(r, sizeof(ltrr_rank_example_t),
+                                r_rank_example, &rew->ranker_example_cnt,
+                                "ranker_examples");
 }
 
 ltrr_err_t ltrr_avro_body_decode(ltrr_avro_arena_t *ar, ltrr_avro_type_t type,
@@ -439,8 +496,9 @@ ltrr_err_t ltrr_avro_body_decode(ltrr_avro_arena_t *ar, ltrr_avro_type_t type,
         ltrr_avro_arena_rewind(ar);
         memset(&rec->u, 0, sizeof(rec->u));
         rec->type = type;
+        rec->rankers = NULL;
         if (type == LTRR_AVRO_IMPRESSION)
-                r_impression(&r, &rec->u.imp);
+                r_impression(&r, &rec->u.imp, &rec->rankers);
         else if (type == LTRR_AVRO_ACTION)
                 r_action(&r, &rec->u.act);
         else

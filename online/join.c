@@ -75,6 +75,7 @@ struct ltrr_join_s {
         struct jpart *parts[LTRR_JOIN_PARTITIONS_MAX]; /* lazily made */
         ltrr_join_stats_t st;               /* counters */
         ltrr_arm_reward_t arms[LTRR_JOIN_ARMS_MAX]; /* reward scratch */
+        ltrr_rank_example_t rex[LTRR_JOIN_RANK_EXAMPLES_MAX]; /* scratch */
 };
 
 /* ---- ring ---- */
@@ -252,6 +253,14 @@ static void emit(ltrr_join_t *j, int32_t p, const struct jimp *e,
 
         ltrr_join_snap_reward(e->snap, &j->conf, &iref, act, &aref, outcome,
                               bandit, j->arms, &rew);
+        /* Ranker examples only for engagements in the window (a late
+         * action's results may have been replaced long since). */
+        if (outcome == LTRR_OUTCOME_MATCHED && act) {
+                rew.ranker_example_cnt = ltrr_join_snap_rank_examples(
+                    e->snap, act, rew.value, j->rex,
+                    LTRR_JOIN_RANK_EXAMPLES_MAX);
+                rew.ranker_examples = j->rex;
+        }
         j->st.rewards[outcome]++;
         j->cb(j->opaque, p, &rew);
 }
@@ -599,14 +608,16 @@ static void imp_evict(ltrr_join_t *j, int32_t p, struct jpart *jp)
 /* Creates the pending entry of @imp and meets held actions. */
 static ltrr_err_t imp_add(ltrr_join_t *j, int32_t p, struct jpart *jp,
                           int64_t off, const ltrr_impression_t *imp,
-                          char *errstr, size_t errstr_size)
+                          const ltrr_ranker_input_t *rankers, char *errstr,
+                          size_t errstr_size)
 {
         struct jimp *e = calloc(1, sizeof(*e));
 
         if (!e)
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "out of memory");
-        if (!(e->snap = ltrr_join_snap_new(imp, errstr, errstr_size))) {
+        if (!(e->snap = ltrr_join_snap_new(imp, rankers, errstr,
+                                           errstr_size))) {
                 free(e);
                 return imp->arm_cnt > LTRR_JOIN_ARMS_MAX ? LTRR_ERR_RANGE
                                                         : LTRR_ERR_NOMEM;
@@ -634,6 +645,17 @@ ltrr_err_t ltrr_join_impression(ltrr_join_t *j, int32_t p, int64_t off,
                                 const ltrr_impression_t *imp, int64_t now_ms,
                                 char *errstr, size_t errstr_size)
 {
+        return ltrr_join_impression_ranked(j, p, off, imp, NULL, now_ms,
+                                           errstr, errstr_size);
+}
+
+ltrr_err_t ltrr_join_impression_ranked(ltrr_join_t *j, int32_t p,
+                                       int64_t off,
+                                       const ltrr_impression_t *imp,
+                                       const ltrr_ranker_input_t *rankers,
+                                       int64_t now_ms, char *errstr,
+                                       size_t errstr_size)
+{
         struct jpart *jp;
         ltrr_err_t err;
 
@@ -660,7 +682,8 @@ ltrr_err_t ltrr_join_impression(ltrr_join_t *j, int32_t p, int64_t off,
                 j->st.duplicates++;
                 return LTRR_OK;
         }
-        if ((err = imp_add(j, p, jp, off, imp, errstr, errstr_size)))
+        if ((err = imp_add(j, p, jp, off, imp, rankers, errstr,
+                           errstr_size)))
                 return err;
         j->st.impressions++;
         advance(j, p, jp);

@@ -51,6 +51,10 @@
 #define LTRR_JOIN_IMP_ACTIONS_MAX 16
 /** Largest event time (and duration) accepted, in ms: year 10889. */
 #define LTRR_JOIN_TIME_MAX ((int64_t)1 << 48)
+/** Most ranker examples a reward carries (the first shown positions). */
+#define LTRR_JOIN_RANK_EXAMPLES_MAX 10
+/** Longest ranker feature vector a snapshot keeps. */
+#define LTRR_JOIN_RANK_FEATURES_MAX 256
 /** Upper bound of the pending impression and held action caps. */
 #define LTRR_JOIN_PENDING_LIMIT (16 * 1024 * 1024)
 
@@ -137,6 +141,18 @@ ltrr_err_t ltrr_join_impression(ltrr_join_t *j, int32_t partition,
                                 int64_t now_ms, char *errstr,
                                 size_t errstr_size);
 
+/**
+ * @brief As ltrr_join_impression(), with the ranker inputs of the
+ *        results (@p rankers: imp->result_cnt entries, or NULL), which
+ *        matched engagements turn into ranker examples (docs/JOIN.md).
+ */
+ltrr_err_t ltrr_join_impression_ranked(ltrr_join_t *j, int32_t partition,
+                                       int64_t offset,
+                                       const ltrr_impression_t *imp,
+                                       const ltrr_ranker_input_t *rankers,
+                                       int64_t now_ms, char *errstr,
+                                       size_t errstr_size);
+
 /** @brief Feeds one action; as ltrr_join_impression(). */
 ltrr_err_t ltrr_join_action(ltrr_join_t *j, int32_t partition, int64_t offset,
                             const ltrr_action_t *act, int64_t now_ms,
@@ -195,11 +211,16 @@ typedef struct ltrr_join_snap_s ltrr_join_snap_t; /* snap */
 
 /**
  * @brief Copies the parts of @p imp a reward needs (ids, user, query,
- *        context, policy, arms and their candidates; not the results).
+ *        context, policy, arms and their candidates; not the results)
+ *        and, from @p rankers (parallel to the results, or NULL), the
+ *        ranker inputs of the results shown within the first
+ *        LTRR_JOIN_RANK_EXAMPLES_MAX positions, for
+ *        ltrr_join_snap_rank_examples().
  * @returns the copy, or NULL with the reason (LTRR_ERR_RANGE: more than
  *          LTRR_JOIN_ARMS_MAX arms; out of memory).
  */
 ltrr_join_snap_t *ltrr_join_snap_new(const ltrr_impression_t *imp,
+                                     const ltrr_ranker_input_t *rankers,
                                      char *errstr, size_t errstr_size);
 
 /** @brief Frees a snapshot; NULL is a no-op. */
@@ -228,5 +249,22 @@ void ltrr_join_snap_reward(const ltrr_join_snap_t *snap,
                            const ltrr_kafka_ref_t *act_ref,
                            ltrr_outcome_t outcome, bool apply_bandit,
                            ltrr_arm_reward_t *arms, ltrr_reward_t *rew);
+
+/**
+ * @brief The ranker examples of an engagement with the impression in
+ *        @p snap (docs/JOIN.md, "Ranker examples").
+ *
+ * The engaged result (matched by the action's position and entity among
+ * the kept results) gets label 1 for a positive @p value, 0 for a
+ * negative one (a skip); for a positive value the kept results shown
+ * above it come first, label 0 (examined and passed over, the cascade
+ * assumption), by ascending position. Nothing when the engaged result
+ * logged no ranker input or @p value is 0.
+ * @param ex   room for @p cap examples; they point into @p snap.
+ * @returns the number of examples written, at most @p cap.
+ */
+size_t ltrr_join_snap_rank_examples(const ltrr_join_snap_t *snap,
+                                    const ltrr_action_t *act, double value,
+                                    ltrr_rank_example_t *ex, size_t cap);
 
 #endif /* LTRR_JOIN_H */

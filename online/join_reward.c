@@ -12,8 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A shown result that logged a ranker input, as an example template. */
+struct snap_kept {
+        const char *entity_id;  /* the result's entity */
+        ltrr_rank_example_t ex; /* position, features, margin; label 0 */
+};
+
 struct ltrr_join_snap_s {
-        ltrr_impression_t imp; /* pointers into the bytes that follow */
+        ltrr_impression_t imp;   /* pointers into the bytes that follow */
+        struct snap_kept *kept;  /* results with a ranker input, shown
+                                    order; kept_cnt entries */
+        size_t kept_cnt;         /* entries in kept */
 };
 
 /* Bump allocator over one block; with base NULL it only measures. */
@@ -69,6 +78,57 @@ static void bump_arm(struct bump *b, const ltrr_arm_decision_t *src,
                 *dst = tmp;
 }
 
+/* 1 when result @p r with ranker input @p rk is kept in a snapshot:
+ * it logged one and was shown within the first
+ * LTRR_JOIN_RANK_EXAMPLES_MAX positions. */
+static bool snap_keeps(const ltrr_result_t *r, const ltrr_ranker_input_t *rk)
+{
+        return rk->present && r->entity_id && r->position >= 0 &&
+               r->position < LTRR_JOIN_RANK_EXAMPLES_MAX &&
+               rk->feature_cnt <= LTRR_JOIN_RANK_FEATURES_MAX &&
+               (rk->features || !rk->feature_cnt);
+}
+
+/* Copies the results that carry a ranker input (see snap_keeps()), in
+ * the impression's order, as example templates (label 0). */
+static void bump_kept(struct bump *b, const ltrr_impression_t *src,
+                      const ltrr_ranker_input_t *rankers,
+                      ltrr_join_snap_t *snap)
+{
+        struct snap_kept *kept;
+        size_t i, n = 0, k = 0;
+        float *f;
+
+        for (i = 0; rankers && i < src->result_cnt; i++)
+                n += snap_keeps(&src->results[i], &rankers[i]);
+        kept = bump_take(b, n * sizeof(*kept));
+        for (i = 0; rankers && i < src->result_cnt && k < n; i++) {
+                const ltrr_ranker_input_t *rk = &rankers[i];
+                const char *e;
+
+                if (!snap_keeps(&src->results[i], rk))
+                        continue;
+                e = bump_str(b, src->results[i].entity_id);
+                f = bump_take(b, rk->feature_cnt * sizeof(*f));
+                if (kept) {
+                        kept[k].entity_id = e;
+                        kept[k].ex.position = src->results[i].position;
+                        kept[k].ex.label = 0.0f;
+                        kept[k].ex.features = f;
+                        kept[k].ex.feature_cnt = rk->feature_cnt;
+                        kept[k].ex.margin = rk->margin;
+                        if (rk->feature_cnt)
+                                memcpy(f, rk->features,
+                                       rk->feature_cnt * sizeof(*f));
+                }
+                k++;
+        }
+        if (snap) {
+                snap->kept = kept;
+                snap->kept_cnt = n;
+        }
+}
+
 /* Lays out the copy of @src; fills @dst when the bump has a block. */
 static void bump_impression(struct bump *b, const ltrr_impression_t *src,
                             ltrr_impression_t *dst)
@@ -104,6 +164,7 @@ static void bump_impression(struct bump *b, const ltrr_impression_t *src,
 }
 
 ltrr_join_snap_t *ltrr_join_snap_new(const ltrr_impression_t *imp,
+                                     const ltrr_ranker_input_t *rankers,
                                      char *errstr, size_t errstr_size)
 {
         struct bump b = {NULL, sizeof(ltrr_join_snap_t)};
@@ -116,6 +177,7 @@ ltrr_join_snap_t *ltrr_join_snap_new(const ltrr_impression_t *imp,
                 return NULL;
         }
         bump_impression(&b, imp, NULL);
+        bump_kept(&b, imp, rankers, NULL);
         if (!(snap = malloc(b.used))) {
                 ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                           "out of memory (%zu bytes)", b.used);
@@ -124,6 +186,7 @@ ltrr_join_snap_t *ltrr_join_snap_new(const ltrr_impression_t *imp,
         b.base = (char *)snap;
         b.used = sizeof(*snap);
         bump_impression(&b, imp, &snap->imp);
+        bump_kept(&b, imp, rankers, snap);
         return snap;
 }
 
@@ -256,4 +319,38 @@ void ltrr_join_snap_reward(const ltrr_join_snap_t *snap,
         rew->policy = imp->policy;
         rew->model_version = imp->model_version;
         rew->impression_time_ms = imp->event_time_ms;
+}
+
+/* The kept result shown at @p position with @p entity, or NULL. */
+static const struct snap_kept *snap_find(const ltrr_join_snap_t *snap,
+                                         int32_t position, const char *entity)
+{
+        size_t i;
+
+        for (i = 0; i < snap->kept_cnt; i++)
+                if (snap->kept[i].ex.position == position &&
+                    !strcmp(snap->kept[i].entity_id, entity))
+                        return &snap->kept[i];
+        return NULL;
+}
+
+size_t ltrr_join_snap_rank_examples(const ltrr_join_snap_t *snap,
+                                    const ltrr_action_t *act, double value,
+                                    ltrr_rank_example_t *ex, size_t cap)
+{
+        const struct snap_kept *hit;
+        size_t i, n = 0;
+
+        if (!act || !act->entity_id || value == 0.0 || !isfinite(value) ||
+            !cap || !(hit = snap_find(snap, act->position, act->entity_id)))
+                return 0;
+        /* Cascade: a positive engagement at p means the results above p
+         * were examined and passed over. Kept results are in shown
+         * order, so they come out by ascending position. */
+        for (i = 0; value > 0.0 && i < snap->kept_cnt && n + 1 < cap; i++)
+                if (snap->kept[i].ex.position < hit->ex.position)
+                        ex[n++] = snap->kept[i].ex;
+        ex[n] = hit->ex;
+        ex[n++].label = value > 0.0 ? 1.0f : 0.0f;
+        return n;
 }

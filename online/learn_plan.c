@@ -12,6 +12,7 @@
 
 #include "bstats.h"
 #include "feature.h"
+#include "ranker_online.h"
 
 /** Longest entity id planned; longer ones are skipped. */
 #define PLAN_ENTITY_MAX 256
@@ -71,6 +72,12 @@ typedef struct plan_intern_s {
 struct ltrr_learn_plan_s {
         ltrr_learn_conf_t conf;       /* copied settings */
         ltrr_bstats_t *layout;        /* field layout of the space */
+        ltrr_pbias_table_t pbias;     /* examination model of ranker
+                                         examples */
+        double ipw_clip;              /* largest inverse propensity */
+        size_t rk_fields[2 * LTRR_RANKER_NFEAT]; /* strings "z:<i>",
+                                         "n:<i>" of this batch */
+        uint32_t rk_gen;              /* rk_fields valid when == gen */
         ltrr_bstats_delta_t *deltas;  /* scratch: one arm's deltas */
         size_t delta_cap;             /* entries in deltas */
         char *arena;                  /* every string, NUL-terminated */
@@ -221,6 +228,26 @@ ltrr_err_t ltrr_learn_offsets_key(char *buf, size_t size, const char *group,
         return LTRR_OK;
 }
 
+/* The ranker examples' examination model and clip (0: defaults). */
+static ltrr_err_t plan_ranker_conf(ltrr_learn_plan_t *pl, char *errstr,
+                                   size_t errstr_size)
+{
+        const ltrr_learn_conf_t *c = &pl->conf;
+        ltrr_ranker_params_t rp;
+
+        ltrr_ranker_params_default(&rp);
+        pl->ipw_clip = c->ranker_ipw_clip > 0 ? c->ranker_ipw_clip
+                                              : rp.ipw_clip;
+        if (!(pl->ipw_clip >= 1.0 && pl->ipw_clip <= 1e6))
+                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                                 "ranker ipw clip must be in [1, 1e6]");
+        return ltrr_ranker_online_pbias(&pl->pbias,
+                                        c->ranker_ipw_eta > 0
+                                            ? c->ranker_ipw_eta
+                                            : LTRR_RANKER_ONLINE_IPW_ETA,
+                                        errstr, errstr_size);
+}
+
 ltrr_learn_plan_t *ltrr_learn_plan_new(const ltrr_learn_conf_t *conf,
                                        char *errstr, size_t errstr_size)
 {
@@ -242,6 +269,8 @@ ltrr_learn_plan_t *ltrr_learn_plan_new(const ltrr_learn_conf_t *conf,
         }
         pl->conf = *conf;
         pl->gen = 1;
+        if (plan_ranker_conf(pl, errstr, errstr_size))
+                goto err;
         pl->layout = ltrr_bstats_new(&conf->space, conf->bandit_half_life,
                                      0.0, errstr, errstr_size);
         if (!pl->layout)
@@ -986,7 +1015,64 @@ done:
         return err;
 }
 
-/* The engagement parts: Q2E, popularity, profile. */
+/* Interns the ranker hash's field names once per batch. */
+static ltrr_err_t ranker_fields(ltrr_learn_plan_t *pl)
+{
+        ltrr_err_t err = LTRR_OK;
+        char field[16];
+        int i, n;
+
+        if (pl->rk_gen == pl->gen)
+                return LTRR_OK;
+        for (i = 0; i < 2 * LTRR_RANKER_NFEAT && !err; i++) {
+                n = snprintf(field, sizeof(field), "%c:%d",
+                             i < LTRR_RANKER_NFEAT ? 'z' : 'n',
+                             i % LTRR_RANKER_NFEAT);
+                err = plan_intern(pl, field, (size_t)n, 0, 1,
+                                  &pl->rk_fields[i]);
+        }
+        if (!err)
+                pl->rk_gen = pl->gen;
+        return err;
+}
+
+/* Ranker: the fixed-point statistics of the reward's examples, as
+ * (field, delta) pairs of the non-zero coordinates. */
+static ltrr_err_t plan_ranker(ltrr_learn_plan_t *pl, const ltrr_reward_t *rew)
+{
+        ltrr_ranker_delta_t d;
+        ltrr_err_t err = LTRR_OK;
+        int i;
+
+        if (!rew->ranker_example_cnt)
+                return LTRR_OK;
+        ltrr_ranker_online_delta(rew->ranker_examples,
+                                 rew->ranker_example_cnt, &pl->pbias,
+                                 pl->ipw_clip, &d);
+        pl->stats.ranker_skipped += d.skipped;
+        if (!d.used)
+                return LTRR_OK;
+        TRY(ranker_fields(pl));
+        TRY(part_begin(pl, LTRR_LEARN_KIND_RANKER, 2, 0));
+        TRY(part_str(pl, LTRR_RANKER_ONLINE_KEY));
+        TRY(part_str(pl, LTRR_RANKER_ONLINE_COUNT_KEY));
+        TRY(push_dedup(pl, "{ranker}", 'a', &rew->action_ref));
+        for (i = 0; i < 2 * LTRR_RANKER_NFEAT; i++) {
+                int64_t v = i < LTRR_RANKER_NFEAT ? d.z[i]
+                                                  : d.n[i - LTRR_RANKER_NFEAT];
+
+                if (!v)
+                        continue;
+                TRY(part_ref(pl, pl->rk_fields[i]));
+                TRY(part_int(pl, (long long)v));
+        }
+        TRY(part_end(pl));
+        pl->stats.ranker_examples += d.used;
+done:
+        return err;
+}
+
+/* The engagement parts: Q2E, popularity, profile, ranker. */
 static ltrr_err_t plan_engagement(ltrr_learn_plan_t *pl,
                                   const ltrr_reward_t *rew)
 {
@@ -1004,6 +1090,7 @@ static ltrr_err_t plan_engagement(ltrr_learn_plan_t *pl,
         TRY(plan_q2e(pl, rew, 1));
         TRY(plan_pop(pl, rew, (double)t_ms / 1000.0));
         TRY(plan_profile(pl, rew, t_ms));
+        TRY(plan_ranker(pl, rew));
 done:
         return err;
 }

@@ -20,6 +20,8 @@
  *   q2e engage  {q:<query>}       action part+offset     apply_engagement
  *   popularity  {pop}             action part+offset     apply_engagement
  *   profile     {u:<user>}        action part+offset     apply_engagement
+ *   ranker      {ranker}          action part+offset     apply_engagement
+ *                                                        with examples
  *
  * Bitmaps: `ltrr:dedup:<tag>:<i|a>:<partition>:<segment>`, segment =
  * offset / LTRR_LEARN_DEDUP_SEG_BITS, bit = offset % that; each segment
@@ -47,6 +49,7 @@
 
 #include "bandit.h"
 #include "err.h"
+#include "position_bias.h"
 #include "profile.h"
 #include "q2e.h"
 #include "records.h"
@@ -56,7 +59,7 @@
 /** Redis Cluster hash slots. */
 #define LTRR_LEARN_SLOTS 16384
 /** Most invocations one reward yields. */
-#define LTRR_LEARN_CALLS_PER_REWARD 5
+#define LTRR_LEARN_CALLS_PER_REWARD 6
 /** Most invocations a plan holds (bounded batch). */
 #define LTRR_LEARN_PLAN_MAX (100000 * LTRR_LEARN_CALLS_PER_REWARD)
 
@@ -66,6 +69,7 @@
 #define LTRR_LEARN_KIND_Q2E "q"
 #define LTRR_LEARN_KIND_POP "p"
 #define LTRR_LEARN_KIND_PROFILE "u"
+#define LTRR_LEARN_KIND_RANKER "r"
 #define LTRR_LEARN_KIND_OFFSETS "o"
 
 /** @brief Learner settings the plan needs. */
@@ -75,6 +79,11 @@ typedef struct ltrr_learn_conf_s {
         int64_t dedup_ttl_s;         /**< bitmap segment expiry */
         ltrr_q2e_conf_t q2e;         /**< Q2E bounds */
         ltrr_profile_conf_t profile; /**< profile and popularity bounds */
+        double ranker_ipw_eta;       /**< examination model (1/p)^eta of
+                                          ranker examples; 0: default
+                                          LTRR_RANKER_ONLINE_IPW_ETA */
+        double ranker_ipw_clip;      /**< largest inverse propensity;
+                                          0: the ranker default (10) */
 } ltrr_learn_conf_t;
 
 /** @brief One script invocation: argv = keys then args; the strings
@@ -101,6 +110,9 @@ typedef struct ltrr_learn_plan_stats_s {
         uint64_t bucket_unknown; /**< bandit parts whose logged context
                                     does not tell the bucket: sent to
                                     bucket 0 */
+        uint64_t ranker_examples; /**< ranker examples planned */
+        uint64_t ranker_skipped;  /**< ranker examples refused (bad
+                                       vector, position or label) */
 } ltrr_learn_plan_stats_t;
 
 /**

@@ -52,13 +52,34 @@ typedef struct ltrr_arm_decision_s {
         size_t candidate_cnt;               /**< entries in candidates */
 } ltrr_arm_decision_t;
 
-/** One entry of the ranked list (Avro record Result). */
+/** What the ranker scored for a shown result (Avro record RankerInput,
+ * the optional field `ranker` of Result). */
+typedef struct ltrr_ranker_input_s {
+        bool present;          /**< false: the field is null */
+        const float *features; /**< feature_cnt values (ranker layout) */
+        size_t feature_cnt;    /**< entries in features */
+        float margin;          /**< the serving model's logit w.x */
+} ltrr_ranker_input_t;
+
+/** One entry of the ranked list (Avro record Result). Its optional
+ * field `ranker` travels beside the list, as an array parallel to the
+ * results (ltrr_avro_encode_impression_ranked(), ltrr_avro_record_t),
+ * so that code initializing this struct by position keeps compiling. */
 typedef struct ltrr_result_s {
         const char *entity_id; /**< catalog id */
         int32_t position;      /**< 0-based */
-        float score;           /**< ranker score */
+        float score;           /**< fused rank score (docs/RANKER.md) */
         int32_t arm_mask;      /**< bit i: arm i contributed */
 } ltrr_result_t;
+
+/** One online ranker example (Avro record RankerExample). */
+typedef struct ltrr_rank_example_s {
+        int32_t position;      /**< shown position, 0-based */
+        float label;           /**< 1 engaged, 0 examined and passed over */
+        const float *features; /**< feature_cnt values (ranker layout) */
+        size_t feature_cnt;    /**< entries in features */
+        float margin;          /**< the serving model's logit w.x */
+} ltrr_rank_example_t;
 
 /** An answered search (Avro record ltrr.Impression). */
 typedef struct ltrr_impression_s {
@@ -169,6 +190,9 @@ typedef struct ltrr_reward_s {
         int64_t impression_time_ms;          /**< impression event time */
         bool has_action_time_ms;             /**< action_time_ms is set */
         int64_t action_time_ms;              /**< action event time, if has_ */
+        const ltrr_rank_example_t *ranker_examples; /**< ranker_example_cnt
+                                                  entries; 0 is Avro null */
+        size_t ranker_example_cnt;           /**< entries in ranker_examples */
 } ltrr_reward_t;
 
 #endif /* LTRR_RECORDS_H */

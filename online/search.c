@@ -16,6 +16,7 @@
 #include "profile.h"
 #include "q2e.h"
 #include "ranker.h"
+#include "ranker_online.h"
 #include "rng.h"
 #include "search.h"
 #include "text.h"
@@ -72,7 +73,11 @@ struct ltrr_search_s {
         ltrr_analyzer_t *an;              /* query analyzer */
         ltrr_qu_scratch_t *qsc;           /* tagger scratch */
         ltrr_arm_scratch_t *asc;          /* arm scratch */
-        ltrr_ranker_t *rk;                /* ranker model */
+        ltrr_ranker_t *rk;                /* ranker model in use */
+        ltrr_ranker_t *rk_base;           /* base of rk when online
+                                             statistics apply, else NULL */
+        ltrr_ranker_stats_t rk_stats;     /* online statistics applied */
+        int rk_online;                    /* 1: rk_stats apply */
         char rk_version[SEARCH_VERSION_MAX * 2]; /* "" built in */
         ltrr_arm_cand_t *cands;           /* CANDS_MAX: arms' output */
         ltrr_arm_hit_t *hits;             /* CANDS_MAX: union */
@@ -110,6 +115,9 @@ struct ltrr_search_query_s {
         ltrr_decision_t dec;                    /* the decision */
         ltrr_search_hit_t hits[LTRR_SEARCH_K_MAX]; /* ranked results */
         ltrr_result_t results[LTRR_SEARCH_K_MAX];  /* logged results */
+        ltrr_ranker_input_t rkin[LTRR_SEARCH_K_MAX]; /* their ranker input */
+        float rkx[LTRR_RANKER_ONLINE_EXAMPLES_MAX][LTRR_RANKER_NFEAT];
+                                                /* logged vectors */
         ltrr_candidate_t lcands[LTRR_SEARCH_CANDS_MAX]; /* logged cands */
         ltrr_arm_decision_t ad[LTRR_BANDIT_MAX_ARMS]; /* logged arms */
         char model_version[SEARCH_VERSION_MAX]; /* decimal */
@@ -380,6 +388,7 @@ void ltrr_search_destroy(ltrr_search_t *se)
         ltrr_qu_scratch_destroy(se->qsc);
         ltrr_arm_scratch_destroy(se->asc);
         ltrr_ranker_destroy(se->rk);
+        ltrr_ranker_destroy(se->rk_base);
         free(se->cands);
         free(se->hits);
         free(se->rc);
@@ -404,6 +413,30 @@ const ltrr_bandit_space_t *ltrr_search_space(const ltrr_search_t *se)
         return &se->space;
 }
 
+/* Makes @p base (taken, also on error) the base model and base plus the
+ * online statistics @p st (NULL: none) the model in use. On error the
+ * model in use stays. */
+static ltrr_err_t ranker_swap(ltrr_search_t *se, ltrr_ranker_t *base,
+                              const ltrr_ranker_stats_t *st, char *errstr,
+                              size_t errstr_size)
+{
+        ltrr_ranker_t *eff = base;
+
+        if (st && !(eff = ltrr_ranker_online_apply(base, st, errstr,
+                                                   errstr_size))) {
+                ltrr_ranker_destroy(base);
+                return LTRR_ERR_INVALID_ARG;
+        }
+        ltrr_ranker_destroy(se->rk);
+        ltrr_ranker_destroy(se->rk_base);
+        se->rk = eff;
+        se->rk_base = st ? base : NULL;
+        if (st)
+                se->rk_stats = *st;
+        se->rk_online = st != NULL;
+        return LTRR_OK;
+}
+
 ltrr_err_t ltrr_search_ranker_load(ltrr_search_t *se, const void *blob,
                                    size_t len, const char *version,
                                    char *errstr, size_t errstr_size)
@@ -414,11 +447,31 @@ ltrr_err_t ltrr_search_ranker_load(ltrr_search_t *se, const void *blob,
 
         if (!rk)
                 return err ? err : LTRR_ERR_PARSE;
-        ltrr_ranker_destroy(se->rk);
-        se->rk = rk;
+        err = ranker_swap(se, rk, se->rk_online ? &se->rk_stats : NULL,
+                          errstr, errstr_size);
+        if (err)
+                return err;
         snprintf(se->rk_version, sizeof(se->rk_version), "%s",
                  version ? version : "");
         return LTRR_OK;
+}
+
+ltrr_err_t ltrr_search_ranker_online(ltrr_search_t *se,
+                                     const ltrr_ranker_stats_t *st,
+                                     char *errstr, size_t errstr_size)
+{
+        ltrr_ranker_t *base = ltrr_ranker_dup(se->rk_base ? se->rk_base
+                                                          : se->rk);
+
+        if (!base)
+                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                                 "out of memory");
+        return ranker_swap(se, base, st, errstr, errstr_size);
+}
+
+int64_t ltrr_search_ranker_online_count(const ltrr_search_t *se)
+{
+        return se->rk_online ? se->rk_stats.count : -1;
 }
 
 const char *ltrr_search_ranker_version(const ltrr_search_t *se)
@@ -901,6 +954,25 @@ static void fuse(ltrr_search_t *se, const ltrr_arm_list_t *lists, size_t nl,
                 se->fused[i] += (float)SEARCH_RRF_Q2E * se->rc[i].q2e;
 }
 
+/* Logs what the ranker scored for result @p i (union hit @p h): its
+ * vector and logit, for the first LTRR_RANKER_ONLINE_EXAMPLES_MAX
+ * positions (online ranker updates, docs/RANKER.md). */
+static void rank_log(const ltrr_search_t *se, ltrr_search_query_t *sq,
+                     size_t i, uint32_t h)
+{
+        ltrr_ranker_input_t *in = &sq->rkin[i];
+
+        memset(in, 0, sizeof(*in));
+        if (i >= LTRR_RANKER_ONLINE_EXAMPLES_MAX)
+                return;
+        memcpy(sq->rkx[i], se->x + (size_t)h * LTRR_RANKER_NFEAT,
+               sizeof(sq->rkx[i]));
+        in->present = true;
+        in->features = sq->rkx[i];
+        in->feature_cnt = LTRR_RANKER_NFEAT;
+        in->margin = se->scores[h];
+}
+
 /* Ranks the @p n union hits of se->hits into sq->hits: the ranker scores
  * them, fuse() merges its order with the arms'. */
 static ltrr_err_t rank(ltrr_search_t *se, const ltrr_index_t *ix,
@@ -923,6 +995,7 @@ static ltrr_err_t rank(ltrr_search_t *se, const ltrr_index_t *ix,
                 sq->hits[i].score = se->fused[se->idx[i]];
                 sq->hits[i].arms = h->arms;
                 sq->hits[i].q2e = se->rc[se->idx[i]].q2e;
+                rank_log(se, sq, i, se->idx[i]);
         }
         sq->out.hit_cnt = got;
         return LTRR_OK;
@@ -976,6 +1049,7 @@ static void record_fill(ltrr_search_t *se, const ltrr_index_t *ix,
         size_t i;
 
         record_arms(se, ix, sq, lists, nl);
+        sq->out.rankers = sq->out.hit_cnt ? sq->rkin : NULL;
         for (i = 0; i < sq->out.hit_cnt; i++) {
                 sq->results[i].entity_id = ent_id(ix, sq->hits[i].ent);
                 sq->results[i].position = (int32_t)i;

@@ -29,6 +29,7 @@
 #include "err.h"
 #include "index.h"
 #include "qu.h"
+#include "ranker_online.h"
 #include "records.h"
 #include "text.h"
 
@@ -140,6 +141,10 @@ typedef struct ltrr_search_out_s {
         const ltrr_decision_t *dec;     /**< policy decision (arm index =
                                            registry id) */
         const ltrr_impression_t *imp;   /**< the record to publish */
+        const ltrr_ranker_input_t *rankers; /**< imp->result_cnt entries:
+                                           what the ranker scored for each
+                                           result (the first positions;
+                                           present false after), or NULL */
         int shadow;                     /**< 1: all arms ran */
         int degraded;                   /**< 1: the state was stale */
         size_t cands;                   /**< union size before ranking */
@@ -174,8 +179,10 @@ void ltrr_search_destroy(ltrr_search_t *se);
 const ltrr_bandit_space_t *ltrr_search_space(const ltrr_search_t *se);
 
 /**
- * @brief Replaces the ranker model with @p blob (ltrr_ranker_serialize()
- *        form) and records @p version; on error the old model stays.
+ * @brief Replaces the base ranker model with @p blob
+ *        (ltrr_ranker_serialize() form) and records @p version; online
+ *        statistics applied before stay applied on top of it. On error
+ *        the old model stays.
  * @returns LTRR_OK or the deserializer's error.
  */
 ltrr_err_t ltrr_search_ranker_load(ltrr_search_t *se, const void *blob,
@@ -184,6 +191,21 @@ ltrr_err_t ltrr_search_ranker_load(ltrr_search_t *se, const void *blob,
 
 /** @brief The version of the ranker in use ("" for the built-in one). */
 const char *ltrr_search_ranker_version(const ltrr_search_t *se);
+
+/**
+ * @brief Applies online ranker statistics (docs/RANKER.md, "Online
+ *        updates"): the model in use becomes the base model (the loaded
+ *        blob or the built-in weights) plus the closed-form weights of
+ *        @p st; a later ltrr_search_ranker_load() keeps them applied.
+ * @returns LTRR_OK; LTRR_ERR_INVALID_ARG (statistics not finite) or
+ *          LTRR_ERR_NOMEM, and the model in use stays.
+ */
+ltrr_err_t ltrr_search_ranker_online(ltrr_search_t *se,
+                                     const ltrr_ranker_stats_t *st,
+                                     char *errstr, size_t errstr_size);
+
+/** @brief The rewards count of the online statistics in use, or -1. */
+int64_t ltrr_search_ranker_online_count(const ltrr_search_t *se);
 
 /** @brief Creates a query object for @p se. NULL on OOM. */
 ltrr_search_query_t *ltrr_search_query_new(const ltrr_search_t *se,

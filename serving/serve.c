@@ -217,7 +217,15 @@ static void metrics_init(serve_t *sv, const ltrr_bandit_space_t *sp)
         C(kafka_failed, "ltrr_serve_kafka_errors_total",
           "Impressions Kafka did not acknowledge.");
         C(reloads, "ltrr_serve_index_reloads_total", "Index reloads (SIGHUP).");
+        C(rk_reloads, "ltrr_serve_ranker_online_reloads_total",
+          "Online ranker statistics applied (per worker).");
 #undef C
+        m->rk_count = child1(family(sv, LTRR_METRICS_GAUGE,
+                                    "ltrr_serve_ranker_online_rewards",
+                                    "Rewards in the online ranker "
+                                    "statistics last applied.",
+                                    NULL),
+                             NULL);
         m->queue_depth = child1(family(sv, LTRR_METRICS_GAUGE,
                                        "ltrr_serve_queue_depth",
                                        "Impressions queued or in flight.",

@@ -35,6 +35,9 @@ struct evhttp_request;
 #define SERVE_REPLY_STRS_MAX 65536
 /** Largest search response (k.max results with long names fit). */
 #define SERVE_RESPONSE_MAX ((size_t)4 << 20)
+/** Least time between two reloads of the online ranker statistics, us
+ * (each query reads their count; a change is fetched once this passed). */
+#define SERVE_RANKER_RELOAD_US 200000
 /** Finished query objects a worker keeps for reuse. */
 #define SERVE_SPARE_MAX 256
 /** Delivery report poll interval of the main loop, ms. */
@@ -74,6 +77,8 @@ typedef struct serve_metrics_s {
         ltrr_metrics_child_t *kafka_failed; /* delivery failures */
         ltrr_metrics_child_t *queue_depth;  /* producer queue */
         ltrr_metrics_child_t *reloads;      /* index reloads */
+        ltrr_metrics_child_t *rk_reloads;   /* online ranker reloads */
+        ltrr_metrics_child_t *rk_count;     /* online ranker count */
 } serve_metrics_t;
 
 typedef struct serve_worker_s serve_worker_t;
@@ -126,6 +131,8 @@ struct serve_worker_s {
         int64_t tokens_us;                 /* its last refill */
         int ranker_loading;                /* a model GET is pending */
         char ranker_want[64];              /* version being fetched */
+        int online_loading;                /* an HGETALL is pending */
+        int64_t online_at_us;              /* last online fetch */
         struct serve_query_s *spare;       /* reusable query objects */
         size_t spare_cnt;                  /* entries on spare */
         const char **strs;                 /* SERVE_REPLY_STRS_MAX */

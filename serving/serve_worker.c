@@ -130,14 +130,16 @@ static void query_free(serve_query_t *qy)
 }
 
 /* Hands the Impression to the producer; a refusal is counted. */
-static void publish(serve_worker_t *w, const ltrr_impression_t *imp)
+static void publish(serve_worker_t *w, const ltrr_impression_t *imp,
+                    const ltrr_ranker_input_t *rankers)
 {
         serve_t *sv = w->sv;
         char errstr[256];
         size_t len = 0;
 
-        if (ltrr_avro_encode_impression(imp, w->rec, SERVE_RECORD_MAX, &len,
-                                        errstr, sizeof(errstr)) ||
+        if (ltrr_avro_encode_impression_ranked(imp, rankers, w->rec,
+                                               SERVE_RECORD_MAX, &len, errstr,
+                                               sizeof(errstr)) ||
             ltrr_kafka_producer_send(sv->kp, sv->cf->topic_impressions, -1,
                                      imp->user_id, strlen(imp->user_id),
                                      w->rec, len, NULL, 0, NULL, errstr,
@@ -205,7 +207,8 @@ static void query_answer(serve_query_t *qy, int degraded)
                         serve_reply_error(w->sv, qy->req, SERVE_CODE_500,
                                           "search failed");
         } else {
-                publish(w, ltrr_search_out(qy->sq)->imp);
+                publish(w, ltrr_search_out(qy->sq)->imp,
+                        ltrr_search_out(qy->sq)->rankers);
                 count(w, ltrr_search_out(qy->sq), state_us);
                 if (qy->req)
                         serve_reply_results(w->sv, qy->req, &w->resp,
@@ -239,17 +242,78 @@ static void ranker_cb(void *opaque, struct redisReply *r)
                 log_warn("serve", "ranker model refused", "err", errstr);
 }
 
-/* A new ranker version: fetch the model in the background. */
+/* The online ranker statistics arrived (HGETALL): applied on top of the
+ * base model. A malformed hash is refused whole. */
+static void online_cb(void *opaque, struct redisReply *r)
+{
+        serve_worker_t *w = opaque;
+        ltrr_ranker_stats_t st;
+        char errstr[256];
+        size_t i;
+
+        w->online_loading = 0;
+        if (!r || r->type != REDIS_REPLY_ARRAY)
+                return;
+        memset(&st, 0, sizeof(st));
+        for (i = 0; i + 1 < r->elements; i += 2) {
+                if (r->element[i]->type != REDIS_REPLY_STRING ||
+                    r->element[i + 1]->type != REDIS_REPLY_STRING)
+                        return;
+                if (ltrr_ranker_online_field(&st, r->element[i]->str,
+                                             r->element[i + 1]->str, errstr,
+                                             sizeof(errstr))) {
+                        log_warn("serve", "online ranker refused", "err",
+                                 errstr);
+                        return;
+                }
+        }
+        if (ltrr_search_ranker_online(w->se, &st, errstr, sizeof(errstr))) {
+                log_warn("serve", "online ranker refused", "err", errstr);
+                return;
+        }
+        ltrr_metrics_counter_inc(w->sv->m.rk_reloads);
+        ltrr_metrics_gauge_set(w->sv->m.rk_count, (double)st.count);
+}
+
+/* The online count read with the version: when it moved and the last
+ * fetch is SERVE_RANKER_RELOAD_US old, fetch the statistics in the
+ * background (the request never waits for them). */
+static void online_check(serve_worker_t *w, const struct redisReply *r)
+{
+        const char *argv[2] = {"HGETALL", LTRR_RANKER_ONLINE_KEY};
+        size_t lens[2] = {7, strlen(LTRR_RANKER_ONLINE_KEY)};
+        int64_t now = serve_mono_us(), cnt;
+        char *end;
+
+        if (!r || r->type != REDIS_REPLY_STRING || w->online_loading)
+                return;
+        cnt = strtoll(r->str, &end, 10);
+        if (end == r->str || *end ||
+            cnt == ltrr_search_ranker_online_count(w->se) ||
+            now - w->online_at_us < SERVE_RANKER_RELOAD_US)
+                return;
+        w->online_at_us = now;
+        if (ltrr_redis_async_cmd(w->ra, online_cb, w, 2, argv, lens) == 0)
+                w->online_loading = 1;
+}
+
+/* The ranker's version and online count (MGET): a new version fetches
+ * the model, a new count the online statistics, in the background. */
 static void ranker_check(serve_worker_t *w, const struct redisReply *r)
 {
         const char *argv[2] = {"GET", LTRR_SEARCH_RANKER_KEY};
         size_t lens[2] = {3, strlen(LTRR_SEARCH_RANKER_KEY)};
+        const struct redisReply *v;
 
-        if (!r || r->type != REDIS_REPLY_STRING || w->ranker_loading ||
-            (size_t)r->len >= sizeof(w->ranker_want) ||
-            !strcmp(r->str, ltrr_search_ranker_version(w->se)))
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
                 return;
-        memcpy(w->ranker_want, r->str, (size_t)r->len + 1);
+        online_check(w, r->element[1]);
+        v = r->element[0];
+        if (v->type != REDIS_REPLY_STRING || w->ranker_loading ||
+            (size_t)v->len >= sizeof(w->ranker_want) ||
+            !strcmp(v->str, ltrr_search_ranker_version(w->se)))
+                return;
+        memcpy(w->ranker_want, v->str, (size_t)v->len + 1);
         if (ltrr_redis_async_cmd(w->ra, ranker_cb, w, 2, argv, lens) == 0)
                 w->ranker_loading = 1;
 }
@@ -374,7 +438,8 @@ static int fetch(serve_query_t *qy, const ltrr_search_keys_t *k)
                              "WITHSCORES"};
         const char *recent[] = {"ZREVRANGE", k->recent, "0", SERVE_LIST_READ,
                                 "WITHSCORES"};
-        const char *ranker[] = {"GET", LTRR_SEARCH_RANKER_VERSION_KEY};
+        const char *ranker[] = {"MGET", LTRR_SEARCH_RANKER_VERSION_KEY,
+                                LTRR_RANKER_ONLINE_COUNT_KEY};
         int bad = 0;
 
         /* Held open while sending: a failure inside must not free it. */
@@ -386,7 +451,7 @@ static int fetch(serve_query_t *qy, const ltrr_search_keys_t *k)
                        send_cmd(qy, CMD_Q2E, 5, q2e);
         if (k->recent[0])
                 bad |= send_cmd(qy, CMD_RECENT, 5, recent);
-        bad |= send_cmd(qy, CMD_RANKER, 2, ranker);
+        bad |= send_cmd(qy, CMD_RANKER, 3, ranker);
         qy->pending--;
         if (bad)
                 qy->failed = 1;

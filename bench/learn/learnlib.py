@@ -6,13 +6,21 @@
         for `ltrr-avro encode Reward`) spread over PARTS partitions, with
         no-action, matched and engagement-only rewards and replays
         (identical copies of earlier rewards, as a joiner replay makes).
+        Matched rewards also carry "ranker_examples" (the online
+        ranker's training examples, as ltrr-join attaches them);
+        `ltrr-avro encode` ignores that key: `attach` adds it.
+  learnlib.py attach JSONL FRAMED
+        rewrites the length-framed Rewards of FRAMED (encoded from JSONL
+        by `ltrr-avro encode Reward`, one record per line) in place,
+        giving each record the ranker_examples of its line.
   learnlib.py split FRAMED OUTDIR
         splits length-framed records into OUTDIR/000000.bin, ... (one
         Kafka message per file, for `kcat -P`).
-  learnlib.py expect JSONL...
+  learnlib.py expect [--ranker] JSONL...
         the Redis state the rewards imply with half-lives 0, in dump
         format, for the keys the learner's effects touch (no bitmaps, no
-        offsets).
+        offsets); with --ranker also the online ranker statistics of the
+        ranker_examples (computed as online/ranker_online.c does).
   learnlib.py dump HOST PORT
         every key, sorted, with its type and value (hashes and sorted sets
         member by member, numbers to 10 significant digits, strings in
@@ -24,6 +32,7 @@
         profile, offsets).
 """
 import json
+import math
 import os
 import random
 import socket
@@ -33,6 +42,31 @@ import sys
 ARMS = ["lexical", "popular", "structured", "fuzzy"]
 BUDGETS = [10, 25]
 T0 = 1_700_000_000_000
+NFEAT = 32
+RK_SCALE = 100000000.0       # LTRR_RANKER_ONLINE_SCALE
+RK_DELTA_MAX = 10 ** 12      # LTRR_RANKER_ONLINE_DELTA_MAX
+RK_CLIP = 10.0               # default ipw_clip
+RK_KEY = "ltrr:ranker:{ranker}:online"
+
+
+def rank_examples(seed, i, pos, value):
+    """The examples ltrr-join attaches to an engagement at pos: the
+    results above a positive one (label 0), then the engaged one. Values
+    are multiples of 1/64, exact in float32."""
+    rng = random.Random(seed * 1000003 + i)
+    out = []
+    for p in range(pos + 1) if value > 0 else [pos]:
+        label = 1.0 if (p == pos and value > 0) else 0.0
+        x = [0.0] * NFEAT
+        x[0] = 1.0
+        for f in rng.sample(range(1, 24), 6):
+            x[f] = rng.randrange(1, 65) / 64.0
+        # A signal to learn: exact_name on engaged results, token_overlap
+        # on the ones passed over.
+        x[24 if label else 30] = 1.0
+        out.append({"position": p, "label": label, "features": x,
+                    "margin": rng.randrange(-128, 129) / 64.0})
+    return out
 
 
 def reward(rng, i, part):
@@ -79,17 +113,93 @@ def reward(rng, i, part):
 
 def gen(outdir, n, seed, parts, off0=0):
     rng = random.Random(seed)
+
+    def make(i, part):  # the examples have an rng of their own
+        rec = reward(rng, i, part)
+        if rec["outcome"] == "matched" and rec["value"] != 0:
+            rec["ranker_examples"] = rank_examples(seed, i, rec["position"],
+                                                   rec["value"])
+        return rec
     os.makedirs(outdir, exist_ok=True)
     streams = [[] for _ in range(parts)]
     for i in range(off0, off0 + n):
         part = i % parts
-        streams[part].append(reward(rng, i, part))
+        streams[part].append(make(i, part))
         if streams[part] and rng.random() < 0.15:  # a replay
             streams[part].append(rng.choice(streams[part]))
     for p, recs in enumerate(streams):
         with open(os.path.join(outdir, "p%d.jsonl" % p), "w") as f:
             for r in recs:
                 f.write(json.dumps(r) + "\n")
+
+
+def zz(v):
+    """Avro long: zig-zag varint."""
+    u = (v << 1) ^ (v >> 63)
+    out = bytearray()
+    while u > 0x7f:
+        out.append((u & 0x7f) | 0x80)
+        u >>= 7
+    out.append(u)
+    return bytes(out)
+
+
+def enc_examples(exs):
+    """The ranker_examples union value (branch 1, one array block)."""
+    out = bytearray(zz(1) + zz(len(exs)))
+    for e in exs:
+        out += zz(e["position"]) + struct.pack("<f", e["label"])
+        out += zz(len(e["features"]))
+        out += b"".join(struct.pack("<f", f) for f in e["features"])
+        out += zz(0) + struct.pack("<f", e["margin"])
+    return bytes(out + zz(0))
+
+
+def attach(jsonl, framed):
+    recs = [json.loads(line) for line in open(jsonl)]
+    data = open(framed, "rb").read()
+    out, pos, k = bytearray(), 0, 0
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos:pos + 4])
+        body = data[pos + 4:pos + 4 + n]
+        exs = recs[k].get("ranker_examples")
+        if exs:
+            if body[-1] != 0:
+                sys.exit("record %d does not end with a null union" % k)
+            body = body[:-1] + enc_examples(exs)
+        out += struct.pack(">I", len(body)) + body
+        pos += 4 + n
+        k += 1
+    if k != len(recs):
+        sys.exit("%d records for %d lines" % (k, len(recs)))
+    open(framed, "wb").write(out)
+
+
+def llround(x):
+    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+
+
+def rk_fixed(v):
+    u = v * RK_SCALE
+    if u > RK_DELTA_MAX:
+        return RK_DELTA_MAX
+    if u < -RK_DELTA_MAX:
+        return -RK_DELTA_MAX
+    return llround(u)
+
+
+def rk_delta(exs):
+    """Fixed-point (z, n) deltas of one reward, as ltrr_ranker_online_delta
+    computes them with the default examination model (1/p)."""
+    z, q = [0.0] * NFEAT, [0.0] * NFEAT
+    for e in exs:
+        ipw = min(1.0 / (1.0 / (e["position"] + 1)), RK_CLIP)
+        r = 1.0 / (1.0 + math.exp(-e["margin"])) - e["label"] * ipw
+        for i, x in enumerate(e["features"]):
+            g = r * x
+            z[i] += g
+            q[i] += g * g
+    return [rk_fixed(v) for v in z], [rk_fixed(v) for v in q]
 
 
 def split(framed, outdir):
@@ -119,8 +229,9 @@ def esc(s):
     return "".join(out)
 
 
-def expect(paths):
+def expect(paths, ranker=False):
     state = {}
+    strings = {}
 
     def add(key, field, v):
         state.setdefault(key, {})
@@ -157,9 +268,24 @@ def expect(paths):
                 state.setdefault(u + ":recent", {})
                 rec = state[u + ":recent"]
                 rec[e] = max(rec.get(e, 0), r["action_time_ms"])
-    for key in sorted(state):
-        for f in sorted(state[key]):
-            print("%s\t%s\t%s" % (key, f, num(state[key][f])))
+                if ranker and r.get("ranker_examples"):
+                    dz, dn = rk_delta(r["ranker_examples"])
+                    for i in range(NFEAT):
+                        if dz[i]:
+                            add(RK_KEY, "z:%d" % i, dz[i])
+                        if dn[i]:
+                            add(RK_KEY, "n:%d" % i, dn[i])
+                    add(RK_KEY, "count", 1)
+                    c = RK_KEY + ":count"
+                    strings[c] = strings.get(c, 0) + 1
+    lines = []
+    for key in state:
+        for f in state[key]:
+            lines.append("%s\t%s\t%s" % (key, f, num(state[key][f])))
+    for key in strings:
+        lines.append("%s\t\t%s" % (key, str(strings[key]).encode().hex()))
+    for line in sorted(lines):
+        print(line)
 
 
 class Resp:
@@ -256,8 +382,11 @@ if __name__ == "__main__":
             int(sys.argv[5]), int(sys.argv[6]) if len(sys.argv) > 6 else 0)
     elif cmd == "split":
         split(sys.argv[2], sys.argv[3])
+    elif cmd == "attach":
+        attach(sys.argv[2], sys.argv[3])
     elif cmd == "expect":
-        expect(sys.argv[2:])
+        rk = len(sys.argv) > 2 and sys.argv[2] == "--ranker"
+        expect(sys.argv[3 if rk else 2:], rk)
     elif cmd == "dump":
         dump(sys.argv[2], sys.argv[3])
     elif cmd == "slowlog":

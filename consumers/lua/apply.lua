@@ -13,6 +13,7 @@
 --   q     zset, meta hash         ttl, max         entity, value
 --   p     zset, epoch key         h, max           t, epoch, entity, value
 --   u     recent zset, aff zset   ttl, rmax, amax  entity, time ms, value
+--   r     stats hash, count key   -                (field, integer delta)*
 --
 -- A record whose bit was already set is a duplicate and adds nothing;
 -- the others are summed per field or member and written once each. The
@@ -37,7 +38,7 @@ if kind == 'o' then
         return 1
 end
 
-local kinds = {b = true, qn = true, q = true, p = true, u = true}
+local kinds = {b = true, qn = true, q = true, p = true, u = true, r = true}
 if not kinds[kind] then
         return redis.error_reply('ltrr: unknown kind ' .. tostring(kind))
 end
@@ -277,12 +278,34 @@ local function profile(fresh)
         call('EXPIRE', KEYS[T + 1], ARGV[5])
 end
 
+-- Online ranker statistics: integer (fixed-point) sums, so HINCRBY adds
+-- them exactly and the result does not depend on the order of records.
+-- A call's sums stay below 2^53 (online/ranker_online.h bounds a
+-- record's delta at 1e12, a call carries at most 1,024 records).
+local function ranker(fresh)
+        local acc = sums()
+        for _, i in ipairs(fresh) do
+                local last = i + 2 + tonumber(ARGV[i + 2])
+                for p = i + 3, last, 2 do
+                        acc.add(ARGV[p], tonumber(ARGV[p + 1]))
+                end
+        end
+        -- Every field a record names is written, also when the call's
+        -- sum is 0, so the set of fields does not depend on grouping.
+        acc.each(function(f, v)
+                call('HINCRBY', KEYS[T], f, format('%.0f', v))
+        end)
+        call('HINCRBY', KEYS[T], 'count', #fresh)
+        call('INCRBY', KEYS[T + 1], #fresh)
+end
+
 local fresh, dups = mark()
 if #fresh > 0 then
         if kind == 'b' then bandit(fresh)
         elseif kind == 'qn' then q2e_count(fresh)
         elseif kind == 'q' then q2e(fresh)
         elseif kind == 'p' then pop(fresh)
+        elseif kind == 'r' then ranker(fresh)
         else profile(fresh)
         end
 end

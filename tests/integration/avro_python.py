@@ -88,7 +88,8 @@ def impressions():
                              "score": 1.0 / (c + 1)} for c in range(12)]}
             for i, a in enumerate(["lexical", "popular", "fuzzy", "memory"])]
     results = [{"entity_id": "track:0%d" % c, "position": c,
-                "score": 0.9 - c / 10, "arm_mask": 5} for c in range(10)]
+                "score": 0.9 - c / 10, "arm_mask": 5, "ranker": None}
+               for c in range(10)]
     base = {"schema_version": 1, "event_time_ms": 1764000000123,
             "node_id": "serve-1", "impression_id": ident(1),
             "user_id": "user-42", "session_id": "sess-1",
@@ -127,7 +128,7 @@ def rewards():
                              "propensity": 0.75, "reward": 0.8}],
             "context": context(), "policy": "linucb", "model_version": "v17",
             "impression_time_ms": 1764000000123,
-            "action_time_ms": 1764000001000}
+            "action_time_ms": 1764000001000, "ranker_examples": None}
     return [base, dict(base, action_ref=None, action_id=None,
                        outcome="no_action", action_type=None,
                        engaged_entity=None, position=None, value=0.0,
@@ -213,6 +214,20 @@ def c_to_python(t, fp):
             same(got, want, "C->python " + t)
 
 
+# Optional fields the ltrr-avro JSON form leaves out (the online ranker's
+# inputs and examples, decoded by the C codec but not printed).
+UNTOOLED = ("ranker", "ranker_examples")
+
+
+def untooled(v):
+    """@v without the fields of UNTOOLED, at any depth."""
+    if isinstance(v, dict):
+        return {k: untooled(x) for k, x in v.items() if k not in UNTOOLED}
+    if isinstance(v, list):
+        return [untooled(x) for x in v]
+    return v
+
+
 def python_frame(schema, fp, datum):
     buf = io.BytesIO()
     avro.io.DatumWriter(schema).write(datum, avro.io.BinaryEncoder(buf))
@@ -237,7 +252,7 @@ def python_to_c(t, fp, fp2):
     check(len(got) == 2 * len(SAMPLES[t]), "%s: decoded count" % t)
     for i, g in enumerate(got):
         check(g.pop("_type") == t, "%s: type" % t)
-        same(g, SAMPLES[t][i // 2], "python->C %s #%d" % (t, i))
+        same(g, untooled(SAMPLES[t][i // 2]), "python->C %s #%d" % (t, i))
 
 
 def main():

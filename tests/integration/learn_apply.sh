@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ltrr-learn applies rewards to Redis: bandit statistics, Q2E memory,
-# popularity and profiles equal, value by value, what the reward stream
-# implies; the same rewards produced again change nothing; a Redis
+# popularity, profiles and the online ranker statistics (from the
+# ranker examples of matched rewards) equal, value by value, what the
+# reward stream implies; the same rewards produced again change nothing; a Redis
 # restart (SIGKILL, AOF) mid stream pauses the learner (/healthz 503) and
 # the final state still equals the undisturbed expectation.
 . "$LTRR_SRC/tests/lib/harness.sh"
@@ -23,6 +24,8 @@ produce_set() {
         for p in $(seq 0 $((PARTS - 1))); do
                 "$LTRR_BIN/ltrr-avro" encode Reward <"$D/$name/p$p.jsonl" \
                         >"$D/$name/p$p.bin" || fail "encode $name p$p"
+                $PY "$LIB" attach "$D/$name/p$p.jsonl" "$D/$name/p$p.bin" ||
+                        fail "ranker examples $name p$p"
                 $PY "$LIB" split "$D/$name/p$p.bin" "$D/$name/p$p"
                 kcat -P -b "$LTRR_BOOTSTRAP" -t ltrr.rewards -p "$p" \
                         "$D/$name/p$p"/*.bin || fail "produce $name p$p"
@@ -69,15 +72,19 @@ produce_set a 240 7 0
 count_set a
 start_learner
 harness_wait "learner caught up with set a" 60 caught_up
-$PY "$LIB" expect "$D"/a/p*.jsonl >"$D/want_a"
+$PY "$LIB" expect --ranker "$D"/a/p*.jsonl >"$D/want_a"
 effects >"$D/got_a"
 diff "$D/want_a" "$D/got_a" >&2 || fail "state after set a differs"
 n=$(wc -l <"$D/want_a")
 assert_ge "$n" 200 "expected state lines"
 assert_contains "$(cat "$D/got_a")" 'ltrr:q2e:{q:q1%20a%7Db}' "escaped Q2E key"
+rk=$(grep -c '^ltrr:ranker:{ranker}:online	[zn]:' "$D/got_a")
+assert_ge "$rk" 40 "online ranker statistics fields"
 curl -fsS "http://127.0.0.1:$PORT/metrics" >"$D/metrics" || fail "/metrics"
 dups=$(sed -n 's/^ltrr_learn_duplicates_total \([0-9]*\)$/\1/p' "$D/metrics")
 assert_ge "${dups:-0}" 1 "replays inside set a counted as duplicates"
+rex=$(sed -n 's/^ltrr_learn_ranker_examples_total \([0-9]*\)$/\1/p' "$D/metrics")
+assert_ge "${rex:-0}" 100 "ranker examples counted"
 
 # 2. The same rewards produced again: the effects do not change.
 $PY "$LIB" dump "${LTRR_REDIS%:*}" "${LTRR_REDIS##*:}" |
@@ -108,7 +115,7 @@ wait "$PRODUCER" || fail "producing set b"
 count_set b
 harness_wait "learner caught up after the restart" 90 caught_up
 harness_wait "healthz 200 again" 10 curl -fsS "http://127.0.0.1:$PORT/healthz"
-$PY "$LIB" expect "$D"/a/p*.jsonl "$D"/b/p*.jsonl >"$D/want_ab"
+$PY "$LIB" expect --ranker "$D"/a/p*.jsonl "$D"/b/p*.jsonl >"$D/want_ab"
 effects >"$D/got_ab"
 diff "$D/want_ab" "$D/got_ab" >&2 || fail "state after the Redis restart differs"
 

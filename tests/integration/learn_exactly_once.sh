@@ -5,7 +5,8 @@
 # with one SIGKILL of Redis (restart from an AOF whose tail is cut, as a
 # crash with appendfsync everysec loses it) among them. The
 # final Redis state, every key with every value (bitmaps included), must
-# be the same.
+# be the same. Matched rewards carry ranker examples, so the online
+# ranker statistics (integer sums) are part of the compared state.
 . "$LTRR_SRC/tests/lib/harness.sh"
 # shellcheck disable=SC1091
 . "$LTRR_SRC/tools/stack.sh"
@@ -26,6 +27,8 @@ declare -a LAST
 for p in $(seq 0 $((PARTS - 1))); do
         "$LTRR_BIN/ltrr-avro" encode Reward <"$D/s/p$p.jsonl" >"$D/s/p$p.bin" ||
                 fail "encode p$p"
+        $PY "$LIB" attach "$D/s/p$p.jsonl" "$D/s/p$p.bin" ||
+                fail "ranker examples p$p"
         $PY "$LIB" split "$D/s/p$p.bin" "$D/s/p$p"
         kcat -P -b "$LTRR_BOOTSTRAP" -t ltrr.rewards -p "$p" "$D/s/p$p"/*.bin ||
                 fail "produce p$p"
@@ -94,6 +97,16 @@ kill -TERM "$LEARN_PID"
 wait "$LEARN_PID" || fail "undisturbed learner exit code"
 state >"$D/want"
 harness_log "undisturbed: $(wc -l <"$D/want") lines in $(((t1 - t0) / 1000000)) ms"
+# The ranker statistics are in the compared state and not trivial: every
+# coordinate the examples touch, a count, and both signs of z.
+rk=$(grep -c '^ltrr:ranker:{ranker}:online	[zn]:' "$D/want")
+assert_ge "$rk" 50 "online ranker statistics fields"
+cnt=$(awk -F'\t' '$1 == "ltrr:ranker:{ranker}:online" && $2 == "count" {print $3}' "$D/want")
+assert_ge "${cnt:-0}" 1000 "rewards applied to the online ranker"
+grep -q '^ltrr:ranker:{ranker}:online	z:[0-9]*	-' "$D/want" ||
+        fail "no negative z (clicked features) in the ranker statistics"
+grep -qP '^ltrr:ranker:\{ranker\}:online\tz:[0-9]+\t[0-9]' "$D/want" ||
+        fail "no positive z (skipped features) in the ranker statistics"
 harness_redis_cli FLUSHALL >/dev/null
 [ -z "$(harness_redis_cli --scan | head -1)" ] || fail "FLUSHALL left keys"
 

@@ -14,6 +14,9 @@
 #define N_ARMS 8
 #define N_CANDS 13
 #define N_RESULTS 10
+/* Ranker inputs logged on the first results (optional fields). */
+#define N_RANKED 4
+#define LTRR_RANKER_TEST_NFEAT 32
 
 static char v2_dir[4096];
 
@@ -28,6 +31,9 @@ static ltrr_arm_decision_t arms[N_ARMS];
 static ltrr_result_t results[N_RESULTS];
 static char result_ids[N_RESULTS][24];
 static const float features[6] = {0.5f, -1.25f, 3.0f, 0.0f, 1e-3f, 42.0f};
+static float rk_x[LTRR_RANKER_TEST_NFEAT];
+static ltrr_ranker_input_t rk_in[N_RESULTS]; /* with optional fields */
+static ltrr_rank_example_t rk_ex[2];
 static ltrr_arm_reward_t arm_rewards[3] = {
         {"lexical", true, 20, 0.75, 1.0},
         {"popular", false, 0, 0.25, 0.0},
@@ -65,7 +71,13 @@ static ltrr_impression_t make_impression(bool optional)
                 results[c].position = c;
                 results[c].score = 1.0f - (float)c / 20.0f;
                 results[c].arm_mask = (1 << (c % N_ARMS)) | 1;
+                rk_in[c].present = c < N_RANKED;
+                rk_in[c].features = rk_x + c;
+                rk_in[c].feature_cnt = LTRR_RANKER_TEST_NFEAT - c;
+                rk_in[c].margin = 0.25f * (float)c;
         }
+        for (c = 0; c < LTRR_RANKER_TEST_NFEAT; c++)
+                rk_x[c] = (float)c / 8.0f - 1.0f;
         imp.schema_version = LTRR_RECORDS_SCHEMA_VERSION;
         imp.event_time_ms = 1764000000123LL;
         imp.node_id = "serve-1";
@@ -151,6 +163,12 @@ static ltrr_reward_t make_reward(bool optional)
         rew.impression_time_ms = 1764000000123LL;
         rew.has_action_time_ms = optional;
         rew.action_time_ms = optional ? 1764000001000LL : 0;
+        for (i = 0; i < LTRR_RANKER_TEST_NFEAT; i++)
+                rk_x[i] = (float)i / 8.0f - 1.0f;
+        rk_ex[0] = (ltrr_rank_example_t){0, 0.0f, rk_x, 32, -0.5f};
+        rk_ex[1] = (ltrr_rank_example_t){3, 1.0f, rk_x + 1, 31, 1.75f};
+        rew.ranker_examples = optional ? rk_ex : NULL;
+        rew.ranker_example_cnt = optional ? 2 : 0;
         return rew;
 }
 
@@ -192,6 +210,14 @@ static void assert_arm(const ltrr_arm_decision_t *a,
                                     b->candidates[i].entity_id);
                 assert_true(a->candidates[i].score == b->candidates[i].score);
         }
+}
+
+static void assert_floats(const float *a, size_t an, const float *b,
+                          size_t bn)
+{
+        assert_int_equal(an, bn);
+        if (an)
+                assert_memory_equal(a, b, an * sizeof(*a));
 }
 
 static void assert_impression(const ltrr_impression_t *a,
@@ -296,6 +322,17 @@ static void assert_reward(const ltrr_reward_t *a, const ltrr_reward_t *b)
         assert_int_equal(a->impression_time_ms, b->impression_time_ms);
         assert_int_equal(a->has_action_time_ms, b->has_action_time_ms);
         assert_int_equal(a->action_time_ms, b->action_time_ms);
+        assert_int_equal(a->ranker_example_cnt, b->ranker_example_cnt);
+        for (i = 0; i < a->ranker_example_cnt; i++) {
+                const ltrr_rank_example_t *x = &a->ranker_examples[i];
+                const ltrr_rank_example_t *y = &b->ranker_examples[i];
+
+                assert_int_equal(x->position, y->position);
+                assert_true(x->label == y->label);
+                assert_true(x->margin == y->margin);
+                assert_floats(x->features, x->feature_cnt, y->features,
+                              y->feature_cnt);
+        }
 }
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -324,8 +361,9 @@ static uint8_t *encode_one(int which, bool optional, size_t *len)
         uint8_t *copy;
 
         if (which == 0)
-                err = ltrr_avro_encode_impression(&imp, buf, sizeof(buf), len,
-                                                  errstr, sizeof(errstr));
+                err = ltrr_avro_encode_impression_ranked(
+                    &imp, optional ? rk_in : NULL, buf, sizeof(buf), len,
+                    errstr, sizeof(errstr));
         else if (which == 1)
                 err = ltrr_avro_encode_action(&act, buf, sizeof(buf), len,
                                               errstr, sizeof(errstr));
@@ -340,6 +378,28 @@ static uint8_t *encode_one(int which, bool optional, size_t *len)
         return copy;
 }
 
+/* The results' ranker inputs: rk_in when @p optional, else none. */
+static void assert_rankers(const ltrr_avro_record_t *rec, bool optional)
+{
+        size_t i;
+
+        if (!optional) {
+                assert_null(rec->rankers);
+                return;
+        }
+        assert_non_null(rec->rankers);
+        for (i = 0; i < rec->u.imp.result_cnt; i++) {
+                const ltrr_ranker_input_t *a = &rec->rankers[i];
+
+                assert_int_equal(a->present, rk_in[i].present);
+                if (!a->present)
+                        continue;
+                assert_floats(a->features, a->feature_cnt, rk_in[i].features,
+                              rk_in[i].feature_cnt);
+                assert_true(a->margin == rk_in[i].margin);
+        }
+}
+
 static void assert_decoded(int which, bool optional,
                            const ltrr_avro_record_t *rec)
 {
@@ -348,6 +408,8 @@ static void assert_decoded(int which, bool optional,
         ltrr_reward_t rew = make_reward(optional);
 
         assert_int_equal(rec->type, which);
+        if (which == 0)
+                assert_rankers(rec, optional);
         if (which == 0)
                 assert_impression(&rec->u.imp, &imp);
         else if (which == 1)
@@ -910,6 +972,71 @@ static void test_frames(void **state)
         assert_int_equal(off, 0);
 }
 
+/* Records of the schemas before the ranker fields (one less optional
+ * field at the end of Reward and of Result) still decode, as null. */
+static void test_reads_pre_ranker(void **state)
+{
+        static uint8_t buf[BUF_SIZE];
+        char errstr[256] = "", path[4200];
+        ltrr_avro_decoder_t *dec = new_decoder();
+        ltrr_reward_t rew = make_reward(true), want;
+        ltrr_impression_t imp = make_impression(false);
+        ltrr_avro_record_t rec;
+        char *old;
+        uint64_t fp = 0;
+        size_t len = 0;
+        int i;
+
+        (void)state;
+        rew.ranker_example_cnt = 0; /* the new field is null: one 0 byte */
+        want = rew;
+        assert_int_equal(ltrr_avro_encode_reward(&rew, buf, sizeof(buf), &len,
+                                                 NULL, 0),
+                         LTRR_OK);
+        assert_int_equal(buf[len - 1], 0);
+        len--; /* the old body ends before it */
+        snprintf(path, sizeof(path), "%s/../schemas-pre-ranker/Reward.avsc",
+                 v2_dir);
+        old = slurp(path);
+        assert_int_equal(ltrr_avro_fingerprint(old, strlen(old), &fp, NULL, 0),
+                         LTRR_OK);
+        assert_true(fp != ltrr_avro_type_fingerprint(LTRR_AVRO_REWARD));
+        for (i = 0; i < 8; i++)
+                buf[2 + i] = (uint8_t)(fp >> (8 * i));
+        assert_int_equal(decode_bytes(dec, buf, len, NULL, 0),
+                         LTRR_ERR_SCHEMA);
+        assert_int_equal(ltrr_avro_decoder_add_writer(dec, old, strlen(old),
+                                                      errstr, sizeof(errstr)),
+                         LTRR_OK);
+        if (ltrr_avro_decode(dec, buf, len, &rec, errstr, sizeof(errstr)))
+                fail_msg("decode pre-ranker reward: %s", errstr);
+        assert_int_equal(rec.resolved, 1);
+        assert_reward(&rec.u.rew, &want);
+        assert_null(rec.u.rew.ranker_examples);
+        free(old);
+        /* An impression without results has the same body in both. */
+        imp.result_cnt = 0;
+        assert_int_equal(ltrr_avro_encode_impression(&imp, buf, sizeof(buf),
+                                                     &len, NULL, 0),
+                         LTRR_OK);
+        snprintf(path, sizeof(path),
+                 "%s/../schemas-pre-ranker/Impression.avsc", v2_dir);
+        old = slurp(path);
+        assert_int_equal(ltrr_avro_fingerprint(old, strlen(old), &fp, NULL, 0),
+                         LTRR_OK);
+        for (i = 0; i < 8; i++)
+                buf[2 + i] = (uint8_t)(fp >> (8 * i));
+        assert_int_equal(ltrr_avro_decoder_add_writer(dec, old, strlen(old),
+                                                      errstr, sizeof(errstr)),
+                         LTRR_OK);
+        if (ltrr_avro_decode(dec, buf, len, &rec, errstr, sizeof(errstr)))
+                fail_msg("decode pre-ranker impression: %s", errstr);
+        assert_int_equal(rec.resolved, 1);
+        assert_impression(&rec.u.imp, &imp);
+        free(old);
+        ltrr_avro_decoder_destroy(dec);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -926,6 +1053,7 @@ int main(void)
                 cmocka_unit_test(test_v1_reads_v2),
                 cmocka_unit_test(test_v2_reads_v1),
                 cmocka_unit_test(test_frames),
+                cmocka_unit_test(test_reads_pre_ranker),
         };
         const char *src = getenv("LTRR_SRC");
 

@@ -29,6 +29,8 @@ struct rec {
         int engagement;   /* apply_engagement */
         double arm0;      /* arm_rewards[0].reward (0 without arms) */
         int64_t ev_time;  /* event_time_ms */
+        size_t rex;       /* ranker examples */
+        float rex_last;   /* label of the last example */
 };
 
 struct sink {
@@ -51,6 +53,11 @@ static void on_emit(void *opaque, int32_t p, const ltrr_reward_t *rew)
         r->engagement = rew->apply_engagement;
         r->arm0 = rew->arm_reward_cnt ? rew->arm_rewards[0].reward : 0.0;
         r->ev_time = rew->event_time_ms;
+        r->rex = rew->ranker_example_cnt;
+        r->rex_last = rew->ranker_example_cnt
+                          ? rew->ranker_examples[rew->ranker_example_cnt - 1]
+                                .label
+                          : -1.0f;
         assert_int_equal(rew->impression_ref.partition, p);
         assert_non_null(rew->user_id);
         assert_non_null(rew->query_norm);
@@ -228,7 +235,7 @@ static void test_reward_split_among_finders(void **state)
         make_imp(&imp, 1, 1000);
         imp.arms = three;
         imp.arm_cnt = 4;
-        snap = ltrr_join_snap_new(&imp, errstr, sizeof(errstr));
+        snap = ltrr_join_snap_new(&imp, NULL, errstr, sizeof(errstr));
         assert_non_null(snap);
         make_act(&act, 1, 1, 1100, LTRR_ACTION_PLAY); /* value 3, e1 */
         ltrr_join_snap_reward(snap, &jc, &ref, &act, &ref,
@@ -271,7 +278,7 @@ static void test_snapshot_is_deep(void **state)
 
         make_imp(&imp, 1, T0);
         imp.user_id = user;
-        snap = ltrr_join_snap_new(&imp, err, sizeof(err));
+        snap = ltrr_join_snap_new(&imp, NULL, err, sizeof(err));
         assert_non_null(snap);
         strcpy(user, "changed");
         c = ltrr_join_snap_impression(snap);
@@ -284,6 +291,152 @@ static void test_snapshot_is_deep(void **state)
 }
 
 /* First action: matched with bandit; a second: engagement only. */
+/* Results r0..r11 at positions 0..11, each with a ranker vector whose
+ * first value is its position, except r2 (no ranker input). */
+#define RK_RESULTS 12
+static char rk_ids[RK_RESULTS][8];
+static float rk_feats[RK_RESULTS][32];
+static ltrr_result_t rk_results[RK_RESULTS];
+static ltrr_ranker_input_t rk_in[RK_RESULTS];
+
+static void make_ranked(ltrr_impression_t *imp, int64_t id, int64_t t)
+{
+        int i;
+
+        make_imp(imp, id, t);
+        for (i = 0; i < RK_RESULTS; i++) {
+                snprintf(rk_ids[i], sizeof(rk_ids[i]), "r%d", i);
+                memset(rk_feats[i], 0, sizeof(rk_feats[i]));
+                rk_feats[i][0] = (float)i;
+                memset(&rk_results[i], 0, sizeof(rk_results[i]));
+                rk_results[i].entity_id = rk_ids[i];
+                rk_results[i].position = i;
+                memset(&rk_in[i], 0, sizeof(rk_in[i]));
+                rk_in[i].present = i != 2;
+                rk_in[i].features = rk_feats[i];
+                rk_in[i].feature_cnt = 32;
+                rk_in[i].margin = 0.5f * (float)i;
+        }
+        imp->results = rk_results;
+        imp->result_cnt = RK_RESULTS;
+}
+
+/* The examples of an engagement: the results above a positive one
+ * (label 0, by position, the one without a ranker input left out), then
+ * the engaged one (label 1); a skip only itself (label 0); nothing for
+ * value 0, a result past the first 10 positions or a mismatch. The
+ * snapshot owns copies of the vectors. */
+static void test_rank_examples(void **state)
+{
+        ltrr_rank_example_t ex[LTRR_JOIN_RANK_EXAMPLES_MAX];
+        ltrr_impression_t imp;
+        ltrr_join_snap_t *snap;
+        ltrr_action_t act;
+        char errstr[128];
+        size_t n, i;
+
+        (void)state;
+        make_ranked(&imp, 1, T0);
+        snap = ltrr_join_snap_new(&imp, rk_in, errstr, sizeof(errstr));
+        assert_non_null(snap);
+        memset(rk_feats, 0x7f, sizeof(rk_feats)); /* the source goes away */
+        make_act(&act, 1, 1, T0 + 10, LTRR_ACTION_CLICK);
+        act.entity_id = "r4";
+        act.position = 4;
+        n = ltrr_join_snap_rank_examples(snap, &act, 1.0, ex, 10);
+        assert_int_equal(n, 4);
+        assert_int_equal(ex[0].position, 0);
+        assert_int_equal(ex[1].position, 1);
+        assert_int_equal(ex[2].position, 3);
+        assert_int_equal(ex[3].position, 4);
+        for (i = 0; i < 3; i++)
+                assert_true(ex[i].label == 0.0f);
+        assert_true(ex[3].label == 1.0f);
+        assert_true(ex[2].features[0] == 3.0f);
+        assert_int_equal(ex[3].feature_cnt, 32);
+        assert_true(ex[3].margin == 2.0f);
+        /* The cap keeps the engaged result. */
+        n = ltrr_join_snap_rank_examples(snap, &act, 1.0, ex, 2);
+        assert_int_equal(n, 2);
+        assert_int_equal(ex[0].position, 0);
+        assert_int_equal(ex[1].position, 4);
+        assert_true(ex[1].label == 1.0f);
+        /* A skip: itself, label 0. */
+        n = ltrr_join_snap_rank_examples(snap, &act, -1.0, ex, 10);
+        assert_int_equal(n, 1);
+        assert_int_equal(ex[0].position, 4);
+        assert_true(ex[0].label == 0.0f);
+        assert_int_equal(ltrr_join_snap_rank_examples(snap, &act, 0.0, ex,
+                                                      10),
+                         0);
+        act.position = 5; /* position and entity disagree */
+        assert_int_equal(ltrr_join_snap_rank_examples(snap, &act, 1.0, ex,
+                                                      10),
+                         0);
+        act.entity_id = "r2"; /* no ranker input */
+        act.position = 2;
+        assert_int_equal(ltrr_join_snap_rank_examples(snap, &act, 1.0, ex,
+                                                      10),
+                         0);
+        act.entity_id = "r10"; /* past the first 10 positions */
+        act.position = 10;
+        assert_int_equal(ltrr_join_snap_rank_examples(snap, &act, 1.0, ex,
+                                                      10),
+                         0);
+        act.entity_id = "r9"; /* the deepest kept: 8 above it, then it */
+        act.position = 9;
+        n = ltrr_join_snap_rank_examples(snap, &act, 2.0, ex, 10);
+        assert_int_equal(n, 9);
+        assert_int_equal(ex[8].position, 9);
+        assert_int_equal(ltrr_join_snap_rank_examples(snap, NULL, 1.0, ex,
+                                                      10),
+                         0);
+        ltrr_join_snap_destroy(snap);
+}
+
+/* Through the join: a matched engagement carries examples; no_action
+ * and late rewards carry none. */
+static void test_rank_examples_emitted(void **state)
+{
+        struct sink *s = sink_new();
+        ltrr_join_t *j = join_with(s, 100, 100);
+        ltrr_impression_t imp;
+        ltrr_action_t act;
+        char err[256];
+
+        (void)state;
+        make_ranked(&imp, 1, T0);
+        assert_int_equal(ltrr_join_impression_ranked(j, 0, 0, &imp, rk_in, 0,
+                                                     err, sizeof(err)),
+                         LTRR_OK);
+        make_act(&act, 10, 1, T0 + 100, LTRR_ACTION_PLAY);
+        act.entity_id = "r3";
+        act.position = 3;
+        assert_int_equal(ltrr_join_action(j, 0, 0, &act, 0, err, sizeof(err)),
+                         LTRR_OK);
+        assert_int_equal(s->n, 1);
+        assert_int_equal(s->r[0].rex, 3); /* r0, r1, then r3 */
+        assert_true(s->r[0].rex_last == 1.0f);
+        make_ranked(&imp, 2, T0 + 10);
+        assert_int_equal(ltrr_join_impression_ranked(j, 0, 1, &imp, rk_in, 0,
+                                                     err, sizeof(err)),
+                         LTRR_OK);
+        /* A late action on impression 1; then impression 2 closes. */
+        make_act(&act, 11, 1, T0 + W + 500, LTRR_ACTION_CLICK);
+        act.entity_id = "r1";
+        act.position = 1;
+        assert_int_equal(ltrr_join_action(j, 0, 1, &act, 0, err, sizeof(err)),
+                         LTRR_OK);
+        ltrr_join_tick(j, T0 + 10 * W);
+        assert_true(s->n >= 3);
+        assert_int_equal(s->r[1].outcome, LTRR_OUTCOME_LATE);
+        assert_int_equal(s->r[1].rex, 0);
+        assert_int_equal(s->r[2].outcome, LTRR_OUTCOME_NO_ACTION);
+        assert_int_equal(s->r[2].rex, 0);
+        ltrr_join_destroy(j);
+        free(s);
+}
+
 static void test_matched_then_engagement(void **state)
 {
         struct sink *s = sink_new();
@@ -577,7 +730,7 @@ static void test_failure_paths(void **state)
                                               sizeof(err)),
                          LTRR_ERR_RANGE);
         assert_non_null(strstr(err, "arms"));
-        assert_null(ltrr_join_snap_new(&imp, err, sizeof(err)));
+        assert_null(ltrr_join_snap_new(&imp, NULL, err, sizeof(err)));
         make_imp(&imp, 1, 0);
         assert_int_equal(ltrr_join_impression(j, 0, 0, &imp, 0, err,
                                               sizeof(err)),
@@ -880,6 +1033,8 @@ int main(void)
             cmocka_unit_test(test_failure_paths),
             cmocka_unit_test(test_positions),
             cmocka_unit_test(test_replay_determinism),
+            cmocka_unit_test(test_rank_examples),
+            cmocka_unit_test(test_rank_examples_emitted),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include "bstats.h"
 #include "feature.h"
 #include "learn_plan.h"
+#include "ranker_online.h"
 
 static ltrr_learn_conf_t conf(void)
 {
@@ -543,6 +544,86 @@ static void test_escape(void **state)
                          LTRR_ERR_NOSPACE);
 }
 
+/* Ranker examples: one "r" record on the {ranker} slot with the
+ * fixed-point deltas ltrr_ranker_online_delta() computes; a reward of
+ * another action groups into the same call; bad examples are counted. */
+static void test_ranker_part(void **state)
+{
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+        float x[2][LTRR_RANKER_NFEAT] = {{0}};
+        ltrr_rank_example_t ex[3];
+        ltrr_reward_t r = reward(7, 1030), r2;
+        const ltrr_learn_call_t *k;
+        ltrr_learn_plan_stats_t st;
+        ltrr_ranker_delta_t d;
+        ltrr_pbias_table_t pb;
+        size_t i, a, pairs = 0;
+        char want[32];
+
+        (void)state;
+        assert_non_null(pl);
+        x[0][0] = x[1][0] = 1.0f;
+        x[0][18] = 0.5f;
+        x[1][24] = 1.0f;
+        ex[0] = (ltrr_rank_example_t){0, 0.0f, x[0], LTRR_RANKER_NFEAT, 0.3f};
+        ex[1] = (ltrr_rank_example_t){1, 1.0f, x[1], LTRR_RANKER_NFEAT, -0.2f};
+        ex[2] = (ltrr_rank_example_t){2, 1.0f, x[1], 5, 0.0f}; /* bad */
+        r.ranker_examples = ex;
+        r.ranker_example_cnt = 3;
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        seal(pl);
+        assert_int_equal(ltrr_learn_plan_count(pl), 6);
+        k = find(pl, LTRR_LEARN_KIND_RANKER);
+        assert_non_null(k);
+        assert_int_equal(k->key_cnt, 3);
+        assert_string_equal(k->argv[0], "ltrr:dedup:{ranker}:a:1:1");
+        assert_string_equal(k->argv[1], LTRR_RANKER_ONLINE_KEY);
+        assert_string_equal(k->argv[2], LTRR_RANKER_ONLINE_COUNT_KEY);
+        assert_string_equal(k->argv[3], "r");
+        assert_string_equal(k->argv[6], "0"); /* no fixed arguments */
+        assert_string_equal(k->argv[8], "6"); /* bit: 1030 % 1024 */
+        /* The values: (field, delta) of the non-zero coordinates. */
+        assert_int_equal(ltrr_ranker_online_pbias(&pb, 1.0, NULL, 0),
+                         LTRR_OK);
+        ltrr_ranker_online_delta(ex, 3, &pb, 10.0, &d);
+        assert_int_equal(d.used, 2);
+        assert_int_equal(d.skipped, 1);
+        a = record_at(k, 0);
+        for (i = 0; i < LTRR_RANKER_NFEAT; i++)
+                pairs += (d.z[i] != 0) + (d.n[i] != 0);
+        assert_int_equal(pairs, 6); /* bias, bm25, exact_name: z and n */
+        assert_int_equal(atoi(k->argv[a + 2]), 2 * pairs);
+        assert_string_equal(k->argv[a + 3], "z:0");
+        snprintf(want, sizeof(want), "%lld", (long long)d.z[0]);
+        assert_string_equal(k->argv[a + 4], want);
+        ltrr_learn_plan_stats(pl, &st);
+        assert_int_equal(st.ranker_examples, 2);
+        assert_int_equal(st.ranker_skipped, 1);
+        /* Two rewards: one call, two records. */
+        ltrr_learn_plan_clear(pl);
+        r2 = reward(8, 1031);
+        r2.ranker_examples = ex;
+        r2.ranker_example_cnt = 1;
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_add(pl, &r2, NULL, 0), LTRR_OK);
+        seal(pl);
+        k = find(pl, LTRR_LEARN_KIND_RANKER);
+        assert_int_equal(k->records, 2);
+        /* Only bad examples, or none: no ranker call. */
+        ltrr_learn_plan_clear(pl);
+        r.ranker_examples = &ex[2];
+        r.ranker_example_cnt = 1;
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        seal(pl);
+        assert_null(find(pl, LTRR_LEARN_KIND_RANKER));
+        assert_int_equal(ltrr_learn_plan_count(pl), 5);
+        ltrr_learn_plan_destroy(pl);
+        /* A bad clip is refused at creation. */
+        c.ranker_ipw_clip = 0.5;
+        assert_null(ltrr_learn_plan_new(&c, NULL, 0));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -557,6 +638,7 @@ int main(void)
             cmocka_unit_test(test_offsets_and_group),
             cmocka_unit_test(test_new_errors),
             cmocka_unit_test(test_escape),
+            cmocka_unit_test(test_ranker_part),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
