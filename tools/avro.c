@@ -161,23 +161,36 @@ static size_t j_array(pool_t *pl, json_t *o, const char *key, json_t **arr)
         return json_array_size(*arr);
 }
 
-static void j_context(pool_t *pl, json_t *o, ltrr_context_t *c)
+/* An array of numbers member of @o as floats; its size in @cnt. */
+static const float *j_floats(pool_t *pl, json_t *o, const char *key,
+                             size_t *cnt)
 {
-        json_t *ctx = json_object_get(o, "context"), *arr, *v;
+        json_t *arr, *v;
         float *f;
         size_t i;
+
+        *cnt = j_array(pl, o, key, &arr);
+        f = pool_alloc(pl, *cnt, sizeof(float));
+        json_array_foreach(arr, i, v) {
+                if (!f)
+                        break;
+                if (!json_is_number(v))
+                        j_fail(pl, key, "numbers expected");
+                f[i] = (float)json_number_value(v);
+        }
+        return f;
+}
+
+static void j_context(pool_t *pl, json_t *o, ltrr_context_t *c)
+{
+        json_t *ctx = json_object_get(o, "context");
 
         if (!json_is_object(ctx)) {
                 j_fail(pl, "context", "object expected");
                 return;
         }
         c->feature_version = (int32_t)j_int(pl, ctx, "feature_version");
-        c->feature_cnt = j_array(pl, ctx, "features", &arr);
-        c->features = f = pool_alloc(pl, c->feature_cnt, sizeof(float));
-        json_array_foreach(arr, i, v) {
-                if (f)
-                        f[i] = (float)json_number_value(v);
-        }
+        c->features = j_floats(pl, ctx, "features", &c->feature_cnt);
         c->query_type = j_str(pl, ctx, "query_type", 0);
         c->hour = (int32_t)j_int(pl, ctx, "hour");
         c->weekday = (int32_t)j_int(pl, ctx, "weekday");
@@ -205,12 +218,33 @@ static void j_arm(pool_t *pl, json_t *o, ltrr_arm_decision_t *a)
         }
 }
 
-static void j_impression(pool_t *pl, json_t *o, ltrr_impression_t *imp)
+/* The optional member `ranker` of a result: a RankerInput or null. */
+static bool j_ranker_input(pool_t *pl, json_t *r, ltrr_ranker_input_t *in)
+{
+        json_t *v = json_object_get(r, "ranker");
+
+        if (!v || json_is_null(v))
+                return false;
+        if (!json_is_object(v)) {
+                j_fail(pl, "ranker", "object or null expected");
+                return false;
+        }
+        in->present = true;
+        in->features = j_floats(pl, v, "features", &in->feature_cnt);
+        in->margin = (float)j_num(pl, v, "margin");
+        return true;
+}
+
+/* An Impression; @p rankers receives the results' `ranker` members, or
+ * NULL when every one is null. */
+static void j_impression(pool_t *pl, json_t *o, ltrr_impression_t *imp,
+                         const ltrr_ranker_input_t **rankers)
 {
         json_t *arr, *v;
         ltrr_arm_decision_t *arms;
         ltrr_result_t *res;
-        size_t i;
+        ltrr_ranker_input_t *rk;
+        size_t i, ranked = 0;
 
         imp->schema_version = (int32_t)j_int(pl, o, "schema_version");
         imp->event_time_ms = j_int(pl, o, "event_time_ms");
@@ -237,14 +271,17 @@ static void j_impression(pool_t *pl, json_t *o, ltrr_impression_t *imp)
         }
         imp->result_cnt = j_array(pl, o, "results", &arr);
         imp->results = res = pool_alloc(pl, imp->result_cnt, sizeof(*res));
+        rk = pool_alloc(pl, imp->result_cnt, sizeof(*rk));
         json_array_foreach(arr, i, v) {
-                if (!res)
+                if (!res || !rk)
                         break;
                 res[i].entity_id = j_str(pl, v, "entity_id", 0);
                 res[i].position = (int32_t)j_int(pl, v, "position");
                 res[i].score = (float)j_num(pl, v, "score");
                 res[i].arm_mask = (int32_t)j_int(pl, v, "arm_mask");
+                ranked += j_ranker_input(pl, v, &rk[i]);
         }
+        *rankers = ranked ? rk : NULL;
 }
 
 static void j_action(pool_t *pl, json_t *o, ltrr_action_t *act)
@@ -298,6 +335,29 @@ static void j_reward_outcome(pool_t *pl, json_t *o, ltrr_reward_t *rew)
         rew->value = j_num(pl, o, "value");
 }
 
+/* The optional member `ranker_examples` of a Reward (null: none). */
+static void j_rank_examples(pool_t *pl, json_t *o, ltrr_reward_t *rew)
+{
+        json_t *arr = json_object_get(o, "ranker_examples"), *v;
+        ltrr_rank_example_t *ex;
+        size_t i;
+
+        if (!arr || json_is_null(arr))
+                return;
+        rew->ranker_example_cnt = j_array(pl, o, "ranker_examples", &arr);
+        rew->ranker_examples = ex = pool_alloc(pl, rew->ranker_example_cnt,
+                                               sizeof(*ex));
+        json_array_foreach(arr, i, v) {
+                if (!ex)
+                        break;
+                ex[i].position = (int32_t)j_int(pl, v, "position");
+                ex[i].label = (float)j_num(pl, v, "label");
+                ex[i].features = j_floats(pl, v, "features",
+                                          &ex[i].feature_cnt);
+                ex[i].margin = (float)j_num(pl, v, "margin");
+        }
+}
+
 static void j_reward(pool_t *pl, json_t *o, ltrr_reward_t *rew)
 {
         json_t *arr, *v, *aid = json_object_get(o, "action_id");
@@ -334,6 +394,7 @@ static void j_reward(pool_t *pl, json_t *o, ltrr_reward_t *rew)
         rew->impression_time_ms = j_int(pl, o, "impression_time_ms");
         rew->has_action_time_ms = j_opt_int(pl, o, "action_time_ms",
                                             &rew->action_time_ms);
+        j_rank_examples(pl, o, rew);
 }
 
 /* ---- records to JSON ---------------------------------------------------- */
@@ -353,13 +414,20 @@ static json_t *o_opt_str(const char *s)
         return s ? json_string(s) : json_null();
 }
 
-static json_t *o_context(const ltrr_context_t *c)
+static json_t *o_floats(const float *v, size_t n)
 {
         json_t *f = json_array();
         size_t i;
 
-        for (i = 0; i < c->feature_cnt; i++)
-                json_array_append_new(f, json_real(c->features[i]));
+        for (i = 0; i < n; i++)
+                json_array_append_new(f, json_real(v[i]));
+        return f;
+}
+
+static json_t *o_context(const ltrr_context_t *c)
+{
+        json_t *f = o_floats(c->features, c->feature_cnt);
+
         return json_pack("{s:i, s:o, s:s, s:i, s:i, s:b, s:s}",
                          "feature_version", (int)c->feature_version,
                          "features", f, "query_type", c->query_type, "hour",
@@ -391,7 +459,19 @@ static json_t *o_arms(const ltrr_impression_t *imp)
         return arms;
 }
 
-static json_t *o_impression(const ltrr_impression_t *imp)
+/* A result's `ranker` member: @p in NULL or not present is null. */
+static json_t *o_ranker_input(const ltrr_ranker_input_t *in)
+{
+        if (!in || !in->present)
+                return json_null();
+        return json_pack("{s:o, s:f}", "features",
+                         o_floats(in->features, in->feature_cnt), "margin",
+                         (double)in->margin);
+}
+
+/* An Impression; @p rankers as in ltrr_avro_record_t (NULL: all null). */
+static json_t *o_impression(const ltrr_impression_t *imp,
+                            const ltrr_ranker_input_t *rankers)
 {
         json_t *o = json_object(), *res = json_array();
         size_t i;
@@ -418,10 +498,12 @@ static json_t *o_impression(const ltrr_impression_t *imp)
                 const ltrr_result_t *r = &imp->results[i];
 
                 json_array_append_new(
-                        res, json_pack("{s:s, s:i, s:f, s:i}", "entity_id",
+                        res, json_pack("{s:s, s:i, s:f, s:i, s:o}", "entity_id",
                                        r->entity_id, "position", (int)r->position,
                                        "score", (double)r->score, "arm_mask",
-                                       (int)r->arm_mask));
+                                       (int)r->arm_mask, "ranker",
+                                       o_ranker_input(rankers ? &rankers[i]
+                                                              : NULL)));
         }
         json_object_set_new(o, "results", res);
         return o;
@@ -481,6 +563,28 @@ static void o_reward_outcome(json_t *o, const ltrr_reward_t *rew)
         json_object_set_new(o, "arm_rewards", ars);
 }
 
+/* A Reward's `ranker_examples`: null when it has none. */
+static json_t *o_rank_examples(const ltrr_reward_t *rew)
+{
+        json_t *arr;
+        size_t i;
+
+        if (!rew->ranker_example_cnt)
+                return json_null();
+        arr = json_array();
+        for (i = 0; i < rew->ranker_example_cnt; i++) {
+                const ltrr_rank_example_t *e = &rew->ranker_examples[i];
+
+                json_array_append_new(
+                        arr, json_pack("{s:i, s:f, s:o, s:f}", "position",
+                                       (int)e->position, "label",
+                                       (double)e->label, "features",
+                                       o_floats(e->features, e->feature_cnt),
+                                       "margin", (double)e->margin));
+        }
+        return arr;
+}
+
 static json_t *o_reward(const ltrr_reward_t *rew)
 {
         json_t *o = json_object();
@@ -503,6 +607,7 @@ static json_t *o_reward(const ltrr_reward_t *rew)
         json_object_set_new(o, "impression_time_ms", json_integer(rew->impression_time_ms));
         json_object_set_new(o, "action_time_ms", rew->has_action_time_ms ?
                             json_integer(rew->action_time_ms) : json_null());
+        json_object_set_new(o, "ranker_examples", o_rank_examples(rew));
         return o;
 }
 
@@ -569,9 +674,10 @@ static ltrr_err_t encode_json(int type, json_t *o, pool_t *pl, uint8_t *buf,
         ltrr_impression_t imp = {0};
         ltrr_action_t act = {0};
         ltrr_reward_t rew = {0};
+        const ltrr_ranker_input_t *rankers = NULL;
 
         if (type == LTRR_AVRO_IMPRESSION)
-                j_impression(pl, o, &imp);
+                j_impression(pl, o, &imp, &rankers);
         else if (type == LTRR_AVRO_ACTION)
                 j_action(pl, o, &act);
         else
@@ -580,8 +686,8 @@ static ltrr_err_t encode_json(int type, json_t *o, pool_t *pl, uint8_t *buf,
                 return ltrr_errf(LTRR_ERR_PARSE, errstr, errstr_size, "%s",
                                  pl->err);
         if (type == LTRR_AVRO_IMPRESSION)
-                return ltrr_avro_encode_impression(&imp, buf, size, len,
-                                                   errstr, errstr_size);
+                return ltrr_avro_encode_impression_ranked(
+                        &imp, rankers, buf, size, len, errstr, errstr_size);
         if (type == LTRR_AVRO_ACTION)
                 return ltrr_avro_encode_action(&act, buf, size, len, errstr,
                                                errstr_size);
@@ -648,7 +754,7 @@ static int read_framed(uint8_t *buf, size_t size, size_t *len)
 static json_t *record_json(const ltrr_avro_record_t *rec)
 {
         if (rec->type == LTRR_AVRO_IMPRESSION)
-                return o_impression(&rec->u.imp);
+                return o_impression(&rec->u.imp, rec->rankers);
         if (rec->type == LTRR_AVRO_ACTION)
                 return o_action(&rec->u.act);
         return o_reward(&rec->u.rew);
