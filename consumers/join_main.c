@@ -562,7 +562,9 @@ static int core_open(struct joind *d, const char *node)
 
         join_conf(d->cfg, node, &jc);
         if (!(d->j = ltrr_join_new(&jc, on_reward, d, err, sizeof(err))) ||
-            !(d->dec = ltrr_avro_decoder_new(NULL, err, sizeof(err)))) {
+            !(d->dec = ltrr_avro_decoder_new(
+                  d->cfg->schemas[0] ? d->cfg->schemas : NULL, err,
+                  sizeof(err)))) {
                 log_error("join", "start failed", "err", err);
                 return -1;
         }

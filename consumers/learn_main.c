@@ -80,6 +80,8 @@ static int learn_conf(const ltrr_config_learn_t *cf, ltrr_learn_conf_t *lc)
         lc->profile.ttl_s = cf->profile_ttl_ms / 1000;
         lc->profile.pop_max = cf->pop_max;
         lc->profile.pop_half_life = (double)cf->pop_half_life_ms / 1000.0;
+        lc->ranker_ipw_eta = cf->ranker_ipw_eta;
+        lc->ranker_ipw_clip = cf->ranker_ipw_clip;
         return 0;
 }
 
@@ -190,7 +192,9 @@ static int learn_open(learn_t *ln, ltrr_metrics_t *reg)
         ln->pl = ltrr_learn_plan_new(&lc, errstr, sizeof(errstr));
         if (!ln->pl)
                 goto err;
-        ln->dec = ltrr_avro_decoder_new(NULL, errstr, sizeof(errstr));
+        ln->dec = ltrr_avro_decoder_new(
+            ln->cf->schemas[0] ? ln->cf->schemas : NULL, errstr,
+            sizeof(errstr));
         if (!ln->dec)
                 goto err;
         ln->rd = ltrr_redis_new(ln->cf->common.redis_addr,

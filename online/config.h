@@ -146,6 +146,7 @@ typedef struct ltrr_config_serve_s {
         char *dash_collect_url;      /**< dashboard.collect_url */
         char *dash_join_url;         /**< dashboard.join_url */
         char *dash_learn_url;        /**< dashboard.learn_url */
+        int64_t ranker_reload_ms;    /**< ranker.reload */
 } ltrr_config_serve_t;
 
 /** @brief ltrr-collect: event ingestion. */
@@ -183,6 +184,7 @@ typedef struct ltrr_config_join_s {
         double value_share;          /**< value.share */
         double value_skip;           /**< value.skip */
         double value_unknown;        /**< value.unknown */
+        char *schemas;               /**< schemas */
 } ltrr_config_join_t;
 
 /** @brief ltrr-learn: rewards -> Redis state. */
@@ -201,6 +203,9 @@ typedef struct ltrr_config_learn_s {
         int64_t profile_ttl_ms;      /**< profile.ttl */
         int pop_max;                 /**< pop.max */
         int64_t pop_half_life_ms;    /**< pop.half_life */
+        double ranker_ipw_eta;       /**< ranker.ipw_eta */
+        double ranker_ipw_clip;      /**< ranker.ipw_clip */
+        char *schemas;               /**< schemas */
 } ltrr_config_learn_t;
 
 /** @brief The common rows, ending with a row whose name is NULL. */

@@ -148,6 +148,9 @@ static const ltrr_config_prop_t serve_props[] = {
     ROW_STR("dashboard.learn_url", S, dash_learn_url, 255, "",
             "Base URL of ltrr-learn whose /metrics the dashboard scrapes; "
             "empty: not shown."),
+    ROW_DURATION("ranker.reload", S, ranker_reload_ms, 0, MS_M, "200ms",
+                 "Shortest time between two fetches of the online ranker "
+                 "statistics per worker (fetched when their count moved)."),
     ROW_END,
 };
 #undef S
@@ -224,6 +227,10 @@ static const ltrr_config_prop_t join_props[] = {
     JOIN_VALUE("skip", value_skip, "-1", "a skip (negative)"),
     JOIN_VALUE("unknown", value_unknown, "0",
                "an action type this build does not know"),
+    ROW_STR("schemas", J, schemas, 1023, "",
+            "Directory of the Avro schemas (*.avsc) records are checked "
+            "against; empty: the schemas/ directory of the source tree "
+            "the program was built from."),
     ROW_END,
 };
 #undef JOIN_VALUE
@@ -260,6 +267,17 @@ static const ltrr_config_prop_t learn_props[] = {
             "Entities kept in the popularity set."),
     ROW_DURATION("pop.half_life", L, pop_half_life_ms, 0, 365 * 24 * MS_H,
                  "24h", "Half-life of popularity counts; 0: no decay."),
+    ROW("ranker.ipw_eta", LTRR_CONFIG_DOUBLE, L, ranker_ipw_eta, double,
+        0.1, 4, "1", NULL,
+        "Online ranker: the examination model P(position p) = (1/p)^eta "
+        "of the position-bias correction (1-based p)."),
+    ROW("ranker.ipw_clip", LTRR_CONFIG_DOUBLE, L, ranker_ipw_clip, double,
+        1, 1000, "10", NULL,
+        "Online ranker: largest inverse propensity of a click label."),
+    ROW_STR("schemas", L, schemas, 1023, "",
+            "Directory of the Avro schemas (*.avsc) records are checked "
+            "against; empty: the schemas/ directory of the source tree "
+            "the program was built from."),
     ROW_END,
 };
 #undef L

@@ -35,9 +35,6 @@ struct evhttp_request;
 #define SERVE_REPLY_STRS_MAX 65536
 /** Largest search response (k.max results with long names fit). */
 #define SERVE_RESPONSE_MAX ((size_t)4 << 20)
-/** Least time between two reloads of the online ranker statistics, us
- * (each query reads their count; a change is fetched once this passed). */
-#define SERVE_RANKER_RELOAD_US 200000
 /** Finished query objects a worker keeps for reuse. */
 #define SERVE_SPARE_MAX 256
 /** Delivery report poll interval of the main loop, ms. */

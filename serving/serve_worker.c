@@ -276,7 +276,7 @@ static void online_cb(void *opaque, struct redisReply *r)
 }
 
 /* The online count read with the version: when it moved and the last
- * fetch is SERVE_RANKER_RELOAD_US old, fetch the statistics in the
+ * fetch is ranker.reload old, fetch the statistics in the
  * background (the request never waits for them). */
 static void online_check(serve_worker_t *w, const struct redisReply *r)
 {
@@ -290,7 +290,7 @@ static void online_check(serve_worker_t *w, const struct redisReply *r)
         cnt = strtoll(r->str, &end, 10);
         if (end == r->str || *end ||
             cnt == ltrr_search_ranker_online_count(w->se) ||
-            now - w->online_at_us < SERVE_RANKER_RELOAD_US)
+            now - w->online_at_us < w->sv->cf->ranker_reload_ms * 1000)
                 return;
         w->online_at_us = now;
         if (ltrr_redis_async_cmd(w->ra, online_cb, w, 2, argv, lens) == 0)

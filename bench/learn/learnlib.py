@@ -7,12 +7,7 @@
         no-action, matched and engagement-only rewards and replays
         (identical copies of earlier rewards, as a joiner replay makes).
         Matched rewards also carry "ranker_examples" (the online
-        ranker's training examples, as ltrr-join attaches them);
-        `ltrr-avro encode` ignores that key: `attach` adds it.
-  learnlib.py attach JSONL FRAMED
-        rewrites the length-framed Rewards of FRAMED (encoded from JSONL
-        by `ltrr-avro encode Reward`, one record per line) in place,
-        giving each record the ranker_examples of its line.
+        ranker's training examples, as ltrr-join attaches them).
   learnlib.py split FRAMED OUTDIR
         splits length-framed records into OUTDIR/000000.bin, ... (one
         Kafka message per file, for `kcat -P`).
@@ -131,48 +126,6 @@ def gen(outdir, n, seed, parts, off0=0):
         with open(os.path.join(outdir, "p%d.jsonl" % p), "w") as f:
             for r in recs:
                 f.write(json.dumps(r) + "\n")
-
-
-def zz(v):
-    """Avro long: zig-zag varint."""
-    u = (v << 1) ^ (v >> 63)
-    out = bytearray()
-    while u > 0x7f:
-        out.append((u & 0x7f) | 0x80)
-        u >>= 7
-    out.append(u)
-    return bytes(out)
-
-
-def enc_examples(exs):
-    """The ranker_examples union value (branch 1, one array block)."""
-    out = bytearray(zz(1) + zz(len(exs)))
-    for e in exs:
-        out += zz(e["position"]) + struct.pack("<f", e["label"])
-        out += zz(len(e["features"]))
-        out += b"".join(struct.pack("<f", f) for f in e["features"])
-        out += zz(0) + struct.pack("<f", e["margin"])
-    return bytes(out + zz(0))
-
-
-def attach(jsonl, framed):
-    recs = [json.loads(line) for line in open(jsonl)]
-    data = open(framed, "rb").read()
-    out, pos, k = bytearray(), 0, 0
-    while pos < len(data):
-        (n,) = struct.unpack(">I", data[pos:pos + 4])
-        body = data[pos + 4:pos + 4 + n]
-        exs = recs[k].get("ranker_examples")
-        if exs:
-            if body[-1] != 0:
-                sys.exit("record %d does not end with a null union" % k)
-            body = body[:-1] + enc_examples(exs)
-        out += struct.pack(">I", len(body)) + body
-        pos += 4 + n
-        k += 1
-    if k != len(recs):
-        sys.exit("%d records for %d lines" % (k, len(recs)))
-    open(framed, "wb").write(out)
 
 
 def llround(x):
@@ -382,8 +335,6 @@ if __name__ == "__main__":
             int(sys.argv[5]), int(sys.argv[6]) if len(sys.argv) > 6 else 0)
     elif cmd == "split":
         split(sys.argv[2], sys.argv[3])
-    elif cmd == "attach":
-        attach(sys.argv[2], sys.argv[3])
     elif cmd == "expect":
         rk = len(sys.argv) > 2 and sys.argv[2] == "--ranker"
         expect(sys.argv[3 if rk else 2:], rk)

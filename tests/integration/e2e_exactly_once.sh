@@ -42,6 +42,14 @@ import json, random, sys
 out, m, parts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 T0 = 1_700_000_000_000
 rng = random.Random(8)
+def ranker_in(rng):
+    """A logged ranker input as serving writes it: 32 values, multiples
+    of 1/64 (exact in float32), and a logit."""
+    x = [0.0] * 32
+    x[0] = 1.0
+    for f in rng.sample(range(1, 31), 5):
+        x[f] = rng.randrange(1, 65) / 64.0
+    return {"features": x, "margin": rng.randrange(-128, 129) / 64.0}
 def ident(tag, p, n):
     return "%02x%02x" % (tag, p) + "00" * 6 + "%016x" % n
 for p in range(parts):
@@ -74,9 +82,9 @@ for p in range(parts):
             "exploration_seed": i, "mc_samples": 0, "shadow": False,
             "total_budget": 35, "arms": arms,
             "results": [{"entity_id": e, "position": 0, "score": 1.0,
-                         "arm_mask": 1},
+                         "arm_mask": 1, "ranker": ranker_in(rng)},
                         {"entity_id": f, "position": 1, "score": 0.5,
-                         "arm_mask": 2}]})
+                         "arm_mask": 2, "ranker": ranker_in(rng)}]})
         k = i % 6
         if k == 1:
             act(i * 10, i, t + 300, "play", e)
@@ -104,43 +112,11 @@ for p in range(parts):
     with open("%s/act-p%d.jsonl" % (out, p), "w") as fo:
         fo.write("".join(json.dumps(r) + "\n" for _, r in acts))
 PYEOF
-# Gives every result of the framed Impressions in FILE a ranker input
-# (32 values, multiples of 1/64, and a logit), as serving logs it; the
-# tool's JSON form has no such field, so the bodies are re-encoded here.
-cat >"$D/ranked.py" <<'PYEOF'
-import io, random, struct, sys
-import avro.io, avro.schema
-schema = avro.schema.parse(open(sys.argv[1]).read())
-data, out, pos = open(sys.argv[2], "rb").read(), bytearray(), 0
-while pos < len(data):
-    (n,) = struct.unpack(">I", data[pos:pos + 4])
-    rec = data[pos + 4:pos + 4 + n]
-    pos += 4 + n
-    imp = avro.io.DatumReader(schema).read(
-        avro.io.BinaryDecoder(io.BytesIO(rec[10:])))
-    rng = random.Random(imp["impression_id"])
-    for res in imp["results"]:
-        x = [0.0] * 32
-        x[0] = 1.0
-        for f in rng.sample(range(1, 31), 5):
-            x[f] = rng.randrange(1, 65) / 64.0
-        res["ranker"] = {"features": x,
-                         "margin": rng.randrange(-128, 129) / 64.0}
-    body = io.BytesIO()
-    avro.io.DatumWriter(schema).write(imp, avro.io.BinaryEncoder(body))
-    rec = rec[:10] + body.getvalue()
-    out += struct.pack(">I", len(rec)) + rec
-open(sys.argv[2], "wb").write(bytes(out))
-PYEOF
-$PY -c 'import avro.io' 2>/dev/null || skip "python3-avro not installed"
 for p in $(seq 0 $((PARTS - 1))); do
         for kind in imp:Impression act:Action; do
                 f=$D/s/${kind%%:*}-p$p
                 "$LTRR_BIN/ltrr-avro" encode "${kind#*:}" <"$f.jsonl" >"$f.bin" ||
                         fail "encode $f"
-                [ "${kind%%:*}" = imp ] && { $PY "$D/ranked.py" \
-                        "$LTRR_SRC/schemas/Impression.avsc" "$f.bin" ||
-                        fail "ranker inputs $f"; }
                 $PY "$LIB" split "$f.bin" "$f"
         done
 done

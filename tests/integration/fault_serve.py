@@ -2,7 +2,8 @@
 """Load and checks for the ltrr-serve crash test (fault_serve_kill.sh).
 
   load URL SECONDS THREADS OUTFILE
-        THREADS clients search for SECONDS seconds. One line per request:
+        THREADS clients search for SECONDS seconds, each at most
+        RATE_PER_THREAD searches a second. One line per request:
         "ok T IMPRESSION_ID USER" for a 200, "conn T" for a connection
         error (refused, reset, timed out), "code T STATUS" otherwise; T is
         the wall clock (seconds) when the answer or error came.
@@ -34,14 +35,22 @@ except ImportError:
 
 QUERIES = ["love", "rock", "night", "blue", "dance", "summer"]
 
+# The development broker keeps at most 5 MiB per partition and drops the
+# oldest records beyond it; an Impression with its logged ranker inputs
+# is a few KiB, so an unpaced load on a fast machine would push answered
+# impressions out of the topic before the check reads it.
+RATE_PER_THREAD = 40
+
 
 def load(url, seconds, threads, outfile):
     lock, lines = threading.Lock(), []
     end = time.time() + seconds
 
     def worker(w):
-        i = 0
+        i, next_t = 0, time.time()
         while time.time() < end:
+            next_t += 1.0 / RATE_PER_THREAD
+            time.sleep(max(0.0, next_t - time.time()))
             user = "fs-u%d" % ((w * 7 + i) % 23)
             q = QUERIES[(w + i) % len(QUERIES)]
             i += 1

@@ -40,7 +40,7 @@ start_join() { # LOGNAME
         harness_bg "$1" "$LTRR_BIN/ltrr-join" --http.port="$port" \
                 --kafka.bootstrap="$LTRR_BOOTSTRAP" --window=2s \
                 --tolerance=1s --lateness=200ms --idle=1s --late.horizon=60s \
-                --group=it-join
+                --group=it-join --schemas="$LTRR_SCHEMAS"
         join_pid=$HARNESS_LAST_PID
         harness_wait "ltrr-join /healthz" 30 curl -fsS "$url/healthz"
 }

@@ -24,8 +24,6 @@ produce_set() {
         for p in $(seq 0 $((PARTS - 1))); do
                 "$LTRR_BIN/ltrr-avro" encode Reward <"$D/$name/p$p.jsonl" \
                         >"$D/$name/p$p.bin" || fail "encode $name p$p"
-                $PY "$LIB" attach "$D/$name/p$p.jsonl" "$D/$name/p$p.bin" ||
-                        fail "ranker examples $name p$p"
                 $PY "$LIB" split "$D/$name/p$p.bin" "$D/$name/p$p"
                 kcat -P -b "$LTRR_BOOTSTRAP" -t ltrr.rewards -p "$p" \
                         "$D/$name/p$p"/*.bin || fail "produce $name p$p"
@@ -63,9 +61,17 @@ start_learner() {
                 --kafka.bootstrap="$LTRR_BOOTSTRAP" --http.port="$PORT" \
                 --bandit.arms=lexical,popular,structured,fuzzy \
                 --bandit.budgets=10,25 --bandit.half_life=0 \
-                --pop.half_life=0 --batch.max=64
+                --pop.half_life=0 --batch.max=64 --schemas="$LTRR_SCHEMAS"
         LEARN_PID=$HARNESS_LAST_PID
 }
+
+# 0. A schemas directory without the schemas stops the start, saying which.
+if out=$(timeout 20 "$LTRR_BIN/ltrr-learn" --schemas="$D/none" \
+        --redis.addr="$LTRR_REDIS" --kafka.bootstrap="$LTRR_BOOTSTRAP" \
+        --http.port=0 2>&1); then
+        fail "ltrr-learn started without its schemas"
+fi
+assert_contains "$out" "$D/none/Impression.avsc: cannot open" "schemas error"
 
 # 1. A reward set is applied as the stream implies.
 produce_set a 240 7 0

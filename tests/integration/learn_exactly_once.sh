@@ -27,8 +27,6 @@ declare -a LAST
 for p in $(seq 0 $((PARTS - 1))); do
         "$LTRR_BIN/ltrr-avro" encode Reward <"$D/s/p$p.jsonl" >"$D/s/p$p.bin" ||
                 fail "encode p$p"
-        $PY "$LIB" attach "$D/s/p$p.jsonl" "$D/s/p$p.bin" ||
-                fail "ranker examples p$p"
         $PY "$LIB" split "$D/s/p$p.bin" "$D/s/p$p"
         kcat -P -b "$LTRR_BOOTSTRAP" -t ltrr.rewards -p "$p" "$D/s/p$p"/*.bin ||
                 fail "produce p$p"
