@@ -17,8 +17,11 @@
  * so an entity holding every query token, each within its allowance,
  * ranks above one that misses a token, whatever their cosines.
  *
- * Section (kind LTRR_INDEX_SEC_NGRAMS, docs/ANN.md):
+ * Section (kind LTRR_INDEX_SEC_NGRAMS, docs/ANN.md; magic LTRRFZY2, the
+ * graph's vectors int8 since docs/decisions/0035-ann-build-budget.md):
  *   header 32 bytes | HNSW blob | tok_off (n + 1) u32 | folded tokens
+ * The hashed counts are small integers, so their int8 codes are exact.
+ * A section of the float32 layout (LTRRFZY1) makes the arm unavailable.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +31,9 @@
 #include "strbuf.h"
 #include "text.h"
 
-#define FZ_MAGIC "LTRRFZY1"
+#define FZ_MAGIC "LTRRFZY2"
+/** The float32 layout before docs/decisions/0035: refused. */
+#define FZ_MAGIC_V1 "LTRRFZY1"
 #define FZ_HDR 32
 /** Gram length. */
 #define FZ_GRAM 3
@@ -91,7 +96,9 @@ typedef struct fzb_s {
         ltrr_token_t *toks;      /* token array */
         char *arena;             /* token strings */
         ltrr_tokbuf_t tb;        /* output of analysis */
-        float *vecs;             /* n * dim */
+        const ltrr_catalog_t *cat; /* the catalog */
+        uint32_t dim;            /* hashed dimension */
+        const ltrr_hnsw_conf_t *hc; /* progress callback */
         uint32_t *tok_off;       /* n + 1 */
         ltrr_strbuf_t pool;      /* folded tokens */
         size_t start;            /* pool offset of the current entity */
@@ -122,13 +129,18 @@ static ltrr_err_t fzb_text(fzb_t *b, const char *text, float *v,
         return b->pool.err;
 }
 
-/* Hashes and stores entity @p i. */
-static ltrr_err_t fzb_entity(fzb_t *b, const ltrr_catalog_t *cat,
-                             uint32_t i, uint32_t dim)
+/* Fill callback of the graph build: hashes entity @p i into @p v (dim
+ * floats, zeroed) and stores its tokens. */
+static ltrr_err_t fzb_entity(void *opaque, uint32_t i, float *v)
 {
+        fzb_t *b = opaque;
+        const ltrr_catalog_t *cat = b->cat;
+        uint32_t dim = b->dim;
         ltrr_entity_t ent;
         unsigned left = FZ_ENT_TOKENS;
-        float *v = b->vecs + (size_t)i * dim;
+        const ltrr_hnsw_conf_t *hc = b->hc;
+        if (hc->progress && (i & 0xffff) == 0)
+                hc->progress(hc->opaque, "fuzzy", i, ltrr_catalog_count(cat));
         ltrr_err_t err = ltrr_catalog_get(cat, i, &ent);
         if (err)
                 return err;
@@ -145,41 +157,45 @@ static ltrr_err_t fzb_entity(fzb_t *b, const ltrr_catalog_t *cat,
         return LTRR_OK;
 }
 
-/* Lays out the section: header, graph, offsets, tokens. */
-static ltrr_err_t fzb_write(fzb_t *b, uint32_t n, uint32_t dim,
-                            const void *g, size_t glen, void **blobp,
-                            size_t *lenp)
+/* Completes the section in @p sec (header room, then the graph of
+ * @p glen bytes): the header, then the offsets and tokens appended. */
+static ltrr_err_t fzb_write(fzb_t *b, uint32_t n, uint32_t dim, void **secp,
+                            size_t glen, size_t *lenp)
 {
         size_t offs = ((size_t)n + 1) * 4, offs8 = (offs + 7) & ~(size_t)7;
         size_t tl = b->pool.len, len = FZ_HDR + glen + offs8 +
                                        ((tl + 7) & ~(size_t)7);
-        uint8_t *p = calloc(1, len);
+        uint8_t *p = realloc(*secp, len); /* large: remapped, not copied */
         if (!p)
                 return LTRR_ERR_NOMEM;
+        *secp = p;
+        memset(p + FZ_HDR + glen, 0, len - FZ_HDR - glen);
         fz_hdr_t h = {.dim = dim, .n = n, .gram = FZ_GRAM,
                       .hnsw_len = glen};
         memcpy(h.magic, FZ_MAGIC, 8);
         memcpy(p, &h, sizeof(h));
-        memcpy(p + FZ_HDR, g, glen);
         memcpy(p + FZ_HDR + glen, b->tok_off, offs);
         if (tl)
                 memcpy(p + FZ_HDR + glen + offs8, b->pool.buf, tl);
-        *blobp = p;
         *lenp = len;
         return LTRR_OK;
 }
 
-/* Hashes every entity of @p cat into b->vecs and b->pool. */
-static ltrr_err_t fzb_all(fzb_t *b, const ltrr_catalog_t *cat, uint32_t n,
-                          uint32_t dim, const ltrr_hnsw_conf_t *hc)
+/* Allocates the builder's buffers. */
+static ltrr_err_t fzb_init(fzb_t *b, const ltrr_catalog_t *cat, uint32_t n,
+                           const ltrr_ann_section_conf_t *c)
 {
-        ltrr_err_t err = LTRR_OK;
-        for (uint32_t i = 0; i < n && !err; i++) {
-                err = fzb_entity(b, cat, i, dim);
-                if (hc->progress && (i & 0xffff) == 0)
-                        hc->progress(hc->opaque, "fuzzy", i, n);
-        }
-        return err;
+        b->cat = cat;
+        b->dim = c->dim;
+        b->hc = &c->hnsw;
+        b->toks = malloc(LTRR_TEXT_TOKENS_MAX * sizeof(*b->toks));
+        b->arena = malloc(LTRR_TEXT_ARENA_SIZE);
+        b->tok_off = calloc((size_t)n + 1, sizeof(uint32_t));
+        if (!b->toks || !b->arena || !b->tok_off)
+                return LTRR_ERR_NOMEM;
+        ltrr_tokbuf_init(&b->tb, b->toks, LTRR_TEXT_TOKENS_MAX, b->arena,
+                         LTRR_TEXT_ARENA_SIZE);
+        return LTRR_OK;
 }
 
 ltrr_err_t ltrr_fuzzy_section_build(const ltrr_catalog_t *cat,
@@ -190,8 +206,8 @@ ltrr_err_t ltrr_fuzzy_section_build(const ltrr_catalog_t *cat,
 {
         ltrr_ann_section_conf_t c = conf ? *conf : (ltrr_ann_section_conf_t){0};
         fzb_t b;
-        void *g = NULL;
-        size_t glen = 0;
+        void *sec = NULL;
+        size_t len = 0;
         ltrr_err_t err = LTRR_OK;
         memset(&b, 0, sizeof(b));
         ltrr_strbuf_init(&b.pool, UINT32_MAX);
@@ -201,6 +217,8 @@ ltrr_err_t ltrr_fuzzy_section_build(const ltrr_catalog_t *cat,
                 return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
                                  "bad arguments to fuzzy section build");
         c.dim = c.dim ? c.dim : LTRR_FUZZY_DIM_DEFAULT;
+        if (!c.hnsw.ef_construction)
+                c.hnsw.ef_construction = LTRR_FUZZY_EFC_DEFAULT;
         if (c.dim < 16 || c.dim > 1024)
                 return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
                                  "fuzzy dim %u not in 16..1024", c.dim);
@@ -208,35 +226,26 @@ ltrr_err_t ltrr_fuzzy_section_build(const ltrr_catalog_t *cat,
         b.an = ltrr_analyzer_new(lang ? lang : "en", errstr, errstr_size);
         if (!b.an)
                 return LTRR_ERR_INVALID_ARG;
-        b.toks = malloc(LTRR_TEXT_TOKENS_MAX * sizeof(*b.toks));
-        b.arena = malloc(LTRR_TEXT_ARENA_SIZE);
-        b.vecs = calloc((size_t)n * c.dim + 1, sizeof(float));
-        b.tok_off = calloc((size_t)n + 1, sizeof(uint32_t));
-        if (!b.toks || !b.arena || !b.vecs || !b.tok_off) {
-                err = LTRR_ERR_NOMEM;
+        if ((err = fzb_init(&b, cat, n, &c)))
                 goto done;
-        }
-        ltrr_tokbuf_init(&b.tb, b.toks, LTRR_TEXT_TOKENS_MAX, b.arena,
-                         LTRR_TEXT_ARENA_SIZE);
-        if ((err = fzb_all(&b, cat, n, c.dim, &c.hnsw)))
-                goto done;
-        if ((err = ltrr_hnsw_build(b.vecs, n, c.dim, &c.hnsw, &g, &glen,
-                                   errstr, errstr_size)))
+        /* The vectors are hashed while the graph asks for them (no float
+         * copy of them all), straight behind the section header. */
+        c.hnsw.head = FZ_HDR;
+        if ((err = ltrr_hnsw_build_fill(fzb_entity, &b, n, c.dim, &c.hnsw,
+                                        &sec, &len, errstr, errstr_size)))
                 goto done_quiet;
-        /* The graph holds what it needs: drop the input vectors before
-         * the section copy, the build's memory peak. */
-        free(b.vecs);
-        b.vecs = NULL;
-        err = fzb_write(&b, n, c.dim, g, glen, blobp, lenp);
+        if ((err = fzb_write(&b, n, c.dim, &sec, len - FZ_HDR, lenp)))
+                goto done;
+        *blobp = sec;
+        sec = NULL;
 done:
         if (err)
                 ltrr_errf(err, errstr, errstr_size, "fuzzy section: %s",
                           ltrr_err2str(err));
 done_quiet:
-        free(g);
+        free(sec);
         ltrr_strbuf_clear(&b.pool);
         free(b.tok_off);
-        free(b.vecs);
         free(b.arena);
         free(b.toks);
         ltrr_analyzer_destroy(b.an);
@@ -245,7 +254,8 @@ done_quiet:
 
 /* ---- query -------------------------------------------------------------- */
 
-/* Parses the section of @p ix (O(1)); 0 if sound. */
+/* Parses the section of @p ix (O(1)); 0 if sound, -2 if it has the
+ * older float32 layout. */
 static int fz_view(const ltrr_index_t *ix, fz_view_t *fv)
 {
         uint64_t len = 0;
@@ -254,6 +264,8 @@ static int fz_view(const ltrr_index_t *ix, fz_view_t *fv)
         if (!p || len < FZ_HDR)
                 return -1;
         memcpy(&h, p, sizeof(h));
+        if (!memcmp(h.magic, FZ_MAGIC_V1, 8))
+                return -2;
         if (memcmp(h.magic, FZ_MAGIC, 8) || h.gram != FZ_GRAM ||
             h.n != ltrr_index_count(ix) || h.hnsw_len > len - FZ_HDR ||
             (h.hnsw_len & 7))
@@ -388,7 +400,13 @@ static ltrr_err_t fz_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         if (pool > LTRR_HNSW_EF_MAX) /* the graph's bound caps the list */
                 pool = LTRR_HNSW_EF_MAX;
         (void)ctx;
-        if (fz_view(ix, &fv))
+        int bad = fz_view(ix, &fv);
+        if (bad == -2)
+                return ltrr_errf(LTRR_ERR_SCHEMA, errstr, errstr_size,
+                                 "the index's fuzzy section has the float32 "
+                                 "layout of an older build: rebuild the "
+                                 "index with --ann");
+        if (bad)
                 return ltrr_errf(LTRR_ERR_STATE, errstr, errstr_size,
                                  "index has no fuzzy section");
         if (!qn)

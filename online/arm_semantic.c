@@ -12,7 +12,9 @@
  *
  * Unavailable (LTRR_ERR_STATE) when the index holds no vector section.
  *
- * Section (kind LTRR_INDEX_SEC_VECTORS): header 32 bytes | HNSW blob.
+ * Section (kind LTRR_INDEX_SEC_VECTORS, magic LTRRVEC2): header 32
+ * bytes | HNSW blob (int8 vectors, docs/decisions/0035). A section of
+ * the float32 layout (LTRRVEC1) makes the arm unavailable.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,9 @@
 #include "hnsw.h"
 #include "index_int.h"
 
-#define SEM_MAGIC "LTRRVEC1"
+#define SEM_MAGIC "LTRRVEC2"
+/** The float32 layout before docs/decisions/0035: refused. */
+#define SEM_MAGIC_V1 "LTRRVEC1"
 #define SEM_HDR 32
 /** Lexical hits averaged into the query vector. */
 #define SEM_SEEDS 3
@@ -37,14 +41,24 @@ typedef struct sem_hdr_s {
         uint64_t hnsw_len;    /* bytes of the HNSW blob */
 } sem_hdr_t;
 
+/* Fill callback: the catalog's vector of entity @p i (zero without). */
+static ltrr_err_t sem_fill(void *opaque, uint32_t i, float *out)
+{
+        const ltrr_catalog_t *cat = opaque;
+        ltrr_entity_t e;
+        if (ltrr_catalog_get(cat, i, &e) == LTRR_OK && e.vector)
+                memcpy(out, e.vector, (size_t)ltrr_catalog_dim(cat) * 4);
+        return LTRR_OK;
+}
+
 ltrr_err_t ltrr_semantic_section_build(const ltrr_catalog_t *cat,
                                        const ltrr_ann_section_conf_t *conf,
                                        void **blobp, size_t *lenp,
                                        char *errstr, size_t errstr_size)
 {
         ltrr_hnsw_conf_t hc = conf ? conf->hnsw : (ltrr_hnsw_conf_t){0};
-        void *g = NULL;
-        size_t glen = 0;
+        void *p = NULL;
+        size_t len = 0;
         if (blobp)
                 *blobp = NULL;
         if (!cat || !blobp || !lenp)
@@ -54,34 +68,18 @@ ltrr_err_t ltrr_semantic_section_build(const ltrr_catalog_t *cat,
         if (!dim)
                 return ltrr_errf(LTRR_ERR_STATE, errstr, errstr_size,
                                  "the catalog has no vectors");
-        float *vecs = calloc((size_t)n * dim + 1, sizeof(float));
-        if (!vecs)
-                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
-                                 "no memory for %u vectors", n);
-        for (uint32_t i = 0; i < n; i++) {
-                ltrr_entity_t e;
-                if (ltrr_catalog_get(cat, i, &e) == LTRR_OK && e.vector)
-                        memcpy(vecs + (size_t)i * dim, e.vector,
-                               (size_t)dim * sizeof(float));
-        }
-        ltrr_err_t err = ltrr_hnsw_build(vecs, n, dim, &hc, &g, &glen, errstr,
-                                         errstr_size);
-        free(vecs);
+        /* The graph is built straight behind the section header. */
+        hc.head = SEM_HDR;
+        ltrr_err_t err = ltrr_hnsw_build_fill(sem_fill, (void *)cat, n, dim,
+                                              &hc, &p, &len, errstr,
+                                              errstr_size);
         if (err)
                 return err;
-        uint8_t *p = malloc(SEM_HDR + glen);
-        if (!p) {
-                free(g);
-                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
-                                 "no memory for the vector section");
-        }
-        sem_hdr_t h = {.dim = dim, .n = n, .hnsw_len = glen};
+        sem_hdr_t h = {.dim = dim, .n = n, .hnsw_len = len - SEM_HDR};
         memcpy(h.magic, SEM_MAGIC, 8);
         memcpy(p, &h, sizeof(h));
-        memcpy(p + SEM_HDR, g, glen);
-        free(g);
         *blobp = p;
-        *lenp = SEM_HDR + glen;
+        *lenp = len;
         return LTRR_OK;
 }
 
@@ -95,6 +93,8 @@ static int sem_view(const ltrr_index_t *ix, ltrr_hnsw_view_t *g)
         if (!p || len < SEM_HDR)
                 return -1;
         memcpy(&h, p, sizeof(h));
+        if (!memcmp(h.magic, SEM_MAGIC_V1, 8))
+                return -2;
         if (memcmp(h.magic, SEM_MAGIC, 8) || h.n != ltrr_index_count(ix) ||
             h.hnsw_len != len - SEM_HDR)
                 return -1;
@@ -110,8 +110,9 @@ static int sem_available(const ltrr_index_t *ix)
         return sem_view(ix, &g) == 0;
 }
 
-/* Mean of the lexical top hits' vectors into @p qv; returns the seeds
- * used (0: no lexical hit). */
+/* Mean of the lexical top hits' vectors into @p qv (2 * dim floats: the
+ * second half is decoding room); returns the seeds used (0: no lexical
+ * hit). */
 static size_t seed_vector(const ltrr_index_t *ix, const ltrr_hnsw_view_t *g,
                           const ltrr_arm_query_t *q,
                           const ltrr_arm_ctx_t *ctx, ltrr_arm_scratch_t *scr,
@@ -127,10 +128,12 @@ static size_t seed_vector(const ltrr_index_t *ix, const ltrr_hnsw_view_t *g,
                                        errstr_size);
         if (*errp)
                 return 0;
+        float *v = qv + g->dim;
         memset(qv, 0, (size_t)g->dim * sizeof(float));
         for (size_t i = 0; i < cnt; i++) {
-                const float *v = ltrr_hnsw_vector(g, seeds[i].ent);
-                for (uint32_t d = 0; v && d < g->dim; d++)
+                if (ltrr_hnsw_vector(g, seeds[i].ent, v))
+                        continue;
+                for (uint32_t d = 0; d < g->dim; d++)
                         qv[d] += v[d] / (float)cnt;
         }
         return cnt;
@@ -143,7 +146,13 @@ static ltrr_err_t sem_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
 {
         ltrr_hnsw_view_t g;
         ltrr_err_t err;
-        if (sem_view(ix, &g))
+        int bad = sem_view(ix, &g);
+        if (bad == -2)
+                return ltrr_errf(LTRR_ERR_SCHEMA, errstr, errstr_size,
+                                 "the index's vector section has the "
+                                 "float32 layout of an older build: "
+                                 "rebuild the index with --ann");
+        if (bad)
                 return ltrr_errf(LTRR_ERR_STATE, errstr, errstr_size,
                                  "index has no vector section");
         if (k > LTRR_HNSW_EF_MAX) /* the graph's bound caps the list */
@@ -152,7 +161,7 @@ static ltrr_err_t sem_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         if (ef > LTRR_HNSW_EF_MAX)
                 ef = LTRR_HNSW_EF_MAX;
         size_t hs = (ltrr_hnsw_scratch_size(&g) + 15) & ~(size_t)15;
-        size_t qv = ((size_t)g.dim * 4 + 15) & ~(size_t)15;
+        size_t qv = ((size_t)g.dim * 8 + 15) & ~(size_t)15;
         uint8_t *p = ltrr_arm_scratch_get(
             scr, slot, hs + qv + (size_t)ef * sizeof(ltrr_hnsw_hit_t));
         if (!p)

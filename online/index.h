@@ -21,7 +21,7 @@
 /** First 8 bytes of every index file. */
 #define LTRR_INDEX_MAGIC "LTRRIDX\0"
 /** Layout version written by this build; others are refused. */
-#define LTRR_INDEX_FORMAT_VERSION 1
+#define LTRR_INDEX_FORMAT_VERSION 2
 /** Version of the text analysis the terms were made with (text.h). A
  *  change in tokens, folding or stemming must bump it. */
 #define LTRR_INDEX_ANALYZER_VERSION 1

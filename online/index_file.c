@@ -150,7 +150,8 @@ static ltrr_err_t check_header(const uint8_t *base, uint64_t size,
         if (h.format_version != LTRR_INDEX_FORMAT_VERSION)
                 return ltrr_errf(LTRR_ERR_SCHEMA, errstr, errstr_size,
                                  "index format version %u, this build "
-                                 "reads %u", h.format_version,
+                                 "reads %u: rebuild the index",
+                                 h.format_version,
                                  LTRR_INDEX_FORMAT_VERSION);
         if (h.analyzer_version != LTRR_INDEX_ANALYZER_VERSION)
                 return ltrr_errf(LTRR_ERR_SCHEMA, errstr, errstr_size,

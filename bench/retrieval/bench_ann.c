@@ -4,13 +4,16 @@
  *
  *   ltrr-bench-ann [-n ENTITIES] [-q QUERIES] [-d DIM] [-s SEED]
  *                  [-o FILE] [-r 1] [-t THREADS] [-e EF_CONSTRUCTION]
+ *                  [-f FUZZY_DIM] [-m M]
  *
  * -r 1 skips the build and measures the index already at FILE.
  *
  * Builds the fuzzy section (hashed 3-gram vectors) and the semantic
  * section (the generator's DIM-dim vectors), reporting wall and process
  * CPU time, section size and peak RSS of each (-t build threads, 0 = the
- * online CPUs; -e efConstruction, 0 = the default); writes the index;
+ * online CPUs; -e efConstruction, 0 = the default; -f the fuzzy
+ * section's hashed dimension, 0 = the default; -m links per node, 0 =
+ * the default); writes the index;
  * then measures
  *   - recall@10 and recall@100 of each graph against brute force, for
  *     queries that are stored vectors plus Gaussian noise, at the ef the
@@ -49,6 +52,8 @@ typedef struct bopts_s {
         uint64_t reuse;    /* -r 1: measure the index at -o, no build */
         uint64_t threads;  /* -t: build threads (0: online CPUs) */
         uint64_t efc;      /* -e: efConstruction (0: default) */
+        uint64_t fdim;     /* -f: fuzzy dimension (0: default) */
+        uint64_t m;        /* -m: links per node (0: default) */
 } bopts_t;
 
 static double now_s(void)
@@ -88,6 +93,8 @@ static int parse_args(int argc, char **argv, bopts_t *o)
         o->reuse = 0;
         o->threads = 0;
         o->efc = 0;
+        o->fdim = 0;
+        o->m = 0;
         o->out = "/tmp/ltrr-bench-ann.idx";
         for (int i = 1; i + 1 < argc; i += 2) {
                 char *end;
@@ -112,6 +119,10 @@ static int parse_args(int argc, char **argv, bopts_t *o)
                         o->threads = v;
                 else if (!strcmp(argv[i], "-e") && v <= LTRR_HNSW_EF_MAX)
                         o->efc = v;
+                else if (!strcmp(argv[i], "-f") && v <= 1024)
+                        o->fdim = v;
+                else if (!strcmp(argv[i], "-m") && v <= LTRR_HNSW_M_MAX)
+                        o->m = v;
                 else
                         return -1;
         }
@@ -129,8 +140,10 @@ static int build(const bopts_t *o, ltrr_catalog_t *cat)
         size_t fl = 0, sl = 0;
         int rc = -1;
         ltrr_ann_section_conf_t ac = {
+            .dim = (uint32_t)o->fdim,
             .hnsw = {.threads = (uint32_t)o->threads,
-                     .ef_construction = (uint32_t)o->efc}};
+                     .ef_construction = (uint32_t)o->efc,
+                     .m = (uint32_t)o->m}};
         double t0 = now_s(), c0 = cpu_s();
         if (ltrr_fuzzy_section_build(cat, "en", &ac, &fz, &fl, errstr,
                                      sizeof(errstr)))
@@ -203,14 +216,14 @@ static void recall(const char *name, const ltrr_hnsw_view_t *g,
         ltrr_rng_t rng;
         size_t ss = ltrr_hnsw_scratch_size(g), na, nb;
         void *scr = calloc(1, ss);
-        float *q = malloc((size_t)g->dim * sizeof(float));
+        float *q = malloc((size_t)g->dim * 2 * sizeof(float));
+        float *v = q ? q + g->dim : NULL;
         ltrr_hnsw_hit_t *a = malloc(K * sizeof(*a)), *b = malloc(K * sizeof(*b));
         uint64_t id10[4] = {0}, id100[4] = {0}, s10[4] = {0}, s100[4] = {0};
         double t[4] = {0};
         ltrr_rng_seed(&rng, seed);
         for (int i = 0; scr && q && a && b && i < RECALL_Q; i++) {
-                const float *v = ltrr_hnsw_vector(
-                    g, (uint32_t)ltrr_rng_below(&rng, g->n));
+                ltrr_hnsw_vector(g, (uint32_t)ltrr_rng_below(&rng, g->n), v);
                 for (uint32_t d = 0; d < g->dim; d++)
                         q[d] = v[d] + 0.3f * (float)ltrr_rng_gauss(&rng) /
                                           sqrtf((float)g->dim);
@@ -307,7 +320,7 @@ int main(int argc, char **argv)
                             ? stdout : stderr,
                         "usage: ltrr-bench-ann [-n ENTITIES] [-q QUERIES] "
                         "[-d DIM] [-s SEED] [-o FILE] [-r 1] [-t THREADS] "
-                        "[-e EF_CONSTRUCTION]\n");
+                        "[-e EF_CONSTRUCTION] [-f FUZZY_DIM] [-m M]\n");
                 return ltrr_cli_wants_help(argc, argv) ? 0 : 2;
         }
         if (!o.reuse && build_all(&o))

@@ -2,7 +2,8 @@
  * Unit tests for the fuzzy arm: typo'd artist and title tokens find the
  * intended entity, the section round-trips through the index file, an
  * index without the section makes the arm unavailable, a corrupt section
- * is refused, and k and empty queries are bounded.
+ * is refused, a section of the older float32 layout is refused with a
+ * "rebuild" error, and k and empty queries are bounded.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,6 +46,8 @@ typedef struct fx_s {
         char arena[LTRR_TEXT_ARENA_SIZE];    /* token strings */
         ltrr_arm_cand_t out[LTRR_ARM_K_MAX]; /* candidates */
         size_t cnt;                          /* candidates written */
+        char err[256];                       /* the last run's error */
+        int direct;                          /* run the arm's own run() */
 } fx_t;
 
 /* The catalog of docs. */
@@ -106,17 +109,22 @@ static int teardown(void **state)
 static ltrr_err_t run(fx_t *fx, const ltrr_index_t *ix, const char *text,
                       size_t k)
 {
-        char errstr[256];
         ltrr_tokbuf_t tb;
         ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena, sizeof(fx->arena));
         assert_int_equal(ltrr_analyzer_analyze(fx->an, text, strlen(text),
-                                               &tb, errstr, sizeof(errstr)),
+                                               &tb, fx->err, sizeof(fx->err)),
                          LTRR_OK);
         ltrr_arm_query_t q = {fx->toks, tb.cnt, NULL};
         int id = ltrr_arm_find("fuzzy");
         assert_true(id >= 0);
+        fx->err[0] = 0;
+        fx->cnt = 0;
+        if (fx->direct) /* past ltrr_arm_run()'s availability check */
+                return ltrr_arm_fuzzy.run(ix, &q, NULL, fx->scr, (unsigned)id,
+                                          k, fx->out, &fx->cnt, fx->err,
+                                          sizeof(fx->err));
         return ltrr_arm_run((unsigned)id, ix, &q, NULL, fx->scr, k, fx->out,
-                            &fx->cnt, errstr, sizeof(errstr));
+                            &fx->cnt, fx->err, sizeof(fx->err));
 }
 
 /* Entity index of the first candidate. */
@@ -206,6 +214,60 @@ static void test_corrupt(void **state)
         ltrr_index_destroy(ix);
 }
 
+/* Gives the section the magic of the float32 layout (before 0035). */
+static void old_magic(uint8_t *p, size_t len)
+{
+        (void)len;
+        memcpy(p, "LTRRFZY1", 8);
+}
+
+/* An index of the older layout: unavailable (the arm sits out), and
+ * the arm itself says to rebuild instead of reading floats as int8. */
+static void test_old_layout(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_index_t *ix = build(0, old_magic);
+        assert_false(ltrr_arm_fuzzy.available(ix));
+        assert_int_equal(run(fx, ix, "love", 10), LTRR_ERR_STATE);
+        fx->direct = 1;
+        assert_int_equal(run(fx, ix, "love", 10), LTRR_ERR_SCHEMA);
+        assert_non_null(strstr(fx->err, "rebuild"));
+        assert_int_equal(fx->cnt, 0);
+        ltrr_index_destroy(ix);
+}
+
+/* The section starts with its header, the int8 graph right behind it:
+ * the graph's own header (version 2) sits at byte 32. */
+static void test_section_layout(void **state)
+{
+        (void)state;
+        char errstr[256];
+        void *sec = NULL;
+        size_t len = 0;
+        uint32_t version = 0;
+        uint64_t glen = 0;
+        ltrr_catalog_t *cat = catalog();
+        assert_int_equal(ltrr_fuzzy_section_build(cat, "en", NULL, &sec, &len,
+                                                  errstr, sizeof(errstr)),
+                         LTRR_OK);
+        assert_memory_equal(sec, "LTRRFZY2", 8);
+        memcpy(&glen, (uint8_t *)sec + 24, 8);
+        assert_true(glen > 0 && glen < len - 32);
+        assert_memory_equal((uint8_t *)sec + 32, "LTRRHNSW", 8);
+        memcpy(&version, (uint8_t *)sec + 40, 4);
+        assert_int_equal(version, LTRR_HNSW_VERSION);
+        ltrr_hnsw_view_t g;
+        assert_int_equal(ltrr_hnsw_view((uint8_t *)sec + 32, glen, &g, errstr,
+                                        sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(g.n, NDOCS);
+        assert_int_equal(g.dim, LTRR_FUZZY_DIM_DEFAULT);
+        assert_int_equal(ltrr_hnsw_check(&g, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        free(sec);
+        ltrr_catalog_destroy(cat);
+}
+
 static void test_bad_args(void **state)
 {
         (void)state;
@@ -248,6 +310,9 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_unavailable, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_old_layout, setup,
+                                            teardown),
+            cmocka_unit_test(test_section_layout),
             cmocka_unit_test(test_bad_args),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

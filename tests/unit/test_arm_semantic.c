@@ -3,7 +3,8 @@
  * lexical top hits' vectors, so a query finds entities whose vectors
  * are close to what its words match even when the words are absent;
  * no vectors means unavailable; no lexical hit means no candidate;
- * entities without a vector are never returned.
+ * entities without a vector are never returned; a section of the older
+ * float32 layout is refused with a "rebuild" error.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,7 +79,8 @@ static ltrr_catalog_t *catalog(uint32_t dim)
         return cat;
 }
 
-/* Index with the vector section when @p vectors. */
+/* Index with the vector section when @p vectors (2: relabelled with
+ * the magic of the older float32 layout). */
 static ltrr_index_t *build(int vectors)
 {
         char errstr[256];
@@ -92,6 +94,8 @@ static ltrr_index_t *build(int vectors)
                                                              &len, errstr,
                                                              sizeof(errstr)),
                                  LTRR_OK);
+                if (vectors == 2)
+                        memcpy(sec, "LTRRVEC1", 8);
                 ex = (ltrr_index_extra_t){LTRR_INDEX_SEC_VECTORS, sec, len};
                 bc.extra = &ex;
                 bc.extra_cnt = 1;
@@ -124,22 +128,32 @@ static int teardown(void **state)
         return 0;
 }
 
+static char run_err[256]; /* the last run's error */
+static int run_direct;    /* 1: the arm's own run(), past the
+                           * availability check of ltrr_arm_run() */
+
 static ltrr_err_t run(fx_t *fx, const ltrr_index_t *ix, const char *text,
                       size_t k)
 {
-        char errstr[256];
+        char *errstr = run_err;
         ltrr_tokbuf_t tb;
         ltrr_arm_ctx_t ctx;
         memset(&ctx, 0, sizeof(ctx));
         ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena, sizeof(fx->arena));
         assert_int_equal(ltrr_analyzer_analyze(fx->an, text, strlen(text),
-                                               &tb, errstr, sizeof(errstr)),
+                                               &tb, errstr, sizeof(run_err)),
                          LTRR_OK);
         ltrr_arm_query_t q = {fx->toks, tb.cnt, NULL};
         int id = ltrr_arm_find("semantic");
         assert_true(id >= 0);
+        fx->cnt = 0;
+        if (run_direct)
+                return ltrr_arm_semantic.run(ix, &q, &ctx, fx->scr,
+                                             (unsigned)id, k, fx->out,
+                                             &fx->cnt, errstr,
+                                             sizeof(run_err));
         return ltrr_arm_run((unsigned)id, ix, &q, &ctx, fx->scr, k, fx->out,
-                            &fx->cnt, errstr, sizeof(errstr));
+                            &fx->cnt, errstr, sizeof(run_err));
 }
 
 /* 1 if entity @p ent is among the candidates. */
@@ -196,6 +210,21 @@ static void test_unavailable(void **state)
         ltrr_index_destroy(ix);
 }
 
+static void test_old_layout(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_index_t *ix = build(2);
+        assert_false(ltrr_arm_semantic.available(ix));
+        assert_int_equal(run(fx, ix, "engine", 10), LTRR_ERR_STATE);
+        run_direct = 1;
+        ltrr_err_t err = run(fx, ix, "engine", 10);
+        run_direct = 0;
+        assert_int_equal(err, LTRR_ERR_SCHEMA);
+        assert_non_null(strstr(run_err, "rebuild"));
+        assert_int_equal(fx->cnt, 0);
+        ltrr_index_destroy(ix);
+}
+
 static void test_section_errors(void **state)
 {
         (void)state;
@@ -222,6 +251,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_no_lexical_hit, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_unavailable, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_old_layout, setup,
                                             teardown),
             cmocka_unit_test(test_section_errors),
         };

@@ -1,9 +1,10 @@
 /*
  * Unit tests for the HNSW graph: recall@10 against brute force on random
  * and clustered vectors and on runs of repeated vectors, deterministic
- * builds whatever the thread count, the inner product's tail, refusal of
- * corrupt blobs, out-of-range links skipped while searching, bounds and
- * bad arguments.
+ * builds whatever the thread count, the inner product's tail and the
+ * int8 codes, refusal of corrupt blobs and of the older float32 layout,
+ * out-of-range links skipped while searching, the reserved head, fill
+ * callbacks, bounds and bad arguments.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 
 #include "hnsw.h"
 #include "rng.h"
+#include "vec_dot.h"
 
 #define DIM 32
 #define N 4000
@@ -187,7 +189,8 @@ static void test_repeated_runs(void **state)
         void *scr = calloc(1, ss);
         ltrr_hnsw_hit_t a[10], b[10];
         for (uint32_t i = 0; i < NQ; i++) {
-                const float *q = ltrr_hnsw_vector(&v, (i * 7919u) % N);
+                float q[DIM];
+                assert_int_equal(ltrr_hnsw_vector(&v, (i * 7919u) % N, q), 0);
                 assert_int_equal(ltrr_hnsw_search(&v, q, 10, 64, scr, ss, a,
                                                   &na),
                                  LTRR_OK);
@@ -204,13 +207,28 @@ static void test_repeated_runs(void **state)
         free(blob);
 }
 
-/* The inner product's tail (dim not a multiple of 16) against doubles. */
+/* Cosine of @p a and @p b in doubles. */
+static double cosine(const float *a, const float *b, int dim)
+{
+        double dp = 0, aa = 0, bb = 0;
+        for (int d = 0; d < dim; d++) {
+                dp += (double)a[d] * b[d];
+                aa += (double)a[d] * a[d];
+                bb += (double)b[d] * b[d];
+        }
+        return aa > 0 && bb > 0 ? dp / sqrt(aa * bb) : 0;
+}
+
+/* The inner product's tail (dim not a multiple of 16) against doubles:
+ * exact on the stored codes, and within quantization error of the
+ * float vectors. */
 static void test_odd_dim(void **state)
 {
         (void)state;
         enum { D = 21, NV = 300 };
         ltrr_rng_t rng;
-        float *v = malloc((size_t)NV * D * sizeof(float)), q[D];
+        float *v = malloc((size_t)NV * D * sizeof(float)), q[D], dq[D], dv[D];
+        int8_t qc[D];
         assert_non_null(v);
         ltrr_rng_seed(&rng, 4);
         for (size_t i = 0; i < (size_t)NV * D; i++)
@@ -230,19 +248,24 @@ static void test_odd_dim(void **state)
         ltrr_hnsw_hit_t out[1];
         assert_int_equal(ltrr_hnsw_brute(&view, q, 1, out, &cnt), LTRR_OK);
         assert_int_equal(cnt, 1);
-        double best = -2, qq = 0;
+        /* the query as the graph sees it: its codes times its scale */
+        float qs = ltrr_vec_quantize_i8(q, D, qc);
         for (int d = 0; d < D; d++)
-                qq += (double)q[d] * q[d];
+                dq[d] = (float)qc[d] * qs;
+        double best = -2, best_f = -2;
         for (int i = 0; i < NV; i++) {
-                double dp = 0, vv = 0;
-                for (int d = 0; d < D; d++) {
-                        dp += (double)q[d] * v[i * D + d];
-                        vv += (double)v[i * D + d] * v[i * D + d];
-                }
-                if (dp / sqrt(qq * vv) > best)
-                        best = dp / sqrt(qq * vv);
+                assert_int_equal(ltrr_hnsw_vector(&view, (uint32_t)i, dv), 0);
+                double c = cosine(dq, dv, D);
+                if (c > best)
+                        best = c;
+                c = cosine(q, v + (size_t)i * D, D);
+                if (c > best_f)
+                        best_f = c;
+                /* a decoded vector is the input's direction, int8-close */
+                assert_true(cosine(dv, v + (size_t)i * D, D) > 0.999);
         }
         assert_float_equal(out[0].sim, best, 1e-5);
+        assert_float_equal(out[0].sim, best_f, 0.01);
         free(blob);
         free(v);
 }
@@ -290,14 +313,42 @@ static void test_corrupt_refused(void **state)
         size_t ss = ltrr_hnsw_scratch_size(&v), cnt;
         void *scr = calloc(1, ss);
         ltrr_hnsw_hit_t out[10];
-        assert_int_equal(ltrr_hnsw_search(&v, ltrr_hnsw_vector(&v, 3), 10,
-                                          32, scr, ss, out, &cnt),
+        float q3[DIM];
+        assert_int_equal(ltrr_hnsw_vector(&v, 3, q3), 0);
+        assert_int_equal(ltrr_hnsw_search(&v, q3, 10, 32, scr, ss, out,
+                                          &cnt),
                          LTRR_OK);
         assert_true(cnt > 0);
         for (size_t i = 0; i < cnt; i++)
                 assert_true(out[i].id < v.n);
         free(scr);
         free(copy);
+        free(blob);
+}
+
+/* A graph of the float32 layout (version 1) is refused with a request
+ * to rebuild; decoding checks its node id. */
+static void test_old_version(void **state)
+{
+        (void)state;
+        size_t len;
+        char errstr[256];
+        ltrr_hnsw_view_t v;
+        float dec[DIM];
+        uint8_t *blob = small(5, &len);
+        uint32_t one = 1;
+        assert_int_equal(ltrr_hnsw_view(blob, len, &v, errstr,
+                                        sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_hnsw_vector(&v, v.n - 1, dec), 0);
+        assert_int_equal(ltrr_hnsw_vector(&v, v.n, dec), -1);
+        assert_int_equal(ltrr_hnsw_vector(NULL, 0, dec), -1);
+        assert_int_equal(ltrr_hnsw_vector(&v, 0, NULL), -1);
+        memcpy(blob + 8, &one, 4);
+        assert_int_equal(ltrr_hnsw_view(blob, len, &v, errstr,
+                                        sizeof(errstr)),
+                         LTRR_ERR_CORRUPT);
+        assert_non_null(strstr(errstr, "rebuild"));
         free(blob);
 }
 
@@ -343,7 +394,7 @@ static void test_bad_args(void **state)
         assert_int_equal(ltrr_hnsw_search(&view, v, 4, 8, scr, ss - 1, out,
                                           &cnt),
                          LTRR_ERR_INVALID_ARG);
-        assert_null(ltrr_hnsw_vector(&view, 0));
+        assert_int_equal(ltrr_hnsw_vector(&view, 0, (float[DIM]){0}), -1);
         free(scr);
         free(blob);
         assert_int_equal(ltrr_hnsw_build(v, 1, DIM, NULL, &blob, &len,
@@ -364,6 +415,131 @@ static void test_bad_args(void **state)
         free(blob);
 }
 
+/* Fill callback: rows of make_vecs(); fails at row *fail_at. */
+typedef struct fillx_s {
+        const float *v;   /* rows */
+        uint32_t fail_at; /* row that fails (UINT32_MAX: none) */
+        uint32_t calls;   /* rows asked for, in order */
+} fillx_t;
+
+static ltrr_err_t fill_rows(void *opaque, uint32_t i, float *out)
+{
+        fillx_t *f = opaque;
+        assert_int_equal(i, f->calls); /* in order, once each */
+        f->calls++;
+        for (int d = 0; d < DIM; d++)
+                assert_true(out[d] == 0); /* zeroed for the callback */
+        if (i == f->fail_at)
+                return LTRR_ERR_CORRUPT;
+        memcpy(out, f->v + (size_t)i * DIM, DIM * sizeof(float));
+        return LTRR_OK;
+}
+
+/* The fill callback gives the same bytes as the array; conf->head
+ * reserves zeroed bytes before the graph; a failing callback stops the
+ * build with its error. */
+static void test_fill_and_head(void **state)
+{
+        (void)state;
+        char errstr[256];
+        size_t la, lb;
+        void *a = NULL, *b = NULL;
+        float *v = make_vecs(700, 2, 1);
+        ltrr_hnsw_conf_t c = {.m = 8, .ef_construction = 40, .seed = 1};
+        assert_int_equal(ltrr_hnsw_build(v, 700, DIM, &c, &a, &la, errstr,
+                                         sizeof(errstr)),
+                         LTRR_OK);
+        fillx_t f = {v, UINT32_MAX, 0};
+        c.head = 40;
+        assert_int_equal(ltrr_hnsw_build_fill(fill_rows, &f, 700, DIM, &c,
+                                              &b, &lb, errstr,
+                                              sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(f.calls, 700);
+        assert_int_equal(lb, la + 40);
+        static const uint8_t zero[40];
+        assert_memory_equal(b, zero, 40);
+        assert_memory_equal((uint8_t *)b + 40, a, la);
+        free(b);
+        b = (void *)1;
+        f = (fillx_t){v, 300, 0};
+        assert_int_equal(ltrr_hnsw_build_fill(fill_rows, &f, 700, DIM, &c,
+                                              &b, &lb, errstr,
+                                              sizeof(errstr)),
+                         LTRR_ERR_CORRUPT);
+        assert_null(b);
+        assert_int_equal(f.calls, 301);
+        c.head = 12; /* not a multiple of 8 */
+        assert_int_equal(ltrr_hnsw_build_fill(fill_rows, &f, 700, DIM, &c,
+                                              &b, &lb, errstr,
+                                              sizeof(errstr)),
+                         LTRR_ERR_RANGE);
+        assert_non_null(strstr(errstr, "head"));
+        assert_int_equal(ltrr_hnsw_build_fill(NULL, NULL, 700, DIM, NULL, &b,
+                                              &lb, errstr, sizeof(errstr)),
+                         LTRR_ERR_INVALID_ARG);
+        free(a);
+        free(v);
+}
+
+/* Searches @p v for @p q with a fresh scratch and with @p scr (already
+ * used, maybe by another graph) and asserts the same hits. */
+static void same_as_fresh(const ltrr_hnsw_view_t *v, const float *q,
+                          uint32_t ef, void *scr, size_t ss)
+{
+        size_t fs = ltrr_hnsw_scratch_size(v), na, nb;
+        void *fresh = calloc(1, fs);
+        ltrr_hnsw_hit_t a[10], b[10];
+        assert_non_null(fresh);
+        assert_true(ss >= fs);
+        assert_int_equal(ltrr_hnsw_search(v, q, 10, ef, fresh, fs, a, &na),
+                         LTRR_OK);
+        assert_int_equal(ltrr_hnsw_search(v, q, 10, ef, scr, ss, b, &nb),
+                         LTRR_OK);
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na; i++) {
+                assert_int_equal(a[i].id, b[i].id);
+                assert_true(a[i].sim == b[i].sim);
+        }
+        free(fresh);
+}
+
+/* One scratch across searches: a wide search that visits more nodes than
+ * the visit list holds (the bitmap is wiped), then narrow ones, then a
+ * smaller graph and back: every answer equals a fresh scratch's. */
+static void test_scratch_reuse(void **state)
+{
+        (void)state;
+        enum { NB = 12000 };
+        char errstr[256];
+        size_t la, lb;
+        void *ba = NULL, *bb = small(5, &lb);
+        float *v = make_vecs(NB, 21, 0);
+        ltrr_hnsw_conf_t c = {.m = 8, .ef_construction = 32, .seed = 2};
+        assert_int_equal(ltrr_hnsw_build(v, NB, DIM, &c, &ba, &la, errstr,
+                                         sizeof(errstr)),
+                         LTRR_OK);
+        ltrr_hnsw_view_t ga, gb;
+        assert_int_equal(ltrr_hnsw_view(ba, la, &ga, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_hnsw_view(bb, lb, &gb, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        size_t ss = ltrr_hnsw_scratch_size(&ga);
+        void *scr = calloc(1, ss);
+        assert_non_null(scr);
+        same_as_fresh(&ga, v + 5 * DIM, LTRR_HNSW_EF_MAX, scr, ss);
+        for (int i = 0; i < 20; i++)
+                same_as_fresh(&ga, v + (size_t)(i * 97) * DIM, 40, scr, ss);
+        same_as_fresh(&gb, v + 7 * DIM, 40, scr, ss);
+        same_as_fresh(&ga, v + 9 * DIM, 40, scr, ss);
+        same_as_fresh(&ga, v + 11 * DIM, LTRR_HNSW_EF_MAX, scr, ss);
+        same_as_fresh(&gb, v + 13 * DIM, 40, scr, ss);
+        free(scr);
+        free(ba);
+        free(bb);
+        free(v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -374,7 +550,10 @@ int main(void)
             cmocka_unit_test(test_repeated_runs),
             cmocka_unit_test(test_odd_dim),
             cmocka_unit_test(test_corrupt_refused),
+            cmocka_unit_test(test_old_version),
             cmocka_unit_test(test_bad_args),
+            cmocka_unit_test(test_fill_and_head),
+            cmocka_unit_test(test_scratch_reuse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
