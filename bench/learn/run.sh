@@ -6,7 +6,7 @@
 # LTRR_LEARN_INFLIGHT=0 measures the serial loop (send, wait, poll);
 # the default 2 overlaps the next batch with the replies of the last.
 #
-# Starts a private stack (Redis + broker), produces REWARDS rewards over 3
+# Starts a private stack (Redis + broker), produces REWARDS rewards over 12
 # partitions (learnlib.py gen: ~75% carry engagement), runs ltrr-learn
 # until every partition's offset is stored, and reports rewards/s.
 #
@@ -39,21 +39,39 @@ cleanup() {
         rm -rf "$D"
 }
 trap cleanup EXIT
-"$LTRR_SRC/tools/stack.sh" up "$D/stack" --only redis,broker >/dev/null 2>&1
+# Rewards with ranker examples are up to ~1.5 KB: 12 partitions keep a
+# 60000-reward stream under the development broker's 5 MiB per partition
+# (checked below).
+PARTS=${LTRR_BENCH_LEARN_PARTS:-12}
+STACK_PARTITIONS=$PARTS "$LTRR_SRC/tools/stack.sh" up "$D/stack" \
+        --only redis,broker >/dev/null 2>&1
 . "$D/stack/stack.env"
 RHOST=${LTRR_REDIS%:*}
 RPORT=${LTRR_REDIS##*:}
 
-$PY "$LIB" gen "$D/s" "$N" 5 3
+$PY "$LIB" gen "$D/s" "$N" 5 "$PARTS"
 declare -a LAST
-for p in 0 1 2; do
+records=0
+for p in $(seq 0 $((PARTS - 1))); do
         "$LTRR_BIN/ltrr-avro" encode Reward <"$D/s/p$p.jsonl" >"$D/s/p$p.bin"
         $PY "$LIB" split "$D/s/p$p.bin" "$D/s/p$p"
         (cd "$D/s/p$p" && ls | xargs kcat -P -b "$LTRR_BOOTSTRAP" \
                 -t ltrr.rewards -p "$p")
         LAST[p]=$(($(wc -l <"$D/s/p$p.jsonl") - 1))
+        records=$(( records + LAST[p] + 1 ))
 done
-records=$(( LAST[0] + LAST[1] + LAST[2] + 3 ))
+# The development broker drops the oldest records of a partition beyond
+# 5 MiB: the learner would then skip them and the rate be overstated.
+for p in $(seq 0 $((PARTS - 1))); do
+        first=$(kcat -C -b "$LTRR_BOOTSTRAP" -t ltrr.rewards -p "$p" \
+                -o beginning -c 1 -e -q -f '%o\n')
+        [ "$first" = 0 ] || {
+                echo "bench/learn: partition $p starts at offset $first:" \
+                        "the stream does not fit the development broker" \
+                        "(5 MiB per partition); use fewer rewards" >&2
+                exit 1
+        }
+done
 # Key updates the stream implies: distinct references x keys written.
 updates=$($PY - "$D"/s/p*.jsonl <<'PYEOF'
 import json, sys
@@ -73,7 +91,7 @@ PYEOF
 
 caught_up() {
         local p
-        for p in 0 1 2; do
+        for p in $(seq 0 $((PARTS - 1))); do
                 [ "$(redis-cli -h "$RHOST" -p "$RPORT" HGET \
                         'ltrr:learn:{off}:bench' "ltrr.rewards:$p")" = \
                         "${LAST[p]}" ] || return 1
