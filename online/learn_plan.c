@@ -75,9 +75,6 @@ struct ltrr_learn_plan_s {
         ltrr_pbias_table_t pbias;     /* examination model of ranker
                                          examples */
         double ipw_clip;              /* largest inverse propensity */
-        size_t rk_fields[2 * LTRR_RANKER_NFEAT]; /* strings "z:<i>",
-                                         "n:<i>" of this batch */
-        uint32_t rk_gen;              /* rk_fields valid when == gen */
         ltrr_bstats_delta_t *deltas;  /* scratch: one arm's deltas */
         size_t delta_cap;             /* entries in deltas */
         char *arena;                  /* every string, NUL-terminated */
@@ -1015,34 +1012,16 @@ done:
         return err;
 }
 
-/* Interns the ranker hash's field names once per batch. */
-static ltrr_err_t ranker_fields(ltrr_learn_plan_t *pl)
-{
-        ltrr_err_t err = LTRR_OK;
-        char field[16];
-        int i, n;
-
-        if (pl->rk_gen == pl->gen)
-                return LTRR_OK;
-        for (i = 0; i < 2 * LTRR_RANKER_NFEAT && !err; i++) {
-                n = snprintf(field, sizeof(field), "%c:%d",
-                             i < LTRR_RANKER_NFEAT ? 'z' : 'n',
-                             i % LTRR_RANKER_NFEAT);
-                err = plan_intern(pl, field, (size_t)n, 0, 1,
-                                  &pl->rk_fields[i]);
-        }
-        if (!err)
-                pl->rk_gen = pl->gen;
-        return err;
-}
-
-/* Ranker: the fixed-point statistics of the reward's examples, as
- * (field, delta) pairs of the non-zero coordinates. */
+/* Ranker: the fixed-point statistics of the reward's examples as one
+ * value, z[0..NFEAT) then n[0..NFEAT), each a little-endian int64: the
+ * script reads a record with one struct.unpack instead of converting
+ * 2 * NFEAT strings (docs/decisions/0034-online-ranker.md). */
 static ltrr_err_t plan_ranker(ltrr_learn_plan_t *pl, const ltrr_reward_t *rew)
 {
+        unsigned char packed[2 * LTRR_RANKER_NFEAT * 8];
         ltrr_ranker_delta_t d;
         ltrr_err_t err = LTRR_OK;
-        int i;
+        int i, b;
 
         if (!rew->ranker_example_cnt)
                 return LTRR_OK;
@@ -1052,20 +1031,20 @@ static ltrr_err_t plan_ranker(ltrr_learn_plan_t *pl, const ltrr_reward_t *rew)
         pl->stats.ranker_skipped += d.skipped;
         if (!d.used)
                 return LTRR_OK;
-        TRY(ranker_fields(pl));
         TRY(part_begin(pl, LTRR_LEARN_KIND_RANKER, 2, 0));
         TRY(part_str(pl, LTRR_RANKER_ONLINE_KEY));
         TRY(part_str(pl, LTRR_RANKER_ONLINE_COUNT_KEY));
         TRY(push_dedup(pl, "{ranker}", 'a', &rew->action_ref));
         for (i = 0; i < 2 * LTRR_RANKER_NFEAT; i++) {
-                int64_t v = i < LTRR_RANKER_NFEAT ? d.z[i]
-                                                  : d.n[i - LTRR_RANKER_NFEAT];
+                uint64_t u = (uint64_t)(i < LTRR_RANKER_NFEAT
+                                            ? d.z[i]
+                                            : d.n[i - LTRR_RANKER_NFEAT]);
 
-                if (!v)
-                        continue;
-                TRY(part_ref(pl, pl->rk_fields[i]));
-                TRY(part_int(pl, (long long)v));
+                for (b = 0; b < 8; b++)
+                        packed[8 * i + b] = (unsigned char)(u >> (8 * b));
         }
+        TRY(plan_push(pl, (const char *)packed, sizeof(packed)));
+        TRY(part_ref(pl, pl->nstr - 1));
         TRY(part_end(pl));
         pl->stats.ranker_examples += d.used;
 done:
@@ -1199,6 +1178,13 @@ static size_t bitmap_find(const ltrr_learn_plan_t *pl, const size_t *bm,
         return 0;
 }
 
+/* 1 for a ranker call: its one fixed argument is the sum of its records
+ * (emit_chunk()), so the script reads only duplicates' records. */
+static size_t call_extra(const plan_part_t *pt)
+{
+        return !strcmp(pt->kind, LTRR_LEARN_KIND_RANKER);
+}
+
 /* Sizes the chunk of the run ord[i..j) that starts at i: how many parts
  * (*end) and which distinct bitmaps (bm, *m) one call carries. */
 static void chunk_size(const ltrr_learn_plan_t *pl, const plan_ord_t *ord,
@@ -1206,7 +1192,9 @@ static void chunk_size(const ltrr_learn_plan_t *pl, const plan_ord_t *ord,
                        size_t *end)
 {
         const plan_part_t *pt = &pl->parts[ord[i].idx];
-        size_t args = PLAN_ARGS_HEAD + pt->ntarget + pt->nfixed, k, s;
+        size_t args = PLAN_ARGS_HEAD + pt->ntarget + pt->nfixed +
+                      call_extra(pt),
+               k, s;
         int fresh;
 
         *m = 0;
@@ -1224,6 +1212,42 @@ static void chunk_size(const ltrr_learn_plan_t *pl, const plan_ord_t *ord,
                 args += fresh + 3 + pt->nval;
         }
         *end = k;
+}
+
+/* Appends the sum of the packed ranker values of parts ord[i..end) (one
+ * value each: little-endian int64s) to the open call. A call carries at
+ * most PLAN_CALL_RECORDS_MAX records of at most 1e12 per value
+ * (ranker_online.h), so the sums fit. */
+static ltrr_err_t call_arg_rk_sum(ltrr_learn_plan_t *pl, const plan_ord_t *ord,
+                                  size_t i, size_t end)
+{
+        int64_t acc[2 * LTRR_RANKER_NFEAT] = {0};
+        unsigned char packed[sizeof(acc)];
+        const unsigned char *v;
+        const plan_part_t *pt;
+        ltrr_err_t err;
+        size_t k, f, s;
+        uint64_t u;
+        int b;
+
+        for (k = i; k < end; k++) {
+                pt = &pl->parts[ord[k].idx];
+                s = part_at(pl, pt, pt->ntarget + pt->nfixed + 2);
+                if (pt->nval != 1 || pl->strs[s].len != sizeof(packed))
+                        return LTRR_ERR_STATE; /* a plan_ranker() bug */
+                v = (const unsigned char *)plan_str(pl, s);
+                for (f = 0; f < 2 * LTRR_RANKER_NFEAT; f++) {
+                        for (u = 0, b = 7; b >= 0; b--)
+                                u = u << 8 | v[8 * f + (size_t)b];
+                        acc[f] += (int64_t)u;
+                }
+        }
+        for (f = 0; f < 2 * LTRR_RANKER_NFEAT; f++)
+                for (u = (uint64_t)acc[f], b = 0; b < 8; b++)
+                        packed[8 * f + (size_t)b] = (unsigned char)(u >> (8 * b));
+        if ((err = plan_push(pl, (const char *)packed, sizeof(packed))))
+                return err;
+        return call_arg(pl, pl->nstr - 1);
 }
 
 /* Emits one call for the parts ord[i..end) (one group) with the @p m
@@ -1246,9 +1270,11 @@ static ltrr_err_t emit_chunk(ltrr_learn_plan_t *pl, const plan_ord_t *ord,
         TRY(call_arg(pl, s));
         TRY(call_arg_num(pl, (long long)m));
         TRY(call_arg_num(pl, (long long)pl->conf.dedup_ttl_s));
-        TRY(call_arg_num(pl, (long long)p0->nfixed));
+        TRY(call_arg_num(pl, (long long)(p0->nfixed + call_extra(p0))));
         for (k = 0; k < p0->nfixed; k++)
                 TRY(call_arg(pl, part_at(pl, p0, p0->ntarget + k)));
+        if (call_extra(p0))
+                TRY(call_arg_rk_sum(pl, ord, i, end));
         for (k = i; k < end; k++) {
                 pt = &pl->parts[ord[k].idx];
                 s = pt->ntarget + pt->nfixed; /* the bitmap's reference */

@@ -223,11 +223,9 @@ def expect(paths, ranker=False):
                 rec[e] = max(rec.get(e, 0), r["action_time_ms"])
                 if ranker and r.get("ranker_examples"):
                     dz, dn = rk_delta(r["ranker_examples"])
-                    for i in range(NFEAT):
-                        if dz[i]:
-                            add(RK_KEY, "z:%d" % i, dz[i])
-                        if dn[i]:
-                            add(RK_KEY, "n:%d" % i, dn[i])
+                    for i in range(NFEAT):  # every field is written
+                        add(RK_KEY, "z:%d" % i, dz[i])
+                        add(RK_KEY, "n:%d" % i, dn[i])
                     add(RK_KEY, "count", 1)
                     c = RK_KEY + ":count"
                     strings[c] = strings.get(c, 0) + 1

@@ -13,7 +13,7 @@
 --   q     zset, meta hash         ttl, max         entity, value
 --   p     zset, epoch key         h, max           t, epoch, entity, value
 --   u     recent zset, aff zset   ttl, rmax, amax  entity, time ms, value
---   r     stats hash, count key   -                (field, integer delta)*
+--   r     stats hash, count key   sum of records   z and n packed
 --
 -- A record whose bit was already set is a duplicate and adds nothing;
 -- the others are summed per field or member and written once each. The
@@ -27,7 +27,8 @@
 -- lookup through Redis's protected environment.
 local ARGV, KEYS, tonumber = ARGV, KEYS, tonumber
 local call, unpack, pairs, ipairs = redis.call, unpack, pairs, ipairs
-local format, sub = string.format, string.sub
+local format, sub, rep = string.format, string.sub, string.rep
+local unpack_bin = struct.unpack
 
 local kind = ARGV[1]
 
@@ -280,23 +281,51 @@ end
 
 -- Online ranker statistics: integer (fixed-point) sums, so HINCRBY adds
 -- them exactly and the result does not depend on the order of records.
--- A call's sums stay below 2^53 (online/ranker_online.h bounds a
--- record's delta at 1e12, a call carries at most 1,024 records).
+-- A value is z[0..n) then n[0..n) as little-endian int64s; ARGV[5] is
+-- the sum of every record of the call (online/learn_plan.c), so only
+-- duplicates are read, to take them out again. The sums stay below 2^53
+-- (online/ranker_online.h bounds a record's delta at 1e12, a call
+-- carries at most 1,024 records). Every field is written, so the set of
+-- fields does not depend on which records a call carried.
 local function ranker(fresh)
-        local acc = sums()
-        for _, i in ipairs(fresh) do
-                local last = i + 2 + tonumber(ARGV[i + 2])
-                for p = i + 3, last, 2 do
-                        acc.add(ARGV[p], tonumber(ARGV[p + 1]))
+        local len = #ARGV[5]
+        local cnt, half = len / 8, len / 16
+        local fmt = '<' .. rep('i8', cnt)
+        local acc = {unpack_bin(fmt, ARGV[5])}
+        local i, n, j = 6, #ARGV, 1
+        while i <= n do
+                if fresh[j] == i then
+                        j = j + 1
+                else
+                        local v = {unpack_bin(fmt, ARGV[i + 3])}
+                        for k = 1, cnt do acc[k] = acc[k] - v[k] end
                 end
+                i = i + 4
         end
-        -- Every field a record names is written, also when the call's
-        -- sum is 0, so the set of fields does not depend on grouping.
-        acc.each(function(f, v)
-                call('HINCRBY', KEYS[T], f, format('%.0f', v))
-        end)
+        for k = 1, cnt do
+                local f = k <= half and 'z:' .. (k - 1) or 'n:' .. (k - 1 - half)
+                call('HINCRBY', KEYS[T], f, format('%.0f', acc[k]))
+        end
         call('HINCRBY', KEYS[T], 'count', #fresh)
         call('INCRBY', KEYS[T + 1], #fresh)
+end
+
+-- Ranker calls are checked before any write (a script error does not
+-- undo the bits mark() sets): the sum and one value per record, all of
+-- one size, a whole number of (z, n) int64 pairs.
+if kind == 'r' then
+        local len = ARGV[5] and #ARGV[5] or 0
+        if nf ~= 1 or len == 0 or len % 16 ~= 0 then
+                return redis.error_reply('ltrr: bad ranker call')
+        end
+        local i, n = 6, #ARGV
+        while i <= n do
+                local v = ARGV[i + 3]
+                if ARGV[i + 2] ~= '1' or v == nil or #v ~= len then
+                        return redis.error_reply('ltrr: bad ranker record')
+                end
+                i = i + 4
+        end
 end
 
 local fresh, dups = mark()

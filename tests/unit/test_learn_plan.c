@@ -559,7 +559,6 @@ static void test_ranker_part(void **state)
         ltrr_ranker_delta_t d;
         ltrr_pbias_table_t pb;
         size_t i, a, pairs = 0;
-        char want[32];
 
         (void)state;
         assert_non_null(pl);
@@ -581,9 +580,8 @@ static void test_ranker_part(void **state)
         assert_string_equal(k->argv[1], LTRR_RANKER_ONLINE_KEY);
         assert_string_equal(k->argv[2], LTRR_RANKER_ONLINE_COUNT_KEY);
         assert_string_equal(k->argv[3], "r");
-        assert_string_equal(k->argv[6], "0"); /* no fixed arguments */
-        assert_string_equal(k->argv[8], "6"); /* bit: 1030 % 1024 */
-        /* The values: (field, delta) of the non-zero coordinates. */
+        assert_string_equal(k->argv[6], "1"); /* the sum of the records */
+        assert_string_equal(k->argv[9], "6"); /* bit: 1030 % 1024 */
         assert_int_equal(ltrr_ranker_online_pbias(&pb, 1.0, NULL, 0),
                          LTRR_OK);
         ltrr_ranker_online_delta(ex, 3, &pb, 10.0, &d);
@@ -593,13 +591,27 @@ static void test_ranker_part(void **state)
         for (i = 0; i < LTRR_RANKER_NFEAT; i++)
                 pairs += (d.z[i] != 0) + (d.n[i] != 0);
         assert_int_equal(pairs, 6); /* bias, bm25, exact_name: z and n */
-        assert_int_equal(atoi(k->argv[a + 2]), 2 * pairs);
-        assert_string_equal(k->argv[a + 3], "z:0");
-        snprintf(want, sizeof(want), "%lld", (long long)d.z[0]);
-        assert_string_equal(k->argv[a + 4], want);
+        /* One value: z then n, little-endian int64s. */
+        assert_string_equal(k->argv[a + 2], "1");
+        assert_int_equal(k->argvlen[a + 3], 2 * LTRR_RANKER_NFEAT * 8);
+        for (i = 0; i < 2 * LTRR_RANKER_NFEAT; i++) {
+                const unsigned char *p =
+                    (const unsigned char *)k->argv[a + 3] + 8 * i;
+                uint64_t u = 0;
+                int b;
+
+                for (b = 7; b >= 0; b--)
+                        u = u << 8 | p[b];
+                assert_true((int64_t)u == (i < LTRR_RANKER_NFEAT
+                                               ? d.z[i]
+                                               : d.n[i - LTRR_RANKER_NFEAT]));
+        }
         ltrr_learn_plan_stats(pl, &st);
         assert_int_equal(st.ranker_examples, 2);
         assert_int_equal(st.ranker_skipped, 1);
+        /* One record: the sum is its value. */
+        assert_int_equal(k->argvlen[7], k->argvlen[a + 3]);
+        assert_memory_equal(k->argv[7], k->argv[a + 3], k->argvlen[7]);
         /* Two rewards: one call, two records. */
         ltrr_learn_plan_clear(pl);
         r2 = reward(8, 1031);
@@ -610,6 +622,24 @@ static void test_ranker_part(void **state)
         seal(pl);
         k = find(pl, LTRR_LEARN_KIND_RANKER);
         assert_int_equal(k->records, 2);
+        /* The sum: z[0] of both rewards (bias 1 in every example). */
+        {
+                const unsigned char *p = (const unsigned char *)k->argv[7];
+                const unsigned char *q1 =
+                    (const unsigned char *)k->argv[record_at(k, 0) + 3];
+                const unsigned char *q2 =
+                    (const unsigned char *)k->argv[record_at(k, 1) + 3];
+                int64_t sum = 0, r1 = 0, r2v = 0;
+                int b;
+
+                for (b = 7; b >= 0; b--) {
+                        sum = (int64_t)((uint64_t)sum << 8 | p[b]);
+                        r1 = (int64_t)((uint64_t)r1 << 8 | q1[b]);
+                        r2v = (int64_t)((uint64_t)r2v << 8 | q2[b]);
+                }
+                assert_true(r1 != 0 && r2v != 0);
+                assert_true(sum == r1 + r2v);
+        }
         /* Only bad examples, or none: no ranker call. */
         ltrr_learn_plan_clear(pl);
         r.ranker_examples = &ex[2];
