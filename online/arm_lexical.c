@@ -16,9 +16,16 @@
  * pass theta with every other term at its best are passed over without
  * scoring.
  * A bounded min-heap in the thread's scratch memory keeps the k best;
- * equal scores rank by popularity, then entity index. An unknown last
- * token of two or more bytes is read as a prefix of the
- * LEX_PREFIX_MAX most frequent terms that start with it.
+ * equal scores rank by popularity, then entity index: a tied candidate
+ * whose group of entities is no more popular than the k-th entry
+ * (arm_popmax.h) is passed over without reading its popularity. The
+ * longest lists of a query of several terms have membership bitmaps
+ * (arm_termbits.h): an entity a bitmap rules out is not sought in that
+ * list, and a member is read at its rank. The recent pass of
+ * ltrr_arm_lex_recent() is in arm_lex_recent.c, the shared types in
+ * arm_lex_int.h. An unknown last token of two or more bytes is read as
+ * a prefix of the LEX_PREFIX_MAX most frequent terms that start with
+ * it.
  *
  * An entity whose name consists of exactly the query's tokens (the last
  * one possibly as a prefix) is an exact match: exact matches rank above
@@ -28,90 +35,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "arm.h"
-#include "arm_state.h"
-#include "index_int.h"
+#include "arm_lex_int.h"
 
-/** Terms one unknown last token may expand to as a prefix. */
-#define LEX_PREFIX_MAX 16
-/** Query terms after prefix expansion. */
-#define LEX_TERMS_MAX (LTRR_ARM_QUERY_TOKENS_MAX + LEX_PREFIX_MAX)
-
-/* A scored entity. */
-typedef struct lex_top_s {
-        float score;       /* BM25F */
-        uint32_t ent;      /* entity */
-        uint32_t anymask;  /* query slots matched in any field */
-        uint32_t namemask; /* query slots matched in the name */
-        uint32_t exact;    /* 1 if an exact name match */
-        uint32_t namelen;  /* tokens in the name (from a posting) */
-        uint32_t popok;    /* 1 once pop is read */
-        float pop;         /* popularity, read at the first tie */
-} lex_top_t;
-
-/* A query term with its posting cursor. */
-typedef struct lex_term_s {
-        const ltrr_index_term_t *t;   /* dictionary record */
-        const ltrr_index_post_t *p;   /* its postings */
-        uint32_t df;                  /* entries in p */
-        uint32_t pos;                 /* cursor */
-        float weight;                 /* idf * count in query */
-        float ub;                     /* score upper bound */
-        uint32_t slots;               /* query slots it stands for */
-        int prefix;                   /* 1: from a prefix expansion */
-        const ltrr_index_block_t *blk; /* its blocks */
-        float rest;                   /* sum of the other terms' ub */
-        uint32_t ok_blk;              /* block + 1 last found worth
-                                       * reading, 0 none */
-        const ltrr_index_impent_t *imp; /* impact-ordered head, or NULL */
-        uint32_t imp_cnt;             /* entries in imp */
-} lex_term_t;
-
-/* The prepared query. */
-typedef struct lex_query_s {
-        lex_term_t terms[LEX_TERMS_MAX]; /* distinct terms, by ub */
-        float cum[LEX_TERMS_MAX];        /* prefix sums of ub */
-        size_t cnt;                      /* entries in terms */
-        uint32_t qn;                     /* query slots (tokens kept) */
-        uint32_t all;                    /* mask of every slot */
-        float k1;                        /* saturation */
-        float inv[LTRR_INDEX_FIELDS];    /* b_f / avglen_f */
-        float one_b[LTRR_INDEX_FIELDS];  /* 1 - b_f */
-        float w[LTRR_INDEX_FIELDS];      /* field weights */
-        int tight;                       /* w and b are those of the
-                                          * index's block bounds */
-        const ltrr_index_t *ix;          /* the index */
-        ltrr_arm_lex_filter_fn *keep;    /* entity filter, or NULL */
-        int keep_cheap;                  /* 1: ask before scoring */
-        const void *keep_opaque;         /* its argument */
-        const char *pfx;                 /* the token expanded as a
-                                          * prefix, or NULL */
-        size_t pfx_len;                  /* its bytes */
-} lex_query_t;
-
-/** Postings the recent pass gathers at most (more: the full pass). */
-#define LEX_RECENT_MAX 32768
-/** Longest list the recent pass scans whole (longer ones need a RECENT
- *  list). */
-#define LEX_RECENT_SCAN LTRR_INDEX_IMPACT_MIN_DF
-
-/* A posting of a recent entity gathered by the recent pass (12 bytes). */
-typedef struct lex_rpost_s {
-        uint32_t doc;      /* entity */
-        float tfw;         /* tf~ */
-        uint16_t name_len; /* tokens in the name */
-        uint8_t name_tf;   /* occurrences in the name */
-        uint8_t term;      /* position in lex_query_t.terms */
-} lex_rpost_t;
-
-/* Two heaps of k entries and the recent pass's postings in the arm's
- * scratch slot. */
-typedef struct lex_scr_s {
-        lex_top_t exact[LTRR_ARM_K_MAX]; /* exact name matches */
-        lex_top_t top[LTRR_ARM_K_MAX];   /* best by score */
-        lex_rpost_t rp[LEX_RECENT_MAX];  /* recent pass: postings */
-        uint32_t ord[2][LEX_RECENT_MAX]; /* recent pass: radix sort */
-} lex_scr_t;
 
 size_t ltrr_arm_lexical_scratch_bytes(void)
 {
@@ -307,149 +232,20 @@ static void query_prepare(lex_query_t *lq, const ltrr_index_t *ix,
         }
 }
 
-/* Score of posting @p p of term @p lt (0 for an out-of-range entity). */
-static float contrib(const lex_query_t *lq, const lex_term_t *lt,
-                     const ltrr_index_post_t *p)
+
+/* 1 if candidate @p doc, tied on score with the heap's last entry @p t
+ * and after it in entity order, cannot rank above it: the popularity
+ * bound of @p doc's group (filled at the query's first tie) does not
+ * pass t's popularity. Saves the candidate's FEATURES read. */
+static int tie_loses(lex_query_t *lq, lex_top_t *t, uint32_t doc)
 {
-        if (lq->tight)
-                return lt->weight * p->tfw / (lq->k1 + p->tfw);
-        const uint16_t *len = p->len;
-        float tfw = 0.0f;
-        for (int f = 0; f < LTRR_INDEX_FIELDS; f++)
-                if (p->tf[f])
-                        tfw += lq->w[f] * p->tf[f] /
-                               (lq->one_b[f] + lq->inv[f] * len[f]);
-        return lt->weight * tfw / (lq->k1 + tfw);
+        if (t->ent >= doc || !lq->pm_mem)
+                return 0;
+        if (!lq->pm)
+                lq->pm = ltrr_arm_popmax_get(lq->pm_mem, lq->ix);
+        return ltrr_arm_popmax_at_most(lq->pm, doc, top_pop(lq->ix, t));
 }
 
-/** Postings a seek steps over one by one before it gallops: a
- *  non-essential list is mostly sought a few postings ahead. */
-#define LEX_SEEK_LINEAR 16
-
-/* Moves @p lt's cursor to the first posting >= @p doc (a few steps,
- * then galloping). Returns the posting there, or NULL at the end of the
- * list. */
-static const ltrr_index_post_t *seek(lex_term_t *lt, uint32_t doc)
-{
-        uint32_t lo = lt->pos, step = 1, hi;
-        uint32_t lin = lt->df - lo > LEX_SEEK_LINEAR ? lo + LEX_SEEK_LINEAR
-                                                     : lt->df;
-        while (lo < lin && lt->p[lo].doc < doc)
-                lo++;
-        if (lo < lin || lo == lt->df) {
-                lt->pos = lo;
-                return lo < lt->df ? &lt->p[lo] : NULL;
-        }
-        hi = lo;
-        while (hi < lt->df && lt->p[hi].doc < doc) {
-                lo = hi + 1;
-                hi += step;
-                step *= 2;
-        }
-        if (hi > lt->df)
-                hi = lt->df;
-        while (lo < hi) {
-                uint32_t mid = lo + (hi - lo) / 2;
-                if (lt->p[mid].doc < doc)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        lt->pos = lo;
-        return lo < lt->df ? &lt->p[lo] : NULL;
-}
-
-/** Added to the name token count of a candidate when a term occurs in
- *  its name a number of times other than in the query: the name is not
- *  the query's token multiset, so not an exact match (as the NAMES
- *  lookup of exact_pass() decides). */
-#define LEX_NAME_MISMATCH 0x10000u
-
-/* What term @p lt occurring @p tf times in a name adds to the name token
- * count that decides exact matches. */
-static uint32_t name_tf(const lex_term_t *lt, uint32_t tf)
-{
-        return tf == (uint32_t)__builtin_popcount(lt->slots)
-                   ? tf : LEX_NAME_MISMATCH;
-}
-
-/* Adds term @p lt's posting for @p doc, if any, to @p c. */
-static void add_term(const lex_query_t *lq, lex_term_t *lt, uint32_t doc,
-                     lex_top_t *c, uint32_t *nametf)
-{
-        const ltrr_index_post_t *p = seek(lt, doc);
-        if (!p || p->doc != doc)
-                return;
-        c->score += contrib(lq, lt, p);
-        c->anymask |= lt->slots;
-        c->namelen = p->len[LTRR_INDEX_FIELD_NAME];
-        if (p->tf[LTRR_INDEX_FIELD_NAME]) {
-                c->namemask |= lt->slots;
-                *nametf += name_tf(lt, p->tf[LTRR_INDEX_FIELD_NAME]);
-        }
-}
-
-/* Popularity of @p t, read from FEATURES of @p ix once. */
-static float top_pop(const ltrr_index_t *ix, lex_top_t *t)
-{
-        if (!t->popok) {
-                t->pop = ix->feats[t->ent].popularity;
-                t->popok = 1;
-        }
-        return t->pop;
-}
-
-/* 1 if @p a ranks below @p b: lower score, then lower popularity (read
- * only for a tie), then higher entity. */
-static int top_less(const ltrr_index_t *ix, lex_top_t *a, lex_top_t *b)
-{
-        if (a->score != b->score)
-                return a->score < b->score;
-        float pa = top_pop(ix, a), pb = top_pop(ix, b);
-        if (pa != pb)
-                return pa < pb;
-        return a->ent > b->ent;
-}
-
-/* Restores the min-heap property below position @p i. */
-static void heap_down(const ltrr_index_t *ix, lex_top_t *h, size_t n,
-                      size_t i)
-{
-        for (;;) {
-                size_t l = 2 * i + 1, m = i;
-                if (l < n && top_less(ix, &h[l], &h[m]))
-                        m = l;
-                if (l + 1 < n && top_less(ix, &h[l + 1], &h[m]))
-                        m = l + 1;
-                if (m == i)
-                        return;
-                lex_top_t t = h[i];
-                h[i] = h[m];
-                h[m] = t;
-                i = m;
-        }
-}
-
-/* Offers @p c to the bounded heap @p h of *np entries, capacity k. */
-static void heap_offer(const ltrr_index_t *ix, lex_top_t *h, size_t *np,
-                       size_t k, lex_top_t *c)
-{
-        size_t n = *np;
-        if (n < k) {
-                size_t i = n++;
-                h[i] = *c;
-                while (i && top_less(ix, &h[i], &h[(i - 1) / 2])) {
-                        lex_top_t t = h[i];
-                        h[i] = h[(i - 1) / 2];
-                        h[(i - 1) / 2] = t;
-                        i = (i - 1) / 2;
-                }
-                *np = n;
-        } else if (top_less(ix, &h[0], c)) {
-                h[0] = *c;
-                heap_down(ix, h, n, 0);
-        }
-}
 
 /* Sorts heap @p h of @p n entries best first. */
 static void heap_sort(const ltrr_index_t *ix, lex_top_t *h, size_t n)
@@ -549,6 +345,36 @@ static uint32_t next_doc(lex_query_t *lq, size_t ess, float theta,
         return doc;
 }
 
+/** A list gets a membership bitmap from LTRR_INDEX_BLOCK postings and
+ *  1 / LEX_BITS_SHARE of the entities: long enough that seeks into it
+ *  read much of it. */
+#define LEX_BITS_SHARE 16
+/** Bitmaps per query (fewer than the cache's slots, so that none of
+ *  them evicts another). */
+#define LEX_BITS_QUERY 4
+
+/* Gives the longest lists of a query of several terms their membership
+ * bitmaps from cache @p tb. */
+static void query_bits(lex_query_t *lq, ltrr_arm_termbits_t *tb)
+{
+        const ltrr_index_t *ix = lq->ix;
+        size_t got = 0;
+        lq->bshift = ltrr_arm_termbits_shift(ix->n);
+        for (size_t i = 0; i < lq->cnt; i++)
+                lq->terms[i].bits = NULL;
+        for (size_t i = 0; lq->cnt > 1 && i < lq->cnt; i++) {
+                lex_term_t *lt = &lq->terms[i];
+                if (got == LEX_BITS_QUERY ||
+                    lt->df < (uint32_t)LTRR_INDEX_BLOCK ||
+                    lt->df < ix->n / LEX_BITS_SHARE)
+                        continue;
+                lt->bits = ltrr_arm_termbits_get(
+                    tb, ix, (uint32_t)(lt->t - ix->terms));
+                lt->rank = ltrr_arm_termbits_rank(tb, lt->bits);
+                got += lt->bits != NULL;
+        }
+}
+
 /* Scores @p doc: essential lists first (advancing them), then the others
  * from the largest bound down while the doc can still pass @p theta.
  * Returns 0 if pruned. */
@@ -585,12 +411,6 @@ static void skip_doc(lex_query_t *lq, size_t ess, uint32_t doc)
         }
 }
 
-/* Rewinds every cursor. */
-static void rewind_all(lex_query_t *lq)
-{
-        for (size_t i = 0; i < lq->cnt; i++)
-                lq->terms[i].pos = 0;
-}
 
 /* Scores entity @p doc against every term; sets c->exact. Cursors only
  * move forward: call with ascending entities after rewind_all(). */
@@ -728,6 +548,9 @@ static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
                 if (c.exact || doc >= lq->ix->n)
                         continue; /* exact matches come from exact_pass;
                                    * a doc past the end is corrupt */
+                if (full && c.score == top[0].score &&
+                    tie_loses(lq, &top[0], doc))
+                        continue; /* a tie that cannot win */
                 int ask = lq->keep && !lq->keep_cheap;
                 if (full && ask && c.score == top[0].score &&
                     !lq->keep(lq->keep_opaque, lq->ix, doc))
@@ -747,32 +570,6 @@ static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
         }
 }
 
-/* Orders positions 0..m-1 of @p rp by entity (< @p n), stably, with an
- * LSD radix sort through @p a and @p b. Returns the array holding the
- * order. */
-static uint32_t *recent_sort(const lex_rpost_t *rp, size_t m, uint32_t n,
-                             uint32_t *a, uint32_t *b)
-{
-        for (size_t i = 0; i < m; i++)
-                a[i] = (uint32_t)i;
-        for (unsigned sh = 0; sh < 32 && (sh == 0 || ((n - 1) >> sh));
-             sh += 11) {
-                uint32_t pos[2048] = {0};
-                for (size_t i = 0; i < m; i++)
-                        pos[(rp[a[i]].doc >> sh) & 2047]++;
-                for (uint32_t d = 0, at = 0; d < 2048; d++) {
-                        uint32_t c = pos[d];
-                        pos[d] = at;
-                        at += c;
-                }
-                for (size_t i = 0; i < m; i++)
-                        b[pos[(rp[a[i]].doc >> sh) & 2047]++] = a[i];
-                uint32_t *t = a;
-                a = b;
-                b = t;
-        }
-        return a;
-}
 
 /* 1 if the query's terms are exactly the expansion @p terms of a
  * PFXIMPACT list (TERMS positions, UINT32_MAX after the last). */
@@ -891,135 +688,6 @@ static int head_pass(lex_query_t *lq, const lex_head_t *h, uint64_t bound,
         return 1;
 }
 
-/* Appends to @p rp (*np entries) the postings of term @p ti of the
- * entities @p keep accepts, all released on or after @p since: from the
- * term's RECENT list down to the first older entity, or from the whole
- * posting list when it is short. Returns -1 when the list cannot prove
- * it gave every such entity or @p rp is full. */
-static int recent_term(const lex_query_t *lq, size_t ti, int32_t since,
-                       lex_rpost_t *rp, size_t *np)
-{
-        const ltrr_index_t *ix = lq->ix;
-        const lex_term_t *lt = &lq->terms[ti];
-        uint32_t cnt, i = 0;
-        const ltrr_index_impent_t *e = ltrr_index_recent(
-            ix, (uint32_t)(lt->t - ix->terms), &cnt);
-        if (!e && lt->df > LEX_RECENT_SCAN)
-                return -1;
-        for (uint32_t n = e ? cnt : lt->df; i < n; i++) {
-                lex_rpost_t r;
-                if (e) {
-                        r.doc = e[i].doc;
-                        if (r.doc >= ix->n)
-                                continue; /* corrupt */
-                        const ltrr_index_feat_t *f = &ix->feats[r.doc];
-                        if (f->release_prec == LTRR_DATE_NONE ||
-                            f->release_days < since)
-                                return 0; /* older from here on */
-                        r.tfw = e[i].tfw;
-                        r.name_tf = e[i].name_tf;
-                        r.name_len = e[i].name_len;
-                } else {
-                        const ltrr_index_post_t *p = &lt->p[i];
-                        r.doc = p->doc;
-                        if (r.doc >= ix->n)
-                                continue;
-                        r.tfw = p->tfw;
-                        r.name_tf = p->tf[LTRR_INDEX_FIELD_NAME];
-                        r.name_len = p->len[LTRR_INDEX_FIELD_NAME];
-                }
-                if (!lq->keep(lq->keep_opaque, ix, r.doc))
-                        continue;
-                if (*np == LEX_RECENT_MAX)
-                        return -1;
-                r.term = (uint8_t)ti;
-                rp[(*np)++] = r;
-        }
-        return e && cnt < lt->df ? -1 : 0;
-}
-
-/* Scores the gathered postings entity by entity into the heaps (k
- * each), adding the terms in query order as eval_full() does: gathered
- * postings, and for the terms in @p late (a mask of positions in
- * lq->terms) a seek in their posting lists (the entities come in
- * ascending order, cursors rewound). */
-static void recent_score(lex_query_t *lq, lex_scr_t *s, size_t m,
-                         const uint32_t *ord, uint64_t late, size_t k,
-                         size_t *nep, size_t *ntp)
-{
-        rewind_all(lq);
-        for (size_t i = 0; i < m;) {
-                lex_top_t c;
-                uint32_t nametf = 0;
-                memset(&c, 0, sizeof(c));
-                c.ent = s->rp[ord[i]].doc;
-                for (size_t ti = 0; ti < lq->cnt; ti++) {
-                        lex_term_t *lt = &lq->terms[ti];
-                        if (late >> ti & 1) {
-                                add_term(lq, lt, c.ent, &c, &nametf);
-                                continue;
-                        }
-                        if (i == m || s->rp[ord[i]].doc != c.ent ||
-                            s->rp[ord[i]].term != ti)
-                                continue;
-                        const lex_rpost_t *r = &s->rp[ord[i++]];
-                        c.score += lt->weight * r->tfw / (lq->k1 + r->tfw);
-                        c.anymask |= lt->slots;
-                        c.namelen = r->name_len;
-                        if (r->name_tf) {
-                                c.namemask |= lt->slots;
-                                nametf += name_tf(lt, r->name_tf);
-                        }
-                }
-                c.exact = c.namemask == lq->all && nametf == lq->qn &&
-                          c.namelen == lq->qn;
-                if (c.exact)
-                        heap_offer(lq->ix, s->exact, nep, k, &c);
-                else
-                        heap_offer(lq->ix, s->top, ntp, k, &c);
-        }
-        rewind_all(lq);
-}
-
-/* The filtered pass when the filter keeps only entities released on or
- * after @p since: every such entity holding a query term comes from the
- * terms' RECENT lists (or short posting lists), so the pass scores
- * those few instead of walking long lists. A term whose list runs out
- * before @p since is "late": it only completes the others' entities
- * (by seeks), which is exact when the answer's last non-exact entry
- * scores above every late term at its bound together (an entity only
- * late terms hold cannot reach it). Returns 1 with the heaps filled, 0
- * when that does not hold or no term can list its recent entities. */
-static int recent_pass(lex_query_t *lq, lex_scr_t *s, int32_t since,
-                       size_t k, size_t *nep, size_t *ntp)
-{
-        size_t m = 0;
-        uint64_t late = 0;
-        float late_ub = 0.0f;
-        if (!lq->tight || !lq->keep || lq->qn == 0 || lq->qn > 32 ||
-            lq->cnt > 64)
-                return 0;
-        for (size_t i = 0; i < lq->cnt; i++) {
-                size_t before = m;
-                if (recent_term(lq, i, since, s->rp, &m) == 0)
-                        continue;
-                m = before;
-                late |= 1ull << i;
-                late_ub += lq->terms[i].ub;
-        }
-        if (late == (lq->cnt == 64 ? UINT64_MAX : (1ull << lq->cnt) - 1))
-                return 0;
-        const uint32_t *ord = recent_sort(s->rp, m, lq->ix->n, s->ord[0],
-                                          s->ord[1]);
-        *nep = *ntp = 0;
-        recent_score(lq, s, m, ord, late, k, nep, ntp);
-        if (!late || *nep >= k)
-                return 1;
-        size_t above = 0;
-        for (size_t i = 0; i < *ntp; i++)
-                above += s->top[i].score > late_ub;
-        return above >= k - *nep;
-}
 
 /* Writes one candidate. */
 static void emit(const lex_query_t *lq, const lex_top_t *t,
@@ -1069,14 +737,19 @@ static ltrr_err_t lex_pass(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         if (!s)
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "no scratch memory");
+        lq.pm_mem = &s->pm;
+        lq.pm = NULL;
         size_t ne = 0, nt = 0;
         lex_head_t h;
-        if (since != INT32_MIN && recent_pass(&lq, s, since, k, &ne, &nt)) {
+        if (since != INT32_MIN &&
+            ltrr_arm_lex_recent_pass(&lq, s, since, k, &ne, &nt)) {
                 /* done: every recent match was scored */
         } else if (!head_find(&lq, &h) ||
             !head_pass(&lq, &h, exact_bound(&lq), k, s->exact, &ne, s->top,
                        &nt)) {
                 ne = nt = 0;
+                query_bits(&lq, &s->tb); /* heads and the recent pass
+                                          * seek little */
                 exact_pass(&lq, s->exact, &ne, k);
                 if (ne < k) /* only the places exact matches left are open */
                         maxscore_pass(&lq, s->top, &nt, k - ne);

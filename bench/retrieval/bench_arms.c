@@ -6,6 +6,7 @@
  *
  *   ltrr-bench-arms [--n N] [--seed S] [--queries Q] [--index PATH]
  *                   [--arm NAME] [--check Q] [--slow US] [--dump FILE]
+ *                   [--query TEXT]
  *
  * --check Q first compares, on Q queries, the lexical pass filtered to
  * entities of the last year with the unfiltered pass filtered
@@ -20,7 +21,9 @@
  * microseconds, overall and per query class. --slow US prints every
  * timed query that took more CPU time; --dump FILE writes every timed
  * query's answer (arm, query, then entity:score per rank) so that two
- * binaries can be compared on the same index. The machine may be shared: CPU time leaves out the time
+ * binaries can be compared on the same index; --query TEXT times that
+ * one query in place of every drawn one (for perf). The machine may be
+ * shared: CPU time leaves out the time
  * the thread waited for a core, and the reference loop timed before and
  * after the arms gives a machine-speed yardstick (p99_cpu_ref is the
  * arm's p99 CPU time in reference loops).
@@ -52,6 +55,7 @@ typedef struct bopts_s {
         uint32_t check;      /* queries of the filtered-lexical check */
         uint64_t slow_us;    /* print queries slower than this, 0 none */
         const char *dump;    /* answers file, or NULL */
+        const char *query;   /* time only this query, or NULL */
 } bopts_t;
 
 static uint64_t now_ns(void)
@@ -201,6 +205,7 @@ typedef struct run_s {
         uint64_t *ccpu[4]; /* per-query thread CPU ns by query class */
         uint32_t cm[4];    /* entries in ccpu[c] */
         uint64_t slow_ns;  /* print queries above this CPU time, 0 none */
+        const char *query; /* the one query timed, or NULL */
         FILE *dump;        /* answers of timed queries, or NULL */
         uint32_t ref_buf[4096]; /* data of the reference loop */
         uint64_t ref_cpu; /* median CPU ns of the reference loop */
@@ -305,6 +310,8 @@ static void time_arm(const ltrr_index_t *ix, run_t *r, const char *name,
                 uint64_t x = 42;
                 for (uint32_t i = 0; i < nq; i++) {
                         int cls = make_query(ix, name, &x, q, sizeof(q));
+                        if (r->query)
+                                snprintf(q, sizeof(q), "%s", r->query);
                         one_query(ix, r, id, q, cls, pass, &m, &cands,
                                   &unavail);
                 }
@@ -441,7 +448,7 @@ static uint32_t check_filtered(const ltrr_index_t *ix, run_t *r,
 int main(int argc, char **argv)
 {
         bopts_t o = {1000000, 1, 2000, "/tmp/ltrr-bench-arms.idx", NULL,
-                     0, 0, NULL};
+                     0, 0, NULL, NULL};
         char errstr[512];
         int i;
 
@@ -451,7 +458,8 @@ int main(int argc, char **argv)
                 fprintf(help ? stdout : stderr,
                         "usage: ltrr-bench-arms [--n ENTITIES] [--seed S] "
                         "[--queries Q] [--index FILE] [--arm NAME] "
-                        "[--check Q] [--slow US] [--dump FILE]\n"
+                        "[--check Q] [--slow US] [--dump FILE] "
+                        "[--query TEXT]\n"
                         "  --n        synthetic entities (default 1000000)\n"
                         "  --seed     catalog seed (default 1)\n"
                         "  --queries  queries timed per arm (default 2000)\n"
@@ -463,7 +471,9 @@ int main(int argc, char **argv)
                         "  --slow     print (stderr) every timed query above "
                         "US microseconds of CPU\n"
                         "  --dump     write every timed query's answer to "
-                        "FILE\n");
+                        "FILE\n"
+                        "  --query    time only TEXT, Q times (its class "
+                        "is that of the query it replaces)\n");
                 return help ? 0 : 2;
         }
         for (i = 1; i + 1 < argc; i += 2) {
@@ -483,6 +493,8 @@ int main(int argc, char **argv)
                         o.slow_us = strtoull(argv[i + 1], NULL, 10);
                 else if (strcmp(argv[i], "--dump") == 0)
                         o.dump = argv[i + 1];
+                else if (strcmp(argv[i], "--query") == 0)
+                        o.query = argv[i + 1];
                 else {
                         fprintf(stderr, "ltrr-bench-arms: unknown option "
                                         "%s (try --help)\n", argv[i]);
@@ -509,6 +521,7 @@ int main(int argc, char **argv)
         r->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
         r->scr = ltrr_arm_scratch_new();
         r->slow_ns = o.slow_us * 1000;
+        r->query = o.query;
         if (o.dump && !(r->dump = fopen(o.dump, "w"))) {
                 fprintf(stderr, "dump: cannot write %s\n", o.dump);
                 return 1;

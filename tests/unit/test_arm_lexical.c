@@ -1,7 +1,9 @@
 /*
  * Unit tests for the arm interface and the lexical (BM25F) arm: scores
  * against hand-computed values, exact names first, prefixes, k bounds,
- * empty and unknown queries, the registry, scratch memory and the union.
+ * empty and unknown queries, the registry, scratch memory and the union;
+ * pruning, ties broken by popularity and membership bitmaps against runs
+ * that never cut.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -478,6 +480,136 @@ static void test_frequent_pairs(void **state)
         ltrr_index_destroy(ix);
 }
 
+/* Adds to @p sum[e] the score of every entity e the one-word query
+ * @p word finds on @p ix (a one-list query: no membership bitmap). */
+static void add_word_scores(fx_t *fx, const ltrr_index_t *ix,
+                            const char *word, float *sum)
+{
+        char errstr[256];
+        static ltrr_arm_cand_t all[LTRR_ARM_K_MAX];
+        size_t n = 0;
+        ltrr_tokbuf_t tb;
+        ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena, sizeof(fx->arena));
+        ltrr_analyzer_analyze(fx->an, word, strlen(word), &tb, NULL, 0);
+        ltrr_arm_query_t aq = {tb.toks, tb.cnt, NULL};
+        assert_int_equal(aq.cnt, 1);
+        assert_int_equal(ltrr_arm_lex_filtered(ix, &aq, NULL, fx->scr, 0,
+                                               NULL, NULL, 0, LTRR_ARM_K_MAX,
+                                               all, &n, errstr,
+                                               sizeof(errstr)),
+                         LTRR_OK);
+        for (size_t i = 0; i < n; i++)
+                sum[all[i].ent] += all[i].score;
+}
+
+/* Popularity of entity @p e of @p ix. */
+static float pop_of(const ltrr_index_t *ix, uint32_t e)
+{
+        ltrr_index_entity_t en;
+        assert_int_equal(ltrr_index_entity(ix, e, &en), LTRR_OK);
+        return en.popularity;
+}
+
+/* 1 if @p a ranks before @p b: higher score, then higher popularity,
+ * then lower entity. */
+static int ranks_before(const ltrr_index_t *ix, const ltrr_arm_cand_t *a,
+                        const ltrr_arm_cand_t *b)
+{
+        if (a->score != b->score)
+                return a->score > b->score;
+        float pa = pop_of(ix, a->ent), pb = pop_of(ix, b->ent);
+        if (pa != pb)
+                return pa > pb;
+        return a->ent < b->ent;
+}
+
+/* Thousands of equal names: the k-th place is a tie broken by
+ * popularity (a few values, some unknown) and then entity, and "the"
+ * and "night" are long enough for membership bitmaps. The k best (k
+ * 1..300, unfiltered, cheap- and expensive-filtered) are, entity by
+ * entity, the first k of a run that never cuts, which itself is in
+ * (score, popularity, entity) order, holds every entity with a query
+ * word and scores each as the two one-word queries together. */
+static void test_ties_by_popularity(void **state)
+{
+        fx_t *fx = *state;
+        enum { N = 3000 };
+        static const char *const names[] = {"The Night Star", "Night Star",
+                                            "The Night", "Blue Moon",
+                                            "The Night Star Live"};
+        static ltrr_arm_cand_t ref[LTRR_ARM_K_MAX];
+        static float sum[N];
+        char errstr[256], id[16];
+        ltrr_catalog_t *cat = ltrr_catalog_new(0, errstr, sizeof(errstr));
+        assert_non_null(cat);
+        uint32_t holders = 0;
+        for (uint32_t i = 0; i < N; i++) {
+                ltrr_entity_in_t in;
+                const char *artist = i % 7 ? "Solo" : "The Band";
+                ltrr_entity_in_init(&in);
+                snprintf(id, sizeof(id), "e%u", i);
+                in.id = id;
+                in.name = names[i % 3 ? 0 : (i / 3) % 5];
+                in.artists = &artist;
+                in.artists_cnt = 1;
+                in.popularity = i % 11 == 0 ? -1.0f
+                                            : (float)((i * 7919u) % 5) / 4;
+                holders += strcmp(in.name, "Blue Moon") != 0 || i % 7 == 0;
+                assert_int_equal(ltrr_catalog_add(cat, &in, errstr,
+                                                  sizeof(errstr)),
+                                 LTRR_OK);
+        }
+        ltrr_index_t *ix = armtest_index(cat, NULL, path);
+        ltrr_catalog_destroy(cat);
+        fx->ctx.bm25f = NULL;
+        memset(sum, 0, sizeof(sum));
+        add_word_scores(fx, ix, "the", sum);
+        add_word_scores(fx, ix, "night", sum);
+        const char *q = "the night";
+        ltrr_tokbuf_t tb;
+        ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena, sizeof(fx->arena));
+        ltrr_analyzer_analyze(fx->an, q, strlen(q), &tb, NULL, 0);
+        ltrr_arm_query_t aq = {tb.toks, tb.cnt, NULL};
+        size_t nr = 0;
+        assert_int_equal(ltrr_arm_lex_filtered(ix, &aq, NULL, fx->scr, 0,
+                                               NULL, NULL, 0, LTRR_ARM_K_MAX,
+                                               ref, &nr, errstr,
+                                               sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(nr, holders);
+        /* each entity's score is its two words' (seeks the bitmaps
+         * spared found nothing) */
+        for (size_t i = 0; i < nr; i++)
+                assert_float_equal(ref[i].score, sum[ref[i].ent],
+                                   1e-5f * sum[ref[i].ent]);
+        for (size_t i = 1; i < nr; i++)
+                if (ref[i - 1].feat[1] == ref[i].feat[1])
+                        assert_true(ranks_before(ix, &ref[i - 1], &ref[i]));
+        for (size_t k = 1; k <= 300; k += 1 + k / 3) {
+                for (int f = 0; f < 3; f++) {
+                        ltrr_arm_lex_filter_fn *keep =
+                            f ? keep_two_thirds : NULL;
+                        assert_int_equal(
+                            ltrr_arm_lex_filtered(ix, &aq, NULL, fx->scr, 0,
+                                                  keep, NULL, f == 1, k,
+                                                  fx->out, &fx->cnt, errstr,
+                                                  sizeof(errstr)),
+                            LTRR_OK);
+                        size_t m = 0;
+                        for (size_t i = 0; i < nr && m < k; i++) {
+                                if (keep && !keep(NULL, NULL, ref[i].ent))
+                                        continue;
+                                assert_true(m < fx->cnt);
+                                assert_int_equal(fx->out[m].ent, ref[i].ent);
+                                assert_true(fx->out[m].score == ref[i].score);
+                                m++;
+                        }
+                        assert_int_equal(fx->cnt, m);
+                }
+        }
+        ltrr_index_destroy(ix);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -499,6 +631,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_exact_is_multiset, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_pruning_is_exact, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_ties_by_popularity, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_frequent_pairs, setup,
                                             teardown),

@@ -2,7 +2,9 @@
  * Unit tests for the popular, structured, fresh, personal and memory
  * arms on a small hand-built catalog: each arm's expected entity first
  * for a query made for it, nothing wrong without its state, k bounds,
- * determinism, and the handed-in state builders.
+ * determinism, and the handed-in state builders; the per-thread caches
+ * of the lexical pass (filter bitmaps, term membership bitmaps,
+ * popularity bounds).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,9 +21,12 @@
 
 #include "arm.h"
 #include "arm_bits.h"
+#include "arm_popmax.h"
 #include "arm_state.h"
+#include "arm_termbits.h"
 #include "catalog.h"
 #include "index.h"
+#include "index_int.h"
 #include "text.h"
 
 /* One catalog row. */
@@ -405,6 +410,126 @@ static void test_filter_bits(void **state)
         free(moved);
 }
 
+/* 1 if term @p t of @p ix has a posting for entity @p e. */
+static int term_holds(const ltrr_index_t *ix, uint32_t t, uint32_t e)
+{
+        const ltrr_index_term_t *r = &ix->terms[t];
+        for (uint32_t i = 0; i < r->df; i++)
+                if (ix->posts[r->post_off + i].doc == e)
+                        return 1;
+        return 0;
+}
+
+/* Term membership bitmaps: bit e set exactly for the entities of the
+ * term's list, a member's rank its posting's position; found again (also after the memory moved), per index,
+ * least recently used out; the group size of large indexes; bad
+ * arguments. */
+static void test_term_bits(void **state)
+{
+        fx_t *fx = *state;
+        const ltrr_index_t *ix = fx->ix;
+        uint32_t n = ltrr_index_count(ix), tc = ix->term_cnt;
+        ltrr_arm_termbits_t *tb = calloc(1, sizeof(*tb));
+        ltrr_arm_termbits_t *moved = malloc(sizeof(*tb));
+        assert_true(tb && moved && tc > LTRR_ARM_TERMBITS_SLOTS);
+        assert_int_equal(ltrr_arm_termbits_shift(n), 0);
+        assert_int_equal(ltrr_arm_termbits_shift(LTRR_ARM_TERMBITS_BITS), 0);
+        assert_int_equal(ltrr_arm_termbits_shift(LTRR_ARM_TERMBITS_BITS + 1),
+                         1);
+        assert_int_equal(ltrr_arm_termbits_shift(UINT32_MAX), 12);
+        int some = 0;
+        for (uint32_t t = 0; t < tc; t++) {
+                const uint64_t *b = ltrr_arm_termbits_get(tb, ix, t);
+                const uint32_t *rk = ltrr_arm_termbits_rank(tb, b);
+                const ltrr_index_term_t *r = &ix->terms[t];
+                assert_non_null(b);
+                assert_non_null(rk); /* one bit per entity */
+                for (uint32_t e = 0; e < n; e++) {
+                        int h = term_holds(ix, t, e);
+                        assert_int_equal(ltrr_arm_termbits_may(b, 0, e), h);
+                        some += h;
+                }
+                /* a member's rank is its posting's position */
+                for (uint32_t i = 0; i < r->df; i++)
+                        assert_int_equal(ltrr_arm_termbits_pos(
+                                             b, rk,
+                                             ix->posts[r->post_off + i].doc),
+                                         i);
+        }
+        assert_true(some > 0);
+        /* the last SLOTS terms are cached: same memory, no refill */
+        uint32_t last = tc - 1;
+        const uint64_t *b = ltrr_arm_termbits_get(tb, ix, last);
+        assert_ptr_equal(ltrr_arm_termbits_get(tb, ix, last), b);
+        memcpy(moved, tb, sizeof(*tb));
+        const uint64_t *mb = ltrr_arm_termbits_get(moved, ix, last);
+        assert_memory_equal(mb, b, LTRR_ARM_TERMBITS_BITS / 8);
+        assert_int_equal(moved->tick, tb->tick + 1); /* a hit: no slot
+                                                      * changed */
+        int held = 0;
+        for (unsigned i = 0; i < LTRR_ARM_TERMBITS_SLOTS; i++)
+                held += tb->key[i].used && tb->key[i].term == 0;
+        assert_int_equal(held, 0); /* term 0 went first */
+        /* the least recently used goes: term tc - SLOTS, not the one
+         * just used */
+        ltrr_arm_termbits_get(tb, ix, tc - LTRR_ARM_TERMBITS_SLOTS + 1);
+        ltrr_arm_termbits_get(tb, ix, 0);
+        for (unsigned i = 0; i < LTRR_ARM_TERMBITS_SLOTS; i++)
+                assert_true(tb->key[i].term != tc - LTRR_ARM_TERMBITS_SLOTS);
+        /* another index: its own bitmap under the same term number */
+        const uint64_t *pb = ltrr_arm_termbits_get(tb, fx->plain, 0);
+        assert_non_null(pb);
+        for (uint32_t e = 0; e < ltrr_index_count(fx->plain); e++)
+                assert_int_equal(ltrr_arm_termbits_may(pb, 0, e),
+                                 term_holds(fx->plain, 0, e));
+        /* a clear bit under a group shift rules out the whole group */
+        uint64_t g[1] = {0x2};
+        assert_int_equal(ltrr_arm_termbits_may(g, 3, 7), 0);
+        assert_int_equal(ltrr_arm_termbits_may(g, 3, 8), 1);
+        assert_int_equal(ltrr_arm_termbits_may(g, 3, 15), 1);
+        assert_int_equal(ltrr_arm_termbits_may(g, 3, 16), 0);
+        assert_null(ltrr_arm_termbits_rank(tb, g)); /* not a cached map */
+        assert_null(ltrr_arm_termbits_rank(NULL, pb));
+        assert_null(ltrr_arm_termbits_get(NULL, ix, 0));
+        assert_null(ltrr_arm_termbits_get(tb, NULL, 0));
+        assert_null(ltrr_arm_termbits_get(tb, ix, tc));
+        free(tb);
+        free(moved);
+}
+
+/* Popularity bounds: per entity on a small index (every group one
+ * entity), refilled for another index; bad arguments. */
+static void test_pop_bounds(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_arm_popmax_t *pm = calloc(1, sizeof(*pm));
+        assert_non_null(pm);
+        const ltrr_index_t *ixs[2] = {fx->ix, fx->plain};
+        for (int r = 0; r < 4; r++) {
+                const ltrr_index_t *ix = ixs[r / 2];
+                assert_ptr_equal(ltrr_arm_popmax_get(pm, ix), pm);
+                assert_int_equal(pm->shift, 0);
+                int known = 0;
+                for (uint32_t e = 0; e < ltrr_index_count(ix); e++) {
+                        ltrr_index_entity_t en;
+                        assert_int_equal(ltrr_index_entity(ix, e, &en),
+                                         LTRR_OK);
+                        float p = en.popularity;
+                        assert_true(pm->max[e] == p);
+                        assert_true(ltrr_arm_popmax_at_most(pm, e, p));
+                        assert_false(ltrr_arm_popmax_at_most(pm, e,
+                                                             p - 0.5f));
+                        known += p >= 0;
+                }
+                assert_true(known > 0);
+        }
+        /* a group's bound is its largest value; NaN is left out */
+        assert_false(ltrr_arm_popmax_at_most(pm, 0, __builtin_nanf("")));
+        assert_null(ltrr_arm_popmax_get(NULL, fx->ix));
+        assert_null(ltrr_arm_popmax_get(pm, NULL));
+        free(pm);
+}
+
 static void test_fresh(void **state)
 {
         fx_t *fx = *state;
@@ -564,6 +689,8 @@ int main(void)
             cmocka_unit_test(test_structured_dates),
             cmocka_unit_test(test_structured_year_edges),
             cmocka_unit_test(test_filter_bits),
+            cmocka_unit_test(test_term_bits),
+            cmocka_unit_test(test_pop_bounds),
             cmocka_unit_test(test_fresh),
             cmocka_unit_test(test_personal),
             cmocka_unit_test(test_memory),

@@ -1,0 +1,296 @@
+/*
+ * ltrr - the lexical pass's internals shared by its files
+ * (arm_lexical.c, arm_lex_recent.c): the prepared query with its posting
+ * cursors, the candidate heaps and the helpers both files score with.
+ * Not a public header.
+ */
+#ifndef LTRR_ARM_LEX_INT_H
+#define LTRR_ARM_LEX_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "arm.h"
+#include "arm_popmax.h"
+#include "arm_state.h"
+#include "arm_termbits.h"
+#include "index_int.h"
+
+
+/** Terms one unknown last token may expand to as a prefix. */
+#define LEX_PREFIX_MAX 16
+/** Query terms after prefix expansion. */
+#define LEX_TERMS_MAX (LTRR_ARM_QUERY_TOKENS_MAX + LEX_PREFIX_MAX)
+
+/* A scored entity. */
+typedef struct lex_top_s {
+        float score;       /* BM25F */
+        uint32_t ent;      /* entity */
+        uint32_t anymask;  /* query slots matched in any field */
+        uint32_t namemask; /* query slots matched in the name */
+        uint32_t exact;    /* 1 if an exact name match */
+        uint32_t namelen;  /* tokens in the name (from a posting) */
+        uint32_t popok;    /* 1 once pop is read */
+        float pop;         /* popularity, read at the first tie */
+} lex_top_t;
+
+/* A query term with its posting cursor. */
+typedef struct lex_term_s {
+        const ltrr_index_term_t *t;   /* dictionary record */
+        const ltrr_index_post_t *p;   /* its postings */
+        uint32_t df;                  /* entries in p */
+        uint32_t pos;                 /* cursor */
+        float weight;                 /* idf * count in query */
+        float ub;                     /* score upper bound */
+        uint32_t slots;               /* query slots it stands for */
+        int prefix;                   /* 1: from a prefix expansion */
+        const ltrr_index_block_t *blk; /* its blocks */
+        float rest;                   /* sum of the other terms' ub */
+        uint32_t ok_blk;              /* block + 1 last found worth
+                                       * reading, 0 none */
+        const ltrr_index_impent_t *imp; /* impact-ordered head, or NULL */
+        uint32_t imp_cnt;             /* entries in imp */
+        const uint64_t *bits;         /* membership bitmap, or NULL */
+        const uint32_t *rank;         /* its rank table, or NULL */
+} lex_term_t;
+
+/* The prepared query. */
+typedef struct lex_query_s {
+        lex_term_t terms[LEX_TERMS_MAX]; /* distinct terms, by ub */
+        float cum[LEX_TERMS_MAX];        /* prefix sums of ub */
+        size_t cnt;                      /* entries in terms */
+        uint32_t qn;                     /* query slots (tokens kept) */
+        uint32_t all;                    /* mask of every slot */
+        float k1;                        /* saturation */
+        float inv[LTRR_INDEX_FIELDS];    /* b_f / avglen_f */
+        float one_b[LTRR_INDEX_FIELDS];  /* 1 - b_f */
+        float w[LTRR_INDEX_FIELDS];      /* field weights */
+        int tight;                       /* w and b are those of the
+                                          * index's block bounds */
+        const ltrr_index_t *ix;          /* the index */
+        ltrr_arm_lex_filter_fn *keep;    /* entity filter, or NULL */
+        int keep_cheap;                  /* 1: ask before scoring */
+        const void *keep_opaque;         /* its argument */
+        const char *pfx;                 /* the token expanded as a
+                                          * prefix, or NULL */
+        size_t pfx_len;                  /* its bytes */
+        uint32_t bshift;                 /* entity >> bshift: bit */
+        ltrr_arm_popmax_t *pm_mem;       /* tie bounds' memory */
+        const ltrr_arm_popmax_t *pm;     /* filled bounds, or NULL */
+} lex_query_t;
+
+/** Postings the recent pass gathers at most (more: the full pass). */
+#define LEX_RECENT_MAX 32768
+/** Longest list the recent pass scans whole (longer ones need a RECENT
+ *  list). */
+#define LEX_RECENT_SCAN LTRR_INDEX_IMPACT_MIN_DF
+
+/* A posting of a recent entity gathered by the recent pass (12 bytes). */
+typedef struct lex_rpost_s {
+        uint32_t doc;      /* entity */
+        float tfw;         /* tf~ */
+        uint16_t name_len; /* tokens in the name */
+        uint8_t name_tf;   /* occurrences in the name */
+        uint8_t term;      /* position in lex_query_t.terms */
+} lex_rpost_t;
+
+/* Two heaps of k entries and the recent pass's postings in the arm's
+ * scratch slot. */
+typedef struct lex_scr_s {
+        lex_top_t exact[LTRR_ARM_K_MAX]; /* exact name matches */
+        lex_top_t top[LTRR_ARM_K_MAX];   /* best by score */
+        lex_rpost_t rp[LEX_RECENT_MAX];  /* recent pass: postings */
+        uint32_t ord[2][LEX_RECENT_MAX]; /* recent pass: radix sort */
+        ltrr_arm_popmax_t pm;            /* popularity bounds (ties) */
+        ltrr_arm_termbits_t tb;          /* membership bitmaps */
+} lex_scr_t;
+
+/* Score of posting @p p of term @p lt (0 for an out-of-range entity). */
+static inline float contrib(const lex_query_t *lq, const lex_term_t *lt,
+                            const ltrr_index_post_t *p)
+{
+        if (lq->tight)
+                return lt->weight * p->tfw / (lq->k1 + p->tfw);
+        const uint16_t *len = p->len;
+        float tfw = 0.0f;
+        for (int f = 0; f < LTRR_INDEX_FIELDS; f++)
+                if (p->tf[f])
+                        tfw += lq->w[f] * p->tf[f] /
+                               (lq->one_b[f] + lq->inv[f] * len[f]);
+        return lt->weight * tfw / (lq->k1 + tfw);
+}
+
+/** Postings a seek steps over one by one before it gallops: a
+ *  non-essential list is mostly sought a few postings ahead. */
+#define LEX_SEEK_LINEAR 16
+
+/* Moves @p lt's cursor to the first posting >= @p doc (a few steps,
+ * then galloping). Returns the posting there, or NULL at the end of the
+ * list. */
+static inline const ltrr_index_post_t *seek(lex_term_t *lt,
+                                            uint32_t doc)
+{
+        uint32_t lo = lt->pos, step = 1, hi;
+        uint32_t lin = lt->df - lo > LEX_SEEK_LINEAR ? lo + LEX_SEEK_LINEAR
+                                                     : lt->df;
+        while (lo < lin && lt->p[lo].doc < doc)
+                lo++;
+        if (lo < lin || lo == lt->df) {
+                lt->pos = lo;
+                return lo < lt->df ? &lt->p[lo] : NULL;
+        }
+        hi = lo;
+        while (hi < lt->df && lt->p[hi].doc < doc) {
+                lo = hi + 1;
+                hi += step;
+                step *= 2;
+        }
+        if (hi > lt->df)
+                hi = lt->df;
+        while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (lt->p[mid].doc < doc)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        lt->pos = lo;
+        return lo < lt->df ? &lt->p[lo] : NULL;
+}
+
+/** Added to the name token count of a candidate when a term occurs in
+ *  its name a number of times other than in the query: the name is not
+ *  the query's token multiset, so not an exact match (as the NAMES
+ *  lookup of exact_pass() decides). */
+#define LEX_NAME_MISMATCH 0x10000u
+
+/* What term @p lt occurring @p tf times in a name adds to the name token
+ * count that decides exact matches. */
+static inline uint32_t name_tf(const lex_term_t *lt, uint32_t tf)
+{
+        return tf == (uint32_t)__builtin_popcount(lt->slots)
+                   ? tf : LEX_NAME_MISMATCH;
+}
+
+/* seek() for a member @p doc of @p lt's bitmap: with a rank table, a
+ * direct read of the posting the rank names when the cursor is behind
+ * it (checked: else the seek). */
+static inline const ltrr_index_post_t *seek_member(lex_term_t *lt,
+                                                   uint32_t doc)
+{
+        if (lt->rank && lt->pos < lt->df && lt->p[lt->pos].doc < doc) {
+                uint32_t at = ltrr_arm_termbits_pos(lt->bits, lt->rank, doc);
+                if (at > lt->pos && at < lt->df && lt->p[at].doc == doc) {
+                        lt->pos = at;
+                        return &lt->p[at];
+                }
+        }
+        return seek(lt, doc);
+}
+
+/* Adds term @p lt's posting for @p doc, if any, to @p c. A term with a
+ * membership bitmap is not sought for an entity the bitmap rules out,
+ * and is read directly for a member when the bitmap has a rank table. */
+static inline void add_term(const lex_query_t *lq, lex_term_t *lt,
+                            uint32_t doc, lex_top_t *c, uint32_t *nametf)
+{
+        const ltrr_index_post_t *p;
+        if (lt->bits && doc < lq->ix->n) {
+                if (!ltrr_arm_termbits_may(lt->bits, lq->bshift, doc))
+                        return;
+                p = seek_member(lt, doc);
+        } else {
+                p = seek(lt, doc);
+        }
+        if (!p || p->doc != doc)
+                return;
+        c->score += contrib(lq, lt, p);
+        c->anymask |= lt->slots;
+        c->namelen = p->len[LTRR_INDEX_FIELD_NAME];
+        if (p->tf[LTRR_INDEX_FIELD_NAME]) {
+                c->namemask |= lt->slots;
+                *nametf += name_tf(lt, p->tf[LTRR_INDEX_FIELD_NAME]);
+        }
+}
+
+/* Popularity of @p t, read from FEATURES of @p ix once. */
+static inline float top_pop(const ltrr_index_t *ix, lex_top_t *t)
+{
+        if (!t->popok) {
+                t->pop = ix->feats[t->ent].popularity;
+                t->popok = 1;
+        }
+        return t->pop;
+}
+
+/* 1 if @p a ranks below @p b: lower score, then lower popularity (read
+ * only for a tie), then higher entity. */
+static inline int top_less(const ltrr_index_t *ix, lex_top_t *a,
+                           lex_top_t *b)
+{
+        if (a->score != b->score)
+                return a->score < b->score;
+        float pa = top_pop(ix, a), pb = top_pop(ix, b);
+        if (pa != pb)
+                return pa < pb;
+        return a->ent > b->ent;
+}
+
+/* Restores the min-heap property below position @p i. */
+static inline void heap_down(const ltrr_index_t *ix, lex_top_t *h,
+                             size_t n, size_t i)
+{
+        for (;;) {
+                size_t l = 2 * i + 1, m = i;
+                if (l < n && top_less(ix, &h[l], &h[m]))
+                        m = l;
+                if (l + 1 < n && top_less(ix, &h[l + 1], &h[m]))
+                        m = l + 1;
+                if (m == i)
+                        return;
+                lex_top_t t = h[i];
+                h[i] = h[m];
+                h[m] = t;
+                i = m;
+        }
+}
+
+/* Offers @p c to the bounded heap @p h of *np entries, capacity k. */
+static inline void heap_offer(const ltrr_index_t *ix, lex_top_t *h,
+                              size_t *np, size_t k, lex_top_t *c)
+{
+        size_t n = *np;
+        if (n < k) {
+                size_t i = n++;
+                h[i] = *c;
+                while (i && top_less(ix, &h[i], &h[(i - 1) / 2])) {
+                        lex_top_t t = h[i];
+                        h[i] = h[(i - 1) / 2];
+                        h[(i - 1) / 2] = t;
+                        i = (i - 1) / 2;
+                }
+                *np = n;
+        } else if (top_less(ix, &h[0], c)) {
+                h[0] = *c;
+                heap_down(ix, h, n, 0);
+        }
+}
+
+/* Rewinds every cursor. */
+static inline void rewind_all(lex_query_t *lq)
+{
+        for (size_t i = 0; i < lq->cnt; i++)
+                lq->terms[i].pos = 0;
+}
+
+/**
+ * The filtered pass when the filter keeps only entities released on or
+ * after @p since (arm_lex_recent.c): every such entity holding a query
+ * term comes from the terms' RECENT lists (or short posting lists).
+ * Returns 1 with the heaps of @p s filled (*nep exact matches, *ntp
+ * others, k each at most), 0 when it cannot prove its answer complete.
+ */
+int ltrr_arm_lex_recent_pass(lex_query_t *lq, lex_scr_t *s, int32_t since,
+                             size_t k, size_t *nep, size_t *ntp);
+
+#endif /* LTRR_ARM_LEX_INT_H */
