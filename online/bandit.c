@@ -34,10 +34,11 @@ struct ltrr_policy_s {
         double *cnt_suffix;            /* (n_arms + 1) x rows: G table */
         double *cnt_prefix;            /* (n_arms + 1) x rows: F table */
         arm_opts_t opts[LTRR_BANDIT_MAX_ARMS]; /* for the current query */
+        uint32_t avail;                /* available arms of the query */
 };
 
 static const char *const kind_names[LTRR_POLICY__CNT] = {
-        "egreedy", "thompson", "linucb", "lints"};
+        "egreedy", "thompson", "linucb", "lints", "subsets"};
 
 const char *ltrr_policy_kind2str(ltrr_policy_kind_t kind)
 {
@@ -214,6 +215,8 @@ static const ltrr_policy_ops_t *policy_ops(ltrr_policy_kind_t kind)
                 return &ltrr_policy_linucb_ops;
         case LTRR_POLICY_LINTS:
                 return &ltrr_policy_lints_ops;
+        case LTRR_POLICY_SUBSETS:
+                return &ltrr_policy_subsets_ops;
         default:
                 return NULL;
         }
@@ -277,6 +280,7 @@ ltrr_policy_t *ltrr_policy_new(const ltrr_policy_conf_t *conf, char *errstr,
         }
         if (pol->ops->init(&pol->impl, conf, errstr, errstr_size) != LTRR_OK)
                 goto err;
+        pol->conf.subsets = NULL; /* parsed by init; not kept */
         return pol;
 nomem:
         ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size, "policy: out of memory");
@@ -317,6 +321,7 @@ static void opts_build(ltrr_policy_t *pol, const ltrr_bandit_ctx_t *ctx)
         arm_opts_t *o;
         size_t a, j;
 
+        pol->avail = ctx->available;
         for (a = 0; a < sp->n_arms; a++) {
                 o = &pol->opts[a];
                 o->n = 0;
@@ -621,6 +626,39 @@ static void decide_epsilon(ltrr_policy_t *pol, ltrr_rng_t *rng,
         }
 }
 
+/* One sampled allocation: the policy's own draw, or sampled scores through
+ * the knapsack. */
+static void draw_pick(ltrr_policy_t *pol, ltrr_rng_t *rng, int *pick)
+{
+        ltrr_bandit_scores_t sc;
+
+        if (pol->ops->draw) {
+                pol->ops->draw(pol->impl, &pol->conf, pol->avail, rng, pick);
+                return;
+        }
+        pol->ops->score(pol->impl, &pol->conf, rng, sc);
+        knapsack(pol, sc, pick);
+}
+
+/* A fixed decision (ops->fixed): probabilities 1 and 0, no samples.
+ * Returns 0 when the policy samples this query. */
+static int decide_fixed(ltrr_policy_t *pol, ltrr_decision_t *dec)
+{
+        int pick[LTRR_BANDIT_MAX_ARMS];
+        size_t a;
+
+        if (!pol->ops->fixed ||
+            !pol->ops->fixed(pol->impl, &pol->conf, pol->avail, pick))
+                return 0;
+        dec->mc_samples = 0;
+        dec_pick(pol, pick, dec);
+        for (a = 0; a < dec->n_arms; a++) {
+                dec->arms[a].prob = dec->arms[a].ran ? 1.0 : 0.0;
+                dec->arms[a].prob_budget = 1.0;
+        }
+        return 1;
+}
+
 /* Sampled policies: M draws of the scores from one seeded stream; draw 0
  * is the decision, and each probability is the share of draws that agree.
  * Since the decision is one of the draws, P(run) of an arm that ran and
@@ -629,7 +667,6 @@ static void decide_epsilon(ltrr_policy_t *pol, ltrr_rng_t *rng,
 static void decide_mc(ltrr_policy_t *pol, ltrr_rng_t *rng,
                       ltrr_decision_t *dec, unsigned (*cnt)[MAX_OPTS])
 {
-        ltrr_bandit_scores_t sc;
         int pick[LTRR_BANDIT_MAX_ARMS], first[LTRR_BANDIT_MAX_ARMS];
         unsigned run[LTRR_BANDIT_MAX_ARMS] = {0};
         unsigned same[LTRR_BANDIT_MAX_ARMS] = {0};
@@ -637,8 +674,7 @@ static void decide_mc(ltrr_policy_t *pol, ltrr_rng_t *rng,
         size_t a;
 
         for (m = 0; m < mc; m++) {
-                pol->ops->score(pol->impl, &pol->conf, rng, sc);
-                knapsack(pol, sc, pick);
+                draw_pick(pol, rng, pick);
                 if (m == 0)
                         memcpy(first, pick, sizeof(first));
                 for (a = 0; a < dec->n_arms; a++) {
@@ -717,6 +753,8 @@ ltrr_err_t ltrr_policy_decide(ltrr_policy_t *pol, const ltrr_bandit_ctx_t *ctx,
                 return err;
         dec_init(pol, ctx, st, sampled ? pol->conf.mc_samples : 0, dec);
         ltrr_rng_seed(&rng, ctx->seed);
+        if (decide_fixed(pol, dec))
+                return LTRR_OK;
         if (pol->ops->mode == LTRR_POLICY_MODE_DETERMINISTIC)
                 decide_exact(pol, dec);
         else if (pol->ops->mode == LTRR_POLICY_MODE_EPSILON)
@@ -812,13 +850,11 @@ static int mc_hit(const ltrr_policy_t *pol, const mc_entry_t *e,
 static void decide_counts(ltrr_policy_t *pol, ltrr_rng_t *rng,
                           const mc_entry_t *e, ltrr_decision_t *dec)
 {
-        ltrr_bandit_scores_t sc;
         int pick[LTRR_BANDIT_MAX_ARMS];
         unsigned run, o;
         size_t a;
 
-        pol->ops->score(pol->impl, &pol->conf, rng, sc);
-        knapsack(pol, sc, pick);
+        draw_pick(pol, rng, pick);
         dec_pick(pol, pick, dec);
         for (a = 0; a < dec->n_arms; a++) {
                 for (run = 0, o = 1; o < MAX_OPTS; o++)
@@ -841,7 +877,8 @@ ltrr_err_t ltrr_policy_decide_cached(ltrr_policy_t *pol,
         ltrr_rng_t rng;
         ltrr_err_t err;
 
-        if (!c || pol->conf.kind != LTRR_POLICY_THOMPSON)
+        if (!c || (pol->conf.kind != LTRR_POLICY_THOMPSON &&
+                   pol->conf.kind != LTRR_POLICY_SUBSETS))
                 return ltrr_policy_decide(pol, ctx, st, dec, errstr,
                                           errstr_size);
         if ((err = decide_check(pol, ctx, st, errstr, errstr_size)))
@@ -851,6 +888,9 @@ ltrr_err_t ltrr_policy_decide_cached(ltrr_policy_t *pol,
                                      errstr_size)))
                 return err;
         ltrr_rng_seed(&rng, ctx->seed);
+        dec_init(pol, ctx, st, 0, dec);
+        if (decide_fixed(pol, dec))
+                return LTRR_OK;
         e = &c->e[ctx->bucket % LTRR_POLICY_MC_CACHE_SLOTS];
         if (mc_hit(pol, e, ctx, st)) {
                 dec_init(pol, ctx, st, e->m + 1, dec);

@@ -78,10 +78,13 @@ typedef enum {
         LTRR_POLICY_THOMPSON = 1, /**< Beta-Bernoulli Thompson sampling */
         LTRR_POLICY_LINUCB = 2,   /**< disjoint LinUCB */
         LTRR_POLICY_LINTS = 3,    /**< linear Thompson sampling */
-        LTRR_POLICY__CNT = 4
+        LTRR_POLICY_SUBSETS = 4,  /**< Thompson sampling over a menu of
+                                     arm subsets (super-arms) */
+        LTRR_POLICY__CNT = 5
 } ltrr_policy_kind_t;
 
-/** @brief "egreedy", "thompson", "linucb", "lints"; "unknown" otherwise. */
+/** @brief "egreedy", "thompson", "linucb", "lints", "subsets"; "unknown"
+ *  otherwise. */
 const char *ltrr_policy_kind2str(ltrr_policy_kind_t kind);
 
 /** @brief Parses a policy name. @returns LTRR_OK or LTRR_ERR_UNKNOWN_KEY. */
@@ -100,7 +103,29 @@ typedef struct ltrr_policy_conf_s {
         double budget_cost;         /**< score cost per unit of budget */
         unsigned mc_samples;        /**< draws M for Monte-Carlo
                                        propensities, 1..LTRR_BANDIT_MAX_MC */
+        const char *subsets;        /**< subsets: the menu of arm subsets
+                                       ("arm:budget+arm:budget;..."), read
+                                       by ltrr_policy_new() only (the copy
+                                       in the handle is NULL); NULL:
+                                       LTRR_POLICY_SUBSETS_DEFAULT */
 } ltrr_policy_conf_t;
+
+/** Most entries of a subsets menu. */
+#define LTRR_POLICY_SUBSETS_MAX 32
+
+/**
+ * The default menu of the subsets policy: each entry is a set of
+ * (arm, budget) pairs that runs as one action. No (arm, budget) pair is
+ * in two entries, so the per-(arm, budget) statistics the learner files
+ * add up to each entry's own reward (docs/BANDIT.md). "*:10" is every
+ * available arm at 10; the first entry is what a bucket without rewards
+ * runs. Entries naming an arm the space does not have, and (in this
+ * built-in menu only) entries over the total budget, are left out.
+ */
+#define LTRR_POLICY_SUBSETS_DEFAULT                                          \
+        "*:10;fuzzy:100;structured:100;memory:50+fuzzy:50;fresh:50+fuzzy:25;" \
+        "personal:50+memory:25;lexical:50+popular:50;lexical:100;popular:100;" \
+        "lexical:25+fresh:25"
 
 /**
  * @brief Sets @p conf to the defaults of @p kind (epsilon 0.1, prior
@@ -212,8 +237,9 @@ void ltrr_policy_mc_cache_stats(const ltrr_policy_mc_cache_t *c,
  * @brief ltrr_policy_decide() with propensities reused from @p c (may be
  * NULL) when the bucket's statistics did not change; a miss runs the full
  * Monte-Carlo estimate (exactly ltrr_policy_decide()'s result) and
- * stores its counts. Policies other than Thompson sampling decide
- * without the cache (LinTS's draws depend on the context vector).
+ * stores its counts. Policies other than the two Thompson samplers
+ * (thompson, subsets) decide without the cache (LinTS's draws depend on
+ * the context vector); a fixed decision (subsets' cold start) skips it.
  */
 ltrr_err_t ltrr_policy_decide_cached(ltrr_policy_t *pol,
                                      ltrr_policy_mc_cache_t *c,
@@ -254,12 +280,24 @@ typedef struct ltrr_policy_ops_s {
         /** Writes scores; rng is NULL in deterministic modes. */
         void (*score)(void *impl, const ltrr_policy_conf_t *conf,
                       ltrr_rng_t *rng, ltrr_bandit_scores_t scores);
+        /** NULL, or one sampled allocation chosen by the policy itself
+         *  (instead of scores and the knapsack): per arm a budget level
+         *  index, or -1 for off, in @p pick; arms not in @p available
+         *  must be off. Sampled mode only. */
+        void (*draw)(void *impl, const ltrr_policy_conf_t *conf,
+                     uint32_t available, ltrr_rng_t *rng, int *pick);
+        /** NULL, or: returns 1 when this query's decision is fixed (no
+         *  sampling; probabilities 1 and 0) and writes it to @p pick as
+         *  draw() does; 0 otherwise. Called after prepare(). */
+        int (*fixed)(void *impl, const ltrr_policy_conf_t *conf,
+                     uint32_t available, int *pick);
 } ltrr_policy_ops_t;
 
 extern const ltrr_policy_ops_t ltrr_policy_egreedy_ops;
 extern const ltrr_policy_ops_t ltrr_policy_thompson_ops;
 extern const ltrr_policy_ops_t ltrr_policy_linucb_ops;
 extern const ltrr_policy_ops_t ltrr_policy_lints_ops;
+extern const ltrr_policy_ops_t ltrr_policy_subsets_ops;
 
 /**
  * @brief Posterior moments of a disjoint ridge regression per cell: with

@@ -97,7 +97,7 @@ static const ltrr_config_prop_t broker_props[] = {
 #define S ltrr_config_serve_t
 /* Same order as ltrr_policy_kind_t. */
 static const char *const serve_policies[] = {"egreedy", "thompson", "linucb",
-                                             "lints", NULL};
+                                             "lints", "subsets", NULL};
 static const ltrr_config_prop_t serve_props[] = {
     ROW_INT("workers", S, workers, 1, 64, "2",
             "Worker threads, each with its own event base."),
@@ -118,8 +118,9 @@ static const ltrr_config_prop_t serve_props[] = {
             "Queries waiting for state per worker; beyond it 429."),
     ROW_INT("rate.max", S, rate_max, 0, 10000000, "0",
             "Queries per second per worker; beyond it 429; 0: no limit."),
-    ROW_ENUM("policy", S, policy, serve_policies, "thompson",
-             "Bandit policy of queries without a policy parameter."),
+    ROW_ENUM("policy", S, policy, serve_policies, "subsets",
+             "Bandit policy of queries without a policy parameter "
+             "(subsets: Thompson sampling over a menu of arm subsets)."),
     ROW_STR("bandit.budgets", S, budgets, 255, "10,25,50,100",
             "Budget levels of the bandit space, ascending, comma "
             "separated."),

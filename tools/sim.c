@@ -363,8 +363,11 @@ static size_t judge(struct sim_ctx *ctx, struct sim_slot *sl, json_t *results,
 
 /* Appends one line about the query to the trace file. */
 static void trace_write(struct sim_ctx *ctx, struct sim_slot *sl,
-                        const uint8_t *grades, size_t n, uint32_t arms)
+                        const uint8_t *grades, size_t n, uint32_t arms,
+                        json_t *resp)
 {
+        json_t *bucket = json_object_get(json_object_get(resp, "debug"),
+                                         "bucket");
         json_t *o, *ideal = json_array(), *g = json_array();
         ltrr_entity_t e;
         char best[160];
@@ -386,6 +389,10 @@ static void trace_write(struct sim_ctx *ctx, struct sim_slot *sl,
                       "form", ltrr_sim_form_name(sl->it.form), "best_arms",
                       best, "ideal", ideal, "grades", g, "arms",
                       (json_int_t)arms);
+        if (o && json_is_integer(bucket)) /* serve's context bucket */
+                json_object_set(o, "bucket", bucket);
+        if (o && json_is_true(json_object_get(resp, "degraded")))
+                json_object_set_new(o, "degraded", json_true());
         if (o) {
                 json_dumpf(o, ctx->trace, JSON_COMPACT);
                 fputc('\n', ctx->trace);
@@ -427,7 +434,7 @@ static void search_judge(struct sim_ctx *ctx, struct sim_slot *sl, json_t *resp)
         obs.arms = arms;
         obs.candidates = json_is_number(cand) ? json_number_value(cand) : -1;
         if (ctx->trace)
-                trace_write(ctx, sl, grades, obs.n, arms);
+                trace_write(ctx, sl, grades, obs.n, arms, resp);
         obs.actions = (uint32_t)post_events(
             ctx, sl, results,
             json_string_value(json_object_get(resp, "impression_id")), grades,

@@ -500,9 +500,12 @@ def doc_text(args, arms, budget, sums, elapsed, svgname):
           "",
           "What these numbers show about the learning loop and what limits "
           "the learned policy: decisions/0030-query-shape-bucket.md (the "
-          "blockers) and decisions/0031-merge-price-credit.md (their "
+          "blockers), decisions/0031-merge-price-credit.md (their "
           "fixes: rank fusion, a price per candidate, no baseline arm, "
-          "split credit).",
+          "split credit) and decisions/0037-subset-bandit.md (the learned "
+          "policy, `subsets`: Thompson sampling over arm subsets; "
+          "per-intent diagnosis with `ltrr-sim --trace` and "
+          "`bench/learning/trace_report.py`).",
           "",
           "## Candidates retrieved per query",
           "",

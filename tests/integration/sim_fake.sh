@@ -83,6 +83,12 @@ for f in ("exact", "typo", "partial", "artist_word"):
 for f in ("decade", "mood", "podcast"):
     assert ("topical", f) in forms, f
 assert all(r["ideal"] for r in recs), "an intent without a relevant entity"
+# serve's debug.bucket and degraded flag reach the trace
+assert all(r["bucket"] == len(r["q"]) for r in recs), "trace bucket"
+assert all(r.get("degraded", False) == (len(r["q"]) % 2 == 1)
+           for r in recs), "trace degraded flag"
+assert any(r.get("degraded") for r in recs) and \
+    any(not r.get("degraded") for r in recs), "both degraded and not"
 EOF
 
 # Same seed, other concurrency: the same users, queries and truths.

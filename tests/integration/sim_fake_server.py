@@ -111,10 +111,13 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             st.impressions[imp] = (q["user"][0],
                                    {e: i + 1 for i, e in enumerate(ids)})
-        self.reply(200, {"impression_id": imp, "degraded": False,
+        # A context bucket and a degraded flag the trace must carry: both
+        # from the query's length, which the test recomputes.
+        qlen = len(q["q"][0])
+        self.reply(200, {"impression_id": imp, "degraded": qlen % 2 == 1,
                          "results": results, "policy": "fake",
                          "model_version": "0",
-                         "debug": {"arms": arms,
+                         "debug": {"arms": arms, "bucket": qlen,
                                    "candidates": 10 * len(arms)}})
 
     def stats(self):
