@@ -13,7 +13,8 @@
 # The reference: redis-benchmark -P 32 on the same Redis, in the same
 # run, sending one HINCRBYFLOAT (and, separately, one ZINCRBY) per key
 # update the stream implies -- each distinct reward part times the keys
-# it writes (bandit 1, Q2E count 1, Q2E 1, popularity 1, profile 2) --
+# it writes (bandit 1, Q2E count 1, Q2E 1, popularity 1, profile 2,
+# ranker 1 for an engagement with ranker examples) --
 # over a key space as large as the learner's. The ratio is key updates
 # per second of the learner over the benchmark's commands per second,
 # i.e. "for the same number of keys touched" (docs/decisions/0023).
@@ -75,7 +76,7 @@ done
 # Key updates the stream implies: distinct references x keys written.
 updates=$($PY - "$D"/s/p*.jsonl <<'PYEOF'
 import json, sys
-imp, act = set(), set()
+imp, act, rk = set(), set(), set()
 for path in sys.argv[1:]:
     for line in open(path):
         r = json.loads(line)
@@ -85,7 +86,9 @@ for path in sys.argv[1:]:
         ar = r.get("action_ref")
         if r["apply_engagement"] and ar and r.get("engaged_entity"):
             act.add((ar["partition"], ar["offset"]))
-print(2 * len(imp) + 4 * len(act))
+        if r["apply_engagement"] and ar and r.get("ranker_examples"):
+            rk.add((ar["partition"], ar["offset"]))
+print(2 * len(imp) + 4 * len(act) + len(rk))
 PYEOF
 )
 
