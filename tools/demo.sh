@@ -46,6 +46,11 @@ ls "$LTRR_BIN" | sed 's/^/  /'
 
 # The catalog the stack indexes and the simulator regenerates.
 export STACK_SYNTHETIC=${STACK_SYNTHETIC:-20000}
+# A short attribution window, so the bandit sees its zero rewards within
+# seconds: with the production default (10 min) a search that gets no
+# action is scored only when its window closes, and for the first minutes
+# the bandit would see only the searches that were clicked.
+export LTRR_WINDOW=${LTRR_WINDOW:-5s} LTRR_IDLE=${LTRR_IDLE:-1s}
 # A stack left over from an interrupted demo is stopped first.
 [ -d "$dir/pids" ] && "$root/tools/stack.sh" down "$dir" >/dev/null 2>&1 || true
 rm -rf "$dir"
