@@ -1013,15 +1013,14 @@ done:
 }
 
 /* Ranker: the fixed-point statistics of the reward's examples as one
- * value, z[0..NFEAT) then n[0..NFEAT), each a little-endian int64: the
+ * value (ltrr_ranker_online_pack()): the
  * script reads a record with one struct.unpack instead of converting
  * 2 * NFEAT strings (docs/decisions/0034-online-ranker.md). */
 static ltrr_err_t plan_ranker(ltrr_learn_plan_t *pl, const ltrr_reward_t *rew)
 {
-        unsigned char packed[2 * LTRR_RANKER_NFEAT * 8];
+        uint8_t packed[LTRR_RANKER_ONLINE_PACKED];
         ltrr_ranker_delta_t d;
         ltrr_err_t err = LTRR_OK;
-        int i, b;
 
         if (!rew->ranker_example_cnt)
                 return LTRR_OK;
@@ -1035,14 +1034,7 @@ static ltrr_err_t plan_ranker(ltrr_learn_plan_t *pl, const ltrr_reward_t *rew)
         TRY(part_str(pl, LTRR_RANKER_ONLINE_KEY));
         TRY(part_str(pl, LTRR_RANKER_ONLINE_COUNT_KEY));
         TRY(push_dedup(pl, "{ranker}", 'a', &rew->action_ref));
-        for (i = 0; i < 2 * LTRR_RANKER_NFEAT; i++) {
-                uint64_t u = (uint64_t)(i < LTRR_RANKER_NFEAT
-                                            ? d.z[i]
-                                            : d.n[i - LTRR_RANKER_NFEAT]);
-
-                for (b = 0; b < 8; b++)
-                        packed[8 * i + b] = (unsigned char)(u >> (8 * b));
-        }
+        ltrr_ranker_online_pack(&d, packed);
         TRY(plan_push(pl, (const char *)packed, sizeof(packed)));
         TRY(part_ref(pl, pl->nstr - 1));
         TRY(part_end(pl));
@@ -1214,37 +1206,28 @@ static void chunk_size(const ltrr_learn_plan_t *pl, const plan_ord_t *ord,
         *end = k;
 }
 
-/* Appends the sum of the packed ranker values of parts ord[i..end) (one
- * value each: little-endian int64s) to the open call. A call carries at
- * most PLAN_CALL_RECORDS_MAX records of at most 1e12 per value
- * (ranker_online.h), so the sums fit. */
+/* Appends the sum of the packed ranker values of parts ord[i..end) to
+ * the open call. A call carries at most PLAN_CALL_RECORDS_MAX records of
+ * at most 1e12 per value (ranker_online.h), so the sums fit. */
 static ltrr_err_t call_arg_rk_sum(ltrr_learn_plan_t *pl, const plan_ord_t *ord,
                                   size_t i, size_t end)
 {
-        int64_t acc[2 * LTRR_RANKER_NFEAT] = {0};
-        unsigned char packed[sizeof(acc)];
-        const unsigned char *v;
+        uint8_t packed[LTRR_RANKER_ONLINE_PACKED];
+        ltrr_ranker_delta_t sum;
         const plan_part_t *pt;
         ltrr_err_t err;
-        size_t k, f, s;
-        uint64_t u;
-        int b;
+        size_t k, s;
 
+        memset(&sum, 0, sizeof(sum));
         for (k = i; k < end; k++) {
                 pt = &pl->parts[ord[k].idx];
                 s = part_at(pl, pt, pt->ntarget + pt->nfixed + 2);
                 if (pt->nval != 1 || pl->strs[s].len != sizeof(packed))
                         return LTRR_ERR_STATE; /* a plan_ranker() bug */
-                v = (const unsigned char *)plan_str(pl, s);
-                for (f = 0; f < 2 * LTRR_RANKER_NFEAT; f++) {
-                        for (u = 0, b = 7; b >= 0; b--)
-                                u = u << 8 | v[8 * f + (size_t)b];
-                        acc[f] += (int64_t)u;
-                }
+                ltrr_ranker_online_unpack_add(
+                    (const uint8_t *)plan_str(pl, s), &sum);
         }
-        for (f = 0; f < 2 * LTRR_RANKER_NFEAT; f++)
-                for (u = (uint64_t)acc[f], b = 0; b < 8; b++)
-                        packed[8 * f + (size_t)b] = (unsigned char)(u >> (8 * b));
+        ltrr_ranker_online_pack(&sum, packed);
         if ((err = plan_push(pl, (const char *)packed, sizeof(packed))))
                 return err;
         return call_arg(pl, pl->nstr - 1);

@@ -32,35 +32,17 @@ static uint64_t rk_fnv1a(uint64_t h, const uint8_t *p, size_t len)
 
 #define RK_FNV_INIT 0xcbf29ce484222325ULL
 
-/* Little-endian store and load of @nb bytes. */
-static void rk_put(uint8_t *p, uint64_t v, int nb)
-{
-        int i;
-
-        for (i = 0; i < nb; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t rk_get(const uint8_t *p, int nb)
-{
-        uint64_t v = 0;
-
-        while (nb-- > 0)
-                v = (v << 8) | p[nb];
-        return v;
-}
-
 static void rk_put_f64(uint8_t *p, double d)
 {
         uint64_t v;
 
         memcpy(&v, &d, sizeof(v));
-        rk_put(p, v, 8);
+        ltrr_ranker_le_put(p, v, 8);
 }
 
 static double rk_get_f64(const uint8_t *p)
 {
-        uint64_t v = rk_get(p, 8);
+        uint64_t v = ltrr_ranker_le_get(p, 8);
         double d;
 
         memcpy(&d, &v, sizeof(d));
@@ -93,11 +75,11 @@ static uint64_t rk_hash(const ltrr_ranker_t *rk)
         uint64_t h;
         int i;
 
-        rk_put(b, LTRR_RANKER_LAYOUT_VERSION, 4);
+        ltrr_ranker_le_put(b, LTRR_RANKER_LAYOUT_VERSION, 4);
         h = rk_fnv1a(RK_FNV_INIT, b, 4);
         for (i = 0; i < LTRR_RANKER_NFEAT; i++) {
                 memcpy(&bits, &rk->w[i], sizeof(bits));
-                rk_put(b, bits, 4);
+                ltrr_ranker_le_put(b, bits, 4);
                 h = rk_fnv1a(h, b, 4);
         }
         return h;
@@ -123,11 +105,11 @@ ltrr_err_t ltrr_ranker_serialize(const ltrr_ranker_t *rk, uint8_t *buf,
                 return LTRR_ERR_NOSPACE;
         memset(buf, 0, RK_HEADER_SIZE);
         memcpy(p, RK_MAGIC, 4);
-        rk_put(p + 4, RK_FORMAT, 2);
-        rk_put(p + 6, LTRR_RANKER_LAYOUT_VERSION, 2);
-        rk_put(p + 8, LTRR_RANKER_NFEAT, 2);
-        rk_put(p + 16, rk->counter, 8);
-        rk_put(p + 24, rk_hash(rk), 8);
+        ltrr_ranker_le_put(p + 4, RK_FORMAT, 2);
+        ltrr_ranker_le_put(p + 6, LTRR_RANKER_LAYOUT_VERSION, 2);
+        ltrr_ranker_le_put(p + 8, LTRR_RANKER_NFEAT, 2);
+        ltrr_ranker_le_put(p + 16, rk->counter, 8);
+        ltrr_ranker_le_put(p + 24, rk_hash(rk), 8);
         for (i = 0; i < RK_NPARAMS; i++)
                 rk_put_f64(p + 32 + 8 * i, *rk_param(&prm, i));
         p += RK_HEADER_SIZE;
@@ -135,7 +117,7 @@ ltrr_err_t ltrr_ranker_serialize(const ltrr_ranker_t *rk, uint8_t *buf,
                 rk_put_f64(p, rk->z[i]);
                 rk_put_f64(p + 8, rk->n[i]);
         }
-        rk_put(p, rk_fnv1a(RK_FNV_INIT, buf, (size_t)(p - buf)), 8);
+        ltrr_ranker_le_put(p, rk_fnv1a(RK_FNV_INIT, buf, (size_t)(p - buf)), 8);
         if (len)
                 *len = LTRR_RANKER_BLOB_SIZE;
         return LTRR_OK;
@@ -153,16 +135,16 @@ static ltrr_err_t rk_blob_check(const uint8_t *buf, size_t len, char *errstr,
         if (memcmp(buf, RK_MAGIC, 4) != 0)
                 return ltrr_errf(LTRR_ERR_PARSE, errstr, errstr_size,
                                  "not a ranker blob (bad magic)");
-        if ((unsigned)rk_get(buf + 4, 2) != RK_FORMAT)
+        if ((unsigned)ltrr_ranker_le_get(buf + 4, 2) != RK_FORMAT)
                 return ltrr_errf(LTRR_ERR_SCHEMA, errstr, errstr_size,
                                  "ranker blob format %u, expected %d",
-                                 (unsigned)rk_get(buf + 4, 2), RK_FORMAT);
-        if ((unsigned)rk_get(buf + 6, 2) != LTRR_RANKER_LAYOUT_VERSION ||
-            (unsigned)rk_get(buf + 8, 2) != LTRR_RANKER_NFEAT)
+                                 (unsigned)ltrr_ranker_le_get(buf + 4, 2), RK_FORMAT);
+        if ((unsigned)ltrr_ranker_le_get(buf + 6, 2) != LTRR_RANKER_LAYOUT_VERSION ||
+            (unsigned)ltrr_ranker_le_get(buf + 8, 2) != LTRR_RANKER_NFEAT)
                 return ltrr_errf(LTRR_ERR_SCHEMA, errstr, errstr_size,
                                  "feature layout %u/%u features, expected "
-                                 "%d/%d", (unsigned)rk_get(buf + 6, 2),
-                                 (unsigned)rk_get(buf + 8, 2),
+                                 "%d/%d", (unsigned)ltrr_ranker_le_get(buf + 6, 2),
+                                 (unsigned)ltrr_ranker_le_get(buf + 8, 2),
                                  LTRR_RANKER_LAYOUT_VERSION,
                                  LTRR_RANKER_NFEAT);
         if (len < LTRR_RANKER_BLOB_SIZE)
@@ -173,7 +155,7 @@ static ltrr_err_t rk_blob_check(const uint8_t *buf, size_t len, char *errstr,
                 return ltrr_errf(LTRR_ERR_PARSE, errstr, errstr_size,
                                  "%zu trailing bytes after ranker blob",
                                  len - LTRR_RANKER_BLOB_SIZE);
-        if (rk_fnv1a(RK_FNV_INIT, buf, body) != rk_get(buf + body, 8))
+        if (rk_fnv1a(RK_FNV_INIT, buf, body) != ltrr_ranker_le_get(buf + body, 8))
                 return ltrr_errf(LTRR_ERR_CORRUPT, errstr, errstr_size,
                                  "ranker blob checksum mismatch");
         return LTRR_OK;
@@ -216,7 +198,7 @@ ltrr_ranker_t *ltrr_ranker_deserialize(const uint8_t *buf, size_t len,
                               "out of memory allocating ranker");
                 goto err;
         }
-        rk->counter = rk_get(buf + 16, 8);
+        rk->counter = ltrr_ranker_le_get(buf + 16, 8);
         for (i = 0; i < RK_NPARAMS; i++)
                 *rk_param(&rk->params, i) = rk_get_f64(buf + 32 + 8 * i);
         for (i = 0; i < LTRR_RANKER_NFEAT; i++, p += 16) {
@@ -226,7 +208,7 @@ ltrr_ranker_t *ltrr_ranker_deserialize(const uint8_t *buf, size_t len,
         e = rk_state_check(rk, errstr, errstr_size);
         if (e)
                 goto err;
-        if (rk_hash(rk) != rk_get(buf + 24, 8)) {
+        if (rk_hash(rk) != ltrr_ranker_le_get(buf + 24, 8)) {
                 e = ltrr_errf(LTRR_ERR_CORRUPT, errstr, errstr_size,
                               "weights do not match their hash");
                 goto err;

@@ -1,6 +1,7 @@
 /*
  * ltrr - ranker internals shared by ranker.c (features, scoring and
- * learning) and ranker_codec.c (the binary blob and the text form).
+ * learning), ranker_codec.c (the binary blob and the text form) and
+ * ranker_online.c (the online statistics).
  */
 #ifndef LTRR_RANKER_INT_H
 #define LTRR_RANKER_INT_H
@@ -18,6 +19,25 @@ struct ltrr_ranker_s {
         float w[LTRR_RANKER_NFEAT];   /* weights derived from z and n */
         uint64_t counter;             /* changes since creation */
 };
+
+/** @brief Stores the low @p nb bytes of @p v at @p p, little-endian. */
+static inline void ltrr_ranker_le_put(uint8_t *p, uint64_t v, int nb)
+{
+        int i;
+
+        for (i = 0; i < nb; i++)
+                p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/** @brief Loads @p nb little-endian bytes from @p p. */
+static inline uint64_t ltrr_ranker_le_get(const uint8_t *p, int nb)
+{
+        uint64_t v = 0;
+
+        while (nb-- > 0)
+                v = (v << 8) | p[nb];
+        return v;
+}
 
 /** @brief The feature layout table (defined in ranker.c). */
 extern const ltrr_ranker_fdesc_t ltrr_ranker_fdescs[LTRR_RANKER_NFEAT];

@@ -3,6 +3,7 @@
  * deltas, the closed form serving applies (see ranker_online.h).
  */
 #include "ranker_online.h"
+#include "ranker_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -194,4 +195,26 @@ bad:
         return ltrr_errf(LTRR_ERR_PARSE, errstr, errstr_size,
                          "ranker statistics: bad field %.32s = %.32s", field,
                          value);
+}
+
+void ltrr_ranker_online_pack(const ltrr_ranker_delta_t *d, uint8_t *out)
+{
+        size_t i;
+
+        for (i = 0; i < LTRR_RANKER_NFEAT; i++) {
+                ltrr_ranker_le_put(out + 8 * i, (uint64_t)d->z[i], 8);
+                ltrr_ranker_le_put(out + 8 * (LTRR_RANKER_NFEAT + i),
+                                   (uint64_t)d->n[i], 8);
+        }
+}
+
+void ltrr_ranker_online_unpack_add(const uint8_t *p, ltrr_ranker_delta_t *d)
+{
+        size_t i;
+
+        for (i = 0; i < LTRR_RANKER_NFEAT; i++) {
+                d->z[i] += (int64_t)ltrr_ranker_le_get(p + 8 * i, 8);
+                d->n[i] += (int64_t)ltrr_ranker_le_get(
+                    p + 8 * (LTRR_RANKER_NFEAT + i), 8);
+        }
 }

@@ -40,6 +40,10 @@
 /** Largest |delta| of one reward and coordinate, in fixed-point units. */
 #define LTRR_RANKER_ONLINE_DELTA_MAX 1000000000000LL
 
+/** Bytes of a packed ltrr_ranker_delta_t: z then n, little-endian
+ * int64s (the learner's script argument, online/learn_plan.c). */
+#define LTRR_RANKER_ONLINE_PACKED (2 * LTRR_RANKER_NFEAT * 8)
+
 /** @brief The statistics of one reward, in fixed-point units. */
 typedef struct ltrr_ranker_delta_s {
         int64_t z[LTRR_RANKER_NFEAT]; /**< sum of gradients */
@@ -101,6 +105,14 @@ void ltrr_ranker_online_weights(const ltrr_ranker_params_t *p,
 ltrr_ranker_t *ltrr_ranker_online_apply(const ltrr_ranker_t *base,
                                         const ltrr_ranker_stats_t *st,
                                         char *errstr, size_t errstr_size);
+
+/** @brief Writes z and n of @p d to @p out (LTRR_RANKER_ONLINE_PACKED
+ *         bytes). */
+void ltrr_ranker_online_pack(const ltrr_ranker_delta_t *d, uint8_t *out);
+
+/** @brief Adds the z and n packed at @p p (LTRR_RANKER_ONLINE_PACKED
+ *         bytes, as ltrr_ranker_online_pack() writes them) to @p d. */
+void ltrr_ranker_online_unpack_add(const uint8_t *p, ltrr_ranker_delta_t *d);
 
 /**
  * @brief Reads one field of the statistics hash into @p st: "z:<i>" and

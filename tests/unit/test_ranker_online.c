@@ -267,6 +267,33 @@ static void test_apply_learns(void **state)
         ltrr_ranker_destroy(NULL);
 }
 
+/* Packing: z then n as little-endian int64s (negative values too), and
+ * unpacking adds, so two packed deltas sum as the learner's call does. */
+static void test_pack(void **state)
+{
+        ltrr_ranker_delta_t d, sum;
+        uint8_t p[LTRR_RANKER_ONLINE_PACKED];
+        size_t i;
+
+        (void)state;
+        memset(&d, 0, sizeof(d));
+        for (i = 0; i < LTRR_RANKER_NFEAT; i++) {
+                d.z[i] = (int64_t)i * 1000003 - 7000000000LL;
+                d.n[i] = (int64_t)i * i + 1;
+        }
+        ltrr_ranker_online_pack(&d, p);
+        assert_int_equal(p[0], (uint8_t)(d.z[0] & 0xff));
+        assert_int_equal(p[7], 0xff); /* z[0] < 0: sign bytes */
+        assert_int_equal(p[8 * LTRR_RANKER_NFEAT], 1); /* n[0] = 1 */
+        memset(&sum, 0, sizeof(sum));
+        ltrr_ranker_online_unpack_add(p, &sum);
+        ltrr_ranker_online_unpack_add(p, &sum);
+        for (i = 0; i < LTRR_RANKER_NFEAT; i++) {
+                assert_true(sum.z[i] == 2 * d.z[i]);
+                assert_true(sum.n[i] == 2 * d.n[i]);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -276,6 +303,7 @@ int main(void)
             cmocka_unit_test(test_pbias),
             cmocka_unit_test(test_fields),
             cmocka_unit_test(test_apply_learns),
+            cmocka_unit_test(test_pack),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
