@@ -115,17 +115,20 @@ typedef struct ltrr_policy_conf_s {
 
 /**
  * The default menu of the subsets policy: each entry is a set of
- * (arm, budget) pairs that runs as one action. No (arm, budget) pair is
- * in two entries, so the per-(arm, budget) statistics the learner files
- * add up to each entry's own reward (docs/BANDIT.md). "*:10" is every
+ * (arm, budget) pairs that runs as one action, learned on its own whole
+ * reward (the learner files each set's reward, bstats.h). "*:10" is every
  * available arm at 10; the first entry is what a bucket without rewards
- * runs. Entries naming an arm the space does not have, and (in this
- * built-in menu only) entries over the total budget, are left out.
+ * runs. The rest: each arm that serves an intent alone at full budget,
+ * and the pairs and the one triple that serve the intents a search back
+ * end for music sees (docs/BANDIT.md). Entries naming an arm the space
+ * does not have, and (in this built-in menu only) entries over the total
+ * budget, are left out.
  */
 #define LTRR_POLICY_SUBSETS_DEFAULT                                          \
-        "*:10;fuzzy:100;structured:100;memory:50+fuzzy:50;fresh:50+fuzzy:25;" \
-        "personal:50+memory:25;lexical:50+popular:50;lexical:100;popular:100;" \
-        "lexical:25+fresh:25"
+        "*:10;fuzzy:100;structured:100;lexical:100;popular:100;"             \
+        "memory:50+fuzzy:50;fresh:50+fuzzy:50;lexical:50+fresh:50;"          \
+        "personal:50+memory:50;personal:50+fuzzy:50;"                        \
+        "personal:25+memory:25+fuzzy:50;lexical:50+popular:50"
 
 /**
  * @brief Sets @p conf to the defaults of @p kind (epsilon 0.1, prior

@@ -4,6 +4,7 @@
 #include "bstats.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,9 @@ struct ltrr_bstats_s {
         size_t tri;                /* dim (dim + 1) / 2 */
         size_t stride;             /* doubles per cell */
         double *vals;              /* n_arms * n_budgets * stride */
+        size_t n_sets;             /* arm sets with data */
+        uint64_t set_mask[LTRR_BSTATS_SETS_MAX]; /* their masks */
+        double set_vals[LTRR_BSTATS_SETS_MAX][2]; /* their n, s */
 };
 
 /* Offset of A[i][j] (i <= j) inside the packed upper triangle. */
@@ -80,6 +84,7 @@ void ltrr_bstats_reset(ltrr_bstats_t *st)
 
         memset(st->vals, 0, cells * st->stride * sizeof(double));
         st->version = 0.0;
+        st->n_sets = 0;
 }
 
 const ltrr_bandit_space_t *ltrr_bstats_space(const ltrr_bstats_t *st)
@@ -280,10 +285,86 @@ static double *field_cell(const ltrr_bstats_t *st, const char *arm,
         return cell_ptr(st, (size_t)ai, (size_t)bi);
 }
 
+uint64_t ltrr_bstats_set_id(const ltrr_bandit_space_t *sp, const int *lvl)
+{
+        size_t ord[LTRR_BANDIT_MAX_ARMS], n = 0, i, j, t;
+        uint64_t h = UINT64_C(14695981039346656037);
+        char pair[LTRR_BANDIT_ARM_NAME_MAX + 16];
+        const char *c;
+
+        for (i = 0; i < sp->n_arms; i++) {
+                if (lvl[i] < 0 || (size_t)lvl[i] >= sp->n_budgets)
+                        continue;
+                for (j = n++; j > 0 && strcmp(sp->arm_names[ord[j - 1]],
+                                              sp->arm_names[i]) > 0;
+                     j--)
+                        ord[j] = ord[j - 1];
+                ord[j] = i;
+        }
+        if (!n)
+                return 0;
+        for (i = 0; i < n; i++) {
+                t = ord[i];
+                snprintf(pair, sizeof(pair), "%s:%u;", sp->arm_names[t],
+                         sp->budgets[lvl[t]]);
+                for (c = pair; *c; c++) {
+                        h ^= (unsigned char)*c;
+                        h *= UINT64_C(1099511628211);
+                }
+        }
+        return h ? h : 1;
+}
+
+/* Index of @p set in the table, -1 when absent. */
+static int set_find(const ltrr_bstats_t *st, uint64_t set)
+{
+        size_t i;
+
+        for (i = 0; i < st->n_sets; i++)
+                if (st->set_mask[i] == set)
+                        return (int)i;
+        return -1;
+}
+
+/* Resolves a set field ("n:@<hex>:0", "s:@<hex>:0"), adding the set to
+ * the table when there is room. Same returns as field_slot(). */
+static ltrr_err_t set_slot(ltrr_bstats_t *st, char kind, const char *hex,
+                           size_t hex_len, const char *zero, size_t zero_len,
+                           double **slot)
+{
+        uint64_t set = 0;
+        size_t i;
+        int k;
+
+        if ((kind != 'n' && kind != 's') || hex_len == 0 || hex_len > 16 ||
+            zero_len != 1 || zero[0] != '0')
+                return LTRR_ERR_PARSE;
+        for (i = 0; i < hex_len; i++) {
+                char c = hex[i];
+                int v = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                               : -1;
+                if (v < 0)
+                        return LTRR_ERR_PARSE;
+                set = set << 4 | (uint64_t)v;
+        }
+        if (!set)
+                return LTRR_ERR_PARSE;
+        if ((k = set_find(st, set)) < 0) {
+                if (st->n_sets == LTRR_BSTATS_SETS_MAX)
+                        return LTRR_ERR_UNKNOWN_KEY;
+                k = (int)st->n_sets++;
+                st->set_mask[k] = set;
+                st->set_vals[k][0] = st->set_vals[k][1] = 0.0;
+        }
+        *slot = &st->set_vals[k][kind == 's'];
+        return LTRR_OK;
+}
+
 /* Resolves a cell field ("n:..", "A:..", ...) to its slot. Returns
  * LTRR_OK, LTRR_ERR_UNKNOWN_KEY for a field outside the space, or
  * LTRR_ERR_PARSE. */
-static ltrr_err_t field_slot(const ltrr_bstats_t *st, const char *field,
+static ltrr_err_t field_slot(ltrr_bstats_t *st, const char *field,
                              double **slot)
 {
         const char *part[FIELD_MAX_PARTS];
@@ -296,6 +377,10 @@ static ltrr_err_t field_slot(const ltrr_bstats_t *st, const char *field,
         if (n < 3 || len[0] != 1)
                 return LTRR_ERR_PARSE;
         kind = part[0][0];
+        if (part[1][0] == '@')
+                return n == 3 ? set_slot(st, kind, part[1] + 1, len[1] - 1,
+                                         part[2], len[2], slot)
+                              : LTRR_ERR_PARSE;
         if ((strchr("nsqc", kind) && n != 3) || (kind == 'b' && n != 4) ||
             (kind == 'A' && n != 5) || !strchr("nsqcbA", kind))
                 return LTRR_ERR_PARSE;
@@ -392,6 +477,12 @@ static void slot_field(const ltrr_bstats_t *st, size_t arm, size_t lvl,
         snprintf(buf, size, "A:%s:%u:%zu:%zu", an, bud, i, i + t);
 }
 
+/* Names field @p kind ('n' or 's') of arm set @p set. */
+static void set_field(char *buf, size_t size, char kind, uint64_t set)
+{
+        snprintf(buf, size, "%c:@%" PRIx64 ":0", kind, set);
+}
+
 ltrr_err_t ltrr_bstats_export(const ltrr_bstats_t *st,
                               ltrr_bstats_delta_t *out, size_t cap,
                               size_t *n_out, char *errstr,
@@ -414,6 +505,18 @@ ltrr_err_t ltrr_bstats_export(const ltrr_bstats_t *st,
                                 }
                                 k++;
                         }
+                }
+        for (j = 0; j < st->n_sets; j++)
+                for (i = 0; i < 2; i++) {
+                        if (st->set_vals[j][i] == 0.0)
+                                continue;
+                        if (k < cap) {
+                                set_field(out[k].field, sizeof(out[k].field),
+                                          "ns"[i], st->set_mask[j]);
+                                out[k].value = st->set_vals[j][i];
+                                out[k].decays = 1;
+                        }
+                        k++;
                 }
         if (st->version != 0.0 && k < cap) {
                 snprintf(out[k].field, sizeof(out[k].field), "v");
@@ -512,6 +615,9 @@ void ltrr_bstats_rebase(ltrr_bstats_t *st, double epoch)
                                 if (i != SLOT_C)
                                         cell[i] *= f;
                 }
+                for (k = 0; k < st->n_sets; k++)
+                        for (i = 0; i < 2; i++)
+                                st->set_vals[k][i] *= f;
         }
         st->epoch = epoch;
 }
@@ -553,4 +659,42 @@ ltrr_err_t ltrr_bstats_linear_get(const ltrr_bstats_t *st, size_t arm,
                 for (j = i; j < dim; j++, pa++)
                         a[i * dim + j] = a[j * dim + i] = *pa * f;
         return LTRR_OK;
+}
+
+ltrr_err_t ltrr_bstats_set_deltas(const ltrr_bstats_t *st, uint64_t set,
+                                  double reward, ltrr_bstats_delta_t out[2],
+                                  char *errstr, size_t errstr_size)
+{
+        (void)st;
+        if (!set)
+                return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                                 "empty arm set");
+        if (!(reward >= -1.0 && reward <= 1.0))
+                return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
+                                 "reward must be in [-1, 1]");
+        set_field(out[0].field, sizeof(out[0].field), 'n', set);
+        out[0].value = 1.0;
+        out[0].decays = 1;
+        set_field(out[1].field, sizeof(out[1].field), 's', set);
+        out[1].value = reward;
+        out[1].decays = 1;
+        return LTRR_OK;
+}
+
+void ltrr_bstats_set_get(const ltrr_bstats_t *st, uint64_t set, double now,
+                         ltrr_bstats_cell_t *cell)
+{
+        int k = set_find(st, set);
+        double f = 1.0 / ltrr_bstats_scale(st, now);
+
+        memset(cell, 0, sizeof(*cell));
+        if (k < 0)
+                return;
+        cell->n = st->set_vals[k][0] * f;
+        cell->s = st->set_vals[k][1] * f;
+}
+
+size_t ltrr_bstats_set_count(const ltrr_bstats_t *st)
+{
+        return st->n_sets;
 }

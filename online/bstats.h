@@ -19,6 +19,16 @@
  * learners can add deltas in any order (Redis HINCRBYFLOAT) and readers
  * need no timestamps per observation. The Redis mapping and the math are
  * in docs/BANDIT.md.
+ *
+ * Beside the cells, an object keeps the decayed n and s of up to
+ * LTRR_BSTATS_SETS_MAX arm *sets*: the whole reward of the impressions on
+ * which exactly that set of (arm, budget) cells ran, so a policy that
+ * chooses whole sets (subsets) reads each set's own reward even when two
+ * of its sets share a cell. A set is named by ltrr_bstats_set_id(), a
+ * hash of its arm names and budgets, so serving and the learner agree
+ * whatever order or budget levels each configures; its fields are
+ * "n:@<hex id>:0" and "s:@<hex id>:0", names an older reader skips as an
+ * arm it does not know.
  */
 #ifndef LTRR_BSTATS_H
 #define LTRR_BSTATS_H
@@ -33,6 +43,8 @@
 #define LTRR_BSTATS_FIELD_MAX 48
 /** Key buffer size, NUL included. */
 #define LTRR_BSTATS_KEY_MAX 128
+/** Most arm sets one object keeps; further sets are skipped. */
+#define LTRR_BSTATS_SETS_MAX 64
 /** Rebase when (t - epoch) / half_life exceeds this (2^64 headroom). */
 #define LTRR_BSTATS_REBASE_HALF_LIVES 64.0
 
@@ -184,5 +196,31 @@ ltrr_err_t ltrr_bstats_cell_get(const ltrr_bstats_t *st, size_t arm,
 ltrr_err_t ltrr_bstats_linear_get(const ltrr_bstats_t *st, size_t arm,
                                   size_t budget_idx, double now, double *a,
                                   double *b);
+
+/**
+ * @brief Id of the arm set that runs arm a of @p sp at budget
+ * sp->budgets[lvl[a]] for every a with lvl[a] >= 0: 64-bit FNV-1a of the
+ * "name:budget;" pairs in name order (never 0; 0 for an empty set).
+ */
+uint64_t ltrr_bstats_set_id(const ltrr_bandit_space_t *sp, const int *lvl);
+
+/**
+ * @brief The two deltas (n, s) of one impression's whole reward @p reward
+ * for arm set @p set, made at the observation time (both decay).
+ * @returns LTRR_OK; LTRR_ERR_RANGE for set 0 or a reward not in [-1, 1].
+ */
+ltrr_err_t ltrr_bstats_set_deltas(const ltrr_bstats_t *st, uint64_t set,
+                                  double reward, ltrr_bstats_delta_t out[2],
+                                  char *errstr, size_t errstr_size);
+
+/**
+ * @brief Reads set @p set decayed to @p now into @p cell (n and s; q and
+ * c are 0); all zero when the object has no data for it.
+ */
+void ltrr_bstats_set_get(const ltrr_bstats_t *st, uint64_t set, double now,
+                         ltrr_bstats_cell_t *cell);
+
+/** @brief Arm sets with data in @p st (at most LTRR_BSTATS_SETS_MAX). */
+size_t ltrr_bstats_set_count(const ltrr_bstats_t *st);
 
 #endif /* LTRR_BSTATS_H */

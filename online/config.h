@@ -138,6 +138,7 @@ typedef struct ltrr_config_serve_s {
         int rate_max;                /**< rate.max */
         int policy;                  /**< policy, an ltrr_policy_kind_t */
         char *budgets;               /**< bandit.budgets */
+        char *menu;                  /**< bandit.menu */
         int total_budget;            /**< bandit.total */
         double shadow_share;         /**< shadow.share */
         double budget_cost;          /**< policy.budget_cost */

@@ -680,8 +680,32 @@ done:
         return err;
 }
 
-/* Appends (field, delta) pairs of every arm that ran; *arms counts the
- * arms. */
+/* Appends the two deltas of arm set @p set's whole reward @p r. Only
+ * the subsets policy chooses whole sets, from a bounded menu; the sets
+ * other policies run are not filed (their number is not bounded). */
+static ltrr_err_t push_set_deltas(ltrr_learn_plan_t *pl,
+                                  const ltrr_reward_t *rew, uint64_t set,
+                                  double r)
+{
+        ltrr_bstats_delta_t d[2];
+        ltrr_err_t err = LTRR_OK;
+        size_t j;
+
+        if (!set || !rew->policy || strcmp(rew->policy, "subsets") != 0)
+                return LTRR_OK;
+        r = r > 1.0 ? 1.0 : r < -1.0 ? -1.0 : r;
+        if (ltrr_bstats_set_deltas(pl->layout, set, r, d, NULL, 0))
+                return LTRR_OK;
+        for (j = 0; j < 2; j++) {
+                TRY(part_str(pl, d[j].field));
+                TRY(part_dbl(pl, d[j].value));
+        }
+done:
+        return err;
+}
+
+/* Appends (field, delta) pairs of every arm that ran, then those of the
+ * set they form; *arms counts the arms. */
 static ltrr_err_t push_arm_deltas(ltrr_learn_plan_t *pl,
                                   const ltrr_reward_t *rew, double t,
                                   size_t *arms)
@@ -690,7 +714,11 @@ static ltrr_err_t push_arm_deltas(ltrr_learn_plan_t *pl,
         ltrr_bstats_obs_t obs;
         ltrr_err_t err = LTRR_OK;
         size_t i, j, nd;
-        int arm, bidx;
+        int arm, bidx, lvl[LTRR_BANDIT_MAX_ARMS];
+        double total = 0.0;
+
+        for (i = 0; i < LTRR_BANDIT_MAX_ARMS; i++)
+                lvl[i] = -1;
 
         for (i = 0; i < rew->arm_reward_cnt; i++) {
                 const ltrr_arm_reward_t *ar = &rew->arm_rewards[i];
@@ -722,7 +750,10 @@ static ltrr_err_t push_arm_deltas(ltrr_learn_plan_t *pl,
                         TRY(part_dbl(pl, pl->deltas[j].value));
                 }
                 (*arms)++;
+                lvl[arm] = bidx;
+                total += obs.reward;
         }
+        TRY(push_set_deltas(pl, rew, ltrr_bstats_set_id(sp, lvl), total));
 done:
         return err;
 }

@@ -8,14 +8,14 @@
  * which per-arm scores cannot: an arm that finds clicked items may still
  * lower the ranking of the union it joins.
  *
- * No (arm, budget) pair belongs to two entries (checked when the menu is
- * parsed), so the learner's per-(arm, budget) statistics identify the
- * entry: every impression of an entry adds one reward to each of its
- * cells, the join splits the impression's value among the arms that ran,
- * and the cells' s add up to the entry's total reward while each cell's n
- * is its count of impressions. An entry's posterior is therefore
- * Beta(prior_alpha + k, prior_beta + n - k) with n the largest cell n of
- * the entry and k = the sum of its cells' s, clamped to [0, n].
+ * The learner files, beside the per-(arm, budget) cells, the whole
+ * reward of every impression of this policy under the exact set of cells
+ * that ran (bstats.h, arm sets): the join splits the impression's value
+ * among the arms that found the engaged entity, and the set's s is their
+ * sum. An entry's posterior is Beta(prior_alpha + k, prior_beta + n - k)
+ * with n and k = s, clamped to [0, n], of the set the entry runs for the
+ * query's available arms. Entries may share cells ("memory:50+fuzzy:50"
+ * and "personal:50+fuzzy:50"); two entries may not run the same set.
  *
  * Probabilities are Monte-Carlo as for Thompson sampling: M draws of every
  * entry from the seeded stream, draw 0 is the decision, and an arm's
@@ -49,8 +49,6 @@ typedef struct subsets_s {
         entry_t e[LTRR_POLICY_SUBSETS_MAX];     /* the menu */
         double a[LTRR_POLICY_SUBSETS_MAX];      /* posterior alpha */
         double b[LTRR_POLICY_SUBSETS_MAX];      /* posterior beta */
-        int owner[LTRR_BANDIT_MAX_ARMS]
-                 [LTRR_BANDIT_MAX_BUDGETS];     /* entry of a cell, -1 */
         int cold;                               /* no entry has data */
 } subsets_t;
 
@@ -163,27 +161,38 @@ static ltrr_err_t entry_parse(const ltrr_bandit_space_t *sp, const char *p,
         return LTRR_OK;
 }
 
-/* Adds entry @p e to the menu: refuses a cell some entry already has. */
+/* The arm set id (bstats.h) entry @p e runs with the arms in @p avail. */
+static uint64_t entry_set(const entry_t *e, const ltrr_bandit_space_t *sp,
+                          uint32_t avail)
+{
+        int lvl[LTRR_BANDIT_MAX_ARMS];
+        size_t a;
+
+        for (a = 0; a < sp->n_arms; a++)
+                lvl[a] = level_of(e, a, avail);
+        return ltrr_bstats_set_id(sp, lvl);
+}
+
+/* Adds entry @p e to the menu: refuses one that runs the same set as an
+ * earlier entry, whose statistics could not be told apart. */
 static ltrr_err_t entry_add(subsets_t *ss, const ltrr_bandit_space_t *sp,
                             const entry_t *e, char *errstr,
                             size_t errstr_size)
 {
-        size_t a;
+        uint64_t set = entry_set(e, sp, UINT32_MAX);
+        size_t i;
 
         if (ss->n == LTRR_POLICY_SUBSETS_MAX)
                 return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,
                                  "subsets: more than %d entries",
                                  LTRR_POLICY_SUBSETS_MAX);
-        for (a = 0; a < sp->n_arms; a++)
-                if (e->level[a] >= 0 && ss->owner[a][e->level[a]] >= 0)
+        for (i = 0; i < ss->n; i++)
+                if (entry_set(&ss->e[i], sp, UINT32_MAX) == set)
                         return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr,
                                          errstr_size,
-                                         "subsets: %s at %u is in two "
-                                         "entries", sp->arm_names[a],
-                                         sp->budgets[e->level[a]]);
-        for (a = 0; a < sp->n_arms; a++)
-                if (e->level[a] >= 0)
-                        ss->owner[a][e->level[a]] = (int)ss->n;
+                                         "subsets: entries %zu and %zu run "
+                                         "the same arms and budgets",
+                                         i + 1, ss->n + 1);
         ss->e[ss->n++] = *e;
         return LTRR_OK;
 }
@@ -199,7 +208,6 @@ static ltrr_err_t menu_parse(subsets_t *ss, const ltrr_bandit_space_t *sp,
         ltrr_err_t err;
         int skip;
 
-        memset(ss->owner, 0xff, sizeof(ss->owner));
         while (*p) {
                 end = strchr(p, ';');
                 end = end ? end : p + strlen(p);
@@ -264,21 +272,16 @@ static ltrr_err_t subsets_prepare(void *impl, const ltrr_policy_conf_t *conf,
         subsets_t *ss = impl;
         ltrr_bstats_cell_t c;
         double n, k;
-        size_t i, a;
+        size_t i;
 
         ss->cold = 1;
         for (i = 0; i < ss->n; i++) {
-                n = k = 0.0;
-                for (a = 0; a < conf->space.n_arms; a++) {
-                        if (ss->e[i].level[a] < 0)
-                                continue;
-                        ltrr_bstats_cell_get(st, a,
-                                             (size_t)ss->e[i].level[a],
-                                             ctx->now, &c);
-                        n = c.n > n ? c.n : n;
-                        k += c.s;
-                }
-                k = k < 0.0 ? 0.0 : k > n ? n : k;
+                ltrr_bstats_set_get(st,
+                                    entry_set(&ss->e[i], &conf->space,
+                                              ctx->available),
+                                    ctx->now, &c);
+                n = c.n;
+                k = c.s < 0.0 ? 0.0 : c.s > n ? n : c.s;
                 ss->cold = ss->cold && !(n > 0.0);
                 ss->a[i] = conf->prior_alpha + k;
                 ss->b[i] = conf->prior_beta + (n - k);

@@ -319,6 +319,8 @@ static ltrr_err_t search_alloc(ltrr_search_t *se, char *errstr,
         ltrr_policy_conf_init(&pc, se->conf.policy);
         pc.space = se->space;
         pc.budget_cost = se->conf.budget_cost;
+        if (se->conf.menu && *se->conf.menu)
+                pc.subsets = se->conf.menu;
         if (se->conf.mc_samples)
                 pc.mc_samples = se->conf.mc_samples;
         if (se->conf.mc_cache &&
@@ -366,13 +368,15 @@ ltrr_search_t *ltrr_search_new(const ltrr_search_conf_t *conf, char *errstr,
         snprintf(se->node_id, sizeof(se->node_id), "%s",
                  conf->node_id && *conf->node_id ? conf->node_id : "serve");
         se->conf.node_id = se->node_id;
-        /* langs and baseline are read by search_alloc only (the feature
-         * extractor copies langs; the space keeps the baseline). */
+        /* langs, menu and baseline are read by search_alloc only (the
+         * feature extractor copies langs, the policy parses the menu, the
+         * space keeps the baseline). */
         if (search_alloc(se, errstr, errstr_size)) {
                 ltrr_search_destroy(se);
                 return NULL;
         }
         se->conf.langs = NULL;
+        se->conf.menu = NULL;
         se->conf.baseline = NULL;
         return se;
 }

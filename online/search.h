@@ -92,6 +92,9 @@ typedef struct ltrr_search_conf_s {
         double budget_cost;         /**< policy score cost per candidate
                                        of budget, >= 0 (default 0.006;
                                        ltrr_policy_conf_t.budget_cost) */
+        const char *menu;           /**< menu of the subsets policy
+                                       (ltrr_policy_conf_t.subsets); NULL
+                                       or "": the built-in menu */
         const char *baseline;       /**< arm that always runs (at least
                                        the smallest budget): a registered
                                        arm name, or NULL / "none" (the

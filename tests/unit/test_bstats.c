@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -450,6 +451,135 @@ static void test_export_batch(void **state)
         ltrr_bstats_destroy(scratch);
 }
 
+/* Id of lexical at level @p l0 and fuzzy at level @p l1 (-1: off). */
+static uint64_t sid(const ltrr_bandit_space_t *sp, int l0, int l1)
+{
+        int lvl[LTRR_BANDIT_MAX_ARMS] = {l0, l1};
+
+        return ltrr_bstats_set_id(sp, lvl);
+}
+
+/*
+ * Arm set ids name arms and budgets, not indices; deltas name
+ * "n:@<hex>:0" / "s:@<hex>:0"; apply, parse, export and rebase keep them
+ * like cells; malformed set fields are refused.
+ */
+static void test_sets(void **state)
+{
+        ltrr_bandit_space_t sp, rev;
+        ltrr_bstats_t *st, *cp;
+        ltrr_bstats_delta_t d[2], ex[8];
+        ltrr_bstats_cell_t c;
+        const char *fv[4];
+        char field[40];
+        uint64_t ab;
+        size_t n, i;
+
+        (void)state;
+        space_init(&sp, 0);
+        ab = sid(&sp, 1, 0); /* lexical:25 + fuzzy:10 */
+        assert_true(ab != 0);
+        assert_true(sid(&sp, -1, -1) == 0);
+        assert_true(sid(&sp, 0, 1) != ab && sid(&sp, 1, -1) != ab);
+        /* the same set in a space with the arms the other way round */
+        rev = sp;
+        strcpy(rev.arm_names[0], "fuzzy");
+        strcpy(rev.arm_names[1], "lexical");
+        assert_true(sid(&rev, 0, 1) == ab);
+        st = ltrr_bstats_new(&sp, 100.0, 0.0, NULL, 0);
+        cp = ltrr_bstats_new(&sp, 100.0, 0.0, NULL, 0);
+        assert_int_equal(ltrr_bstats_set_deltas(st, ab, 0.5, d, NULL, 0),
+                         LTRR_OK);
+        snprintf(field, sizeof(field), "n:@%" PRIx64 ":0", ab);
+        assert_string_equal(d[0].field, field);
+        field[0] = 's';
+        assert_string_equal(d[1].field, field);
+        assert_true(d[0].value == 1.0 && d[1].value == 0.5);
+        assert_true(d[0].decays && d[1].decays);
+        assert_int_equal(ltrr_bstats_set_deltas(st, 0, 0.5, d, NULL, 0),
+                         LTRR_ERR_RANGE);
+        assert_int_equal(ltrr_bstats_set_deltas(st, ab, 1.5, d, NULL, 0),
+                         LTRR_ERR_RANGE);
+        /* applied at t = 100 (one half-life), read at 100 and 200 */
+        assert_int_equal(ltrr_bstats_set_deltas(st, ab, 0.5, d, NULL, 0),
+                         LTRR_OK);
+        assert_int_equal(ltrr_bstats_apply(st, d, 2, 100.0, NULL, 0),
+                         LTRR_OK);
+        ltrr_bstats_set_get(st, ab, 100.0, &c);
+        assert_true(fabs(c.n - 1.0) < 1e-12 && fabs(c.s - 0.5) < 1e-12);
+        ltrr_bstats_set_get(st, ab, 200.0, &c);
+        assert_true(fabs(c.n - 0.5) < 1e-12 && fabs(c.s - 0.25) < 1e-12);
+        ltrr_bstats_set_get(st, sid(&sp, 0, -1), 100.0, &c);
+        assert_true(c.n == 0.0 && c.s == 0.0);
+        assert_int_equal(ltrr_bstats_set_count(st), 1);
+        /* export -> apply into a copy: same reads; rebase keeps reads */
+        assert_int_equal(ltrr_bstats_export(st, ex, 8, &n, NULL, 0), LTRR_OK);
+        assert_int_equal(n, 2);
+        assert_int_equal(ltrr_bstats_apply(cp, ex, n, 0.0, NULL, 0), LTRR_OK);
+        ltrr_bstats_set_get(cp, ab, 200.0, &c);
+        assert_true(fabs(c.n - 0.5) < 1e-12 && fabs(c.s - 0.25) < 1e-12);
+        ltrr_bstats_rebase(cp, 300.0);
+        ltrr_bstats_set_get(cp, ab, 200.0, &c);
+        assert_true(fabs(c.n - 0.5) < 1e-12 && fabs(c.s - 0.25) < 1e-12);
+        /* parse replaces the state */
+        snprintf(field, sizeof(field), "s:@%" PRIx64 ":0", ab);
+        fv[0] = field;
+        fv[1] = "0.75";
+        assert_int_equal(ltrr_bstats_parse(st, fv, 2, NULL, 0), LTRR_OK);
+        ltrr_bstats_set_get(st, ab, 0.0, &c);
+        assert_true(c.n == 0.0 && c.s == 0.75);
+        {
+                static const char *const bad[] = {
+                    "n:@:0",  "n:@21:1",   "q:@21:0",
+                    "n:@2g:0", "n:@21",    "n:@21:0:0",
+                    "n:@0:0", "n:@12345678901234567:0"};
+                for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                        fv[0] = bad[i];
+                        fv[1] = "1";
+                        if (ltrr_bstats_parse(st, fv, 2, NULL, 0) !=
+                            LTRR_ERR_PARSE)
+                                fail_msg("'%s' accepted", bad[i]);
+                }
+        }
+        ltrr_bstats_destroy(st);
+        ltrr_bstats_destroy(cp);
+}
+
+/* The table keeps LTRR_BSTATS_SETS_MAX sets; further ones are skipped
+ * when read (parse) and refused when applied. */
+static void test_sets_bounded(void **state)
+{
+        ltrr_bandit_space_t sp;
+        ltrr_bstats_t *st;
+        ltrr_bstats_delta_t d[2];
+        char fields[LTRR_BSTATS_SETS_MAX + 10][32];
+        const char *fv[2 * (LTRR_BSTATS_SETS_MAX + 10)];
+        uint64_t id;
+        size_t n = 0, k;
+
+        (void)state;
+        space_init(&sp, 0);
+        st = ltrr_bstats_new(&sp, 0.0, 0.0, NULL, 0);
+        assert_non_null(st);
+        for (id = 1; id <= LTRR_BSTATS_SETS_MAX + 10; id++) {
+                assert_int_equal(ltrr_bstats_set_deltas(st, id, 1.0, d, NULL,
+                                                        0),
+                                 LTRR_OK);
+                if (ltrr_bstats_apply(st, d, 2, 0.0, NULL, 0) == LTRR_OK)
+                        n++;
+        }
+        assert_int_equal(ltrr_bstats_set_count(st), LTRR_BSTATS_SETS_MAX);
+        assert_int_equal(n, LTRR_BSTATS_SETS_MAX);
+        for (k = 0; k < LTRR_BSTATS_SETS_MAX + 10; k++) {
+                snprintf(fields[k], sizeof(fields[k]), "n:@%zx:0", k + 1);
+                fv[2 * k] = fields[k];
+                fv[2 * k + 1] = "1";
+        }
+        assert_int_equal(ltrr_bstats_parse(st, fv, 2 * k, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_bstats_set_count(st), LTRR_BSTATS_SETS_MAX);
+        ltrr_bstats_destroy(st);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -462,6 +592,8 @@ int main(void)
                 cmocka_unit_test(test_parse_round_trip),
                 cmocka_unit_test(test_parse_malformed),
                 cmocka_unit_test(test_export_batch),
+                cmocka_unit_test(test_sets),
+                cmocka_unit_test(test_sets_bounded),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,7 +52,7 @@ static void test_menu_errors(void **state)
         static const struct {
                 const char *menu, *why;
         } bad[] = {
-            {"lexical:50;fuzzy:50+lexical:50", "two entries"},
+            {"lexical:50;fuzzy:50;lexical:50", "same arms"},
             {"lexical:30", "not a level"},
             {"lexical:100+fuzzy:10", "over the total"},
             {"lexical50", "bad pair"},
@@ -62,7 +62,9 @@ static void test_menu_errors(void **state)
             {"", "no entry"},
             {"*:10+lexical:25", "alone"},
             {"lexical:25+*:10", "alone"},
-            {"*:10;fuzzy:10", "two entries"},
+            {"*:10;lexical:10+popular:10+structured:10+fuzzy:10+"
+             "semantic:10+memory:10",
+             "same arms"},
         };
         char errstr[160];
         ltrr_policy_t *pol;
@@ -164,26 +166,45 @@ static void decide(ltrr_policy_t *pol, ltrr_bstats_t *st, uint32_t avail,
 #define MENU "lexical:50+popular:50;fuzzy:100;memory:50+fuzzy:50;" \
              "structured:100"
 
-static void observe(ltrr_bstats_t *st, size_t arm, size_t level, double r)
+/* Id of the set of arms @p a1 at level @p l1 and @p a2 at @p l2 (a2 -1:
+ * none) in the test space. */
+static uint64_t sid(int a1, int l1, int a2, int l2)
 {
-        ltrr_bstats_obs_t o = {0};
+        ltrr_bandit_space_t sp;
+        int lvl[LTRR_BANDIT_MAX_ARMS];
+        size_t a;
 
-        o.arm = arm;
-        o.budget_idx = level;
-        o.reward = r;
-        assert_int_equal(ltrr_bstats_observe(st, &o, NULL, 0), LTRR_OK);
+        space_make(&sp);
+        for (a = 0; a < LTRR_BANDIT_MAX_ARMS; a++)
+                lvl[a] = -1;
+        lvl[a1] = l1;
+        if (a2 >= 0)
+                lvl[a2] = l2;
+        return ltrr_bstats_set_id(&sp, lvl);
 }
 
-/* One impression of every MENU entry, each worth 0.5 (split): the
- * bucket is no longer cold and every posterior is Beta(1.5, 1.5). */
+/* Files one impression of arm set @p set with whole reward @p r, as the
+ * learner does (set deltas plus the version). */
+static void observe_set(ltrr_bstats_t *st, uint64_t set, double r)
+{
+        ltrr_bstats_delta_t d[3];
+
+        assert_int_equal(ltrr_bstats_set_deltas(st, set, r, d, NULL, 0),
+                         LTRR_OK);
+        strcpy(d[2].field, "v");
+        d[2].value = 1.0;
+        d[2].decays = 0;
+        assert_int_equal(ltrr_bstats_apply(st, d, 3, 0.0, NULL, 0), LTRR_OK);
+}
+
+/* One impression of every MENU entry, each worth 0.5: the bucket is no
+ * longer cold and every posterior is Beta(1.5, 1.5). */
 static void warm(ltrr_bstats_t *st)
 {
-        observe(st, LEX, 2, 0.25);
-        observe(st, POP, 2, 0.25);
-        observe(st, FUZZY, 3, 0.5);
-        observe(st, MEM, 2, 0.25);
-        observe(st, FUZZY, 2, 0.25);
-        observe(st, STRUCT, 3, 0.5);
+        observe_set(st, sid(LEX, 2, POP, 2), 0.5);
+        observe_set(st, sid(FUZZY, 3, -1, 0), 0.5);
+        observe_set(st, sid(MEM, 2, FUZZY, 2), 0.5);
+        observe_set(st, sid(STRUCT, 3, -1, 0), 0.5);
 }
 
 /* A bucket without rewards runs the first runnable entry, exactly; "*"
@@ -220,7 +241,7 @@ static void test_cold_start(void **state)
         }
         assert_int_equal(dec.total, 50);
         /* once the bucket has a reward, Thompson sampling takes over */
-        observe(st, FUZZY, 3, 1.0);
+        observe_set(st, sid(FUZZY, 3, -1, 0), 1.0);
         decide(pol, st, 0x3f & ~(1u << SEM), 9, &dec);
         assert_int_equal(dec.mc_samples, 64);
         assert_true(dec.arms[SEM].prob == 0.0);
@@ -281,15 +302,19 @@ static void test_decision_shape(void **state)
 
 /* Files one impression of the entry run in @p dec, as the learner does:
  * every arm that ran gets a reward, the value split among the arms that
- * found the engaged item (here: all of the entry's arms). */
+ * found the engaged item (here: all of the entry's arms), and the set
+ * they form gets the whole value. */
 static void file_reward(ltrr_bstats_t *st, const ltrr_decision_t *dec,
                         double value)
 {
         ltrr_bstats_obs_t o = {0};
         size_t a, n = 0, j;
+        int lvl[LTRR_BANDIT_MAX_ARMS];
 
-        for (a = 0; a < dec->n_arms; a++)
+        for (a = 0; a < dec->n_arms; a++) {
                 n += dec->arms[a].ran;
+                lvl[a] = -1;
+        }
         for (a = 0; a < dec->n_arms; a++) {
                 if (!dec->arms[a].ran)
                         continue;
@@ -302,16 +327,16 @@ static void file_reward(ltrr_bstats_t *st, const ltrr_decision_t *dec,
                 o.reward = value / (double)n;
                 assert_int_equal(ltrr_bstats_observe(st, &o, NULL, 0),
                                  LTRR_OK);
+                lvl[a] = (int)j;
         }
+        observe_set(st, ltrr_bstats_set_id(ltrr_bstats_space(st), lvl),
+                    value);
 }
 
 /*
- * Learning from the learner's per-cell statistics: lexical + popular
- * succeed 50% of the time, fuzzy alone 60%, memory + fuzzy 75%, each
- * success split between the entry's arms as the join splits it. The
- * policy must end on memory + fuzzy, which it can only find by adding
- * its two cells' shares (with the sums ignored it ran it in about a
- * quarter of the late decisions).
+ * Learning from the learner's statistics: lexical + popular succeed 50%
+ * of the time, fuzzy alone 60%, memory + fuzzy 75%. The policy must end
+ * on memory + fuzzy.
  */
 static void test_learns_best_subset(void **state)
 {
@@ -339,6 +364,44 @@ static void test_learns_best_subset(void **state)
         }
         if (best < 900)
                 fail_msg("memory + fuzzy in %u of the last 1000", best);
+        ltrr_policy_destroy(pol);
+        ltrr_bstats_destroy(st);
+}
+
+/*
+ * Entries may share a cell: fuzzy:50 is in lexical + fuzzy (20%) and in
+ * memory + fuzzy (75%), whose cells alone cannot tell them apart; the
+ * sets' own rewards can, and the policy ends on memory + fuzzy.
+ */
+static void test_shared_cells(void **state)
+{
+        ltrr_bstats_t *st = stats_make();
+        ltrr_policy_t *pol;
+        ltrr_decision_t dec;
+        ltrr_rng_t env;
+        char errstr[160];
+        unsigned best = 0, s;
+        double p;
+
+        (void)state;
+        pol = make("lexical:50+fuzzy:50;memory:50+fuzzy:50;fuzzy:100", 16,
+                   errstr, sizeof(errstr));
+        if (!pol)
+                fail_msg("menu: %s", errstr);
+        ltrr_rng_seed(&env, 7);
+        for (s = 0; s < 2000; s++) {
+                decide(pol, st, 0x3f, 1 + s, &dec);
+                p = dec.arms[LEX].ran   ? 0.20
+                    : dec.arms[MEM].ran ? 0.75
+                                        : 0.40;
+                if (dec.arms[FUZZY].ran && dec.arms[FUZZY].budget == 50)
+                        assert_true(dec.arms[LEX].ran != dec.arms[MEM].ran);
+                if (s >= 1500)
+                        best += dec.arms[MEM].ran;
+                file_reward(st, &dec, ltrr_rng_uniform(&env) < p);
+        }
+        if (best < 450)
+                fail_msg("memory + fuzzy in %u of the last 500", best);
         ltrr_policy_destroy(pol);
         ltrr_bstats_destroy(st);
 }
@@ -469,6 +532,7 @@ int main(void)
             cmocka_unit_test(test_cold_start),
             cmocka_unit_test(test_decision_shape),
             cmocka_unit_test(test_learns_best_subset),
+            cmocka_unit_test(test_shared_cells),
             cmocka_unit_test(test_availability),
             cmocka_unit_test(test_determinism_and_frequency),
             cmocka_unit_test(test_cache),

@@ -1,0 +1,150 @@
+/* Unit tests: the learner files arm-set rewards of the subsets policy. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bstats.h"
+#include "learn_plan.h"
+
+static ltrr_learn_conf_t conf(void)
+{
+        ltrr_learn_conf_t c;
+
+        memset(&c, 0, sizeof(c));
+        c.space.n_arms = 3;
+        strcpy(c.space.arm_names[0], "lexical");
+        strcpy(c.space.arm_names[1], "popular");
+        strcpy(c.space.arm_names[2], "fuzzy");
+        c.space.n_budgets = 2;
+        c.space.budgets[0] = 10;
+        c.space.budgets[1] = 20;
+        c.space.total_budget = 60;
+        c.bandit_half_life = 3600;
+        c.dedup_ttl_s = 86400;
+        c.q2e.max = 10;
+        c.q2e.ttl_s = 600;
+        c.profile.recent_max = 5;
+        c.profile.affinity_max = 7;
+        c.profile.ttl_s = 900;
+        c.profile.pop_max = 100;
+        c.profile.pop_half_life = 86400;
+        return c;
+}
+
+/* lexical:10 and fuzzy:20 ran and share a play (worth 3: each arm's
+ * reward clips to 1, their sum too); popular did not run; an arm the
+ * space lacks is left out of the set as out of the cells. */
+static const ltrr_arm_reward_t arms[] = {
+    {"lexical", true, 10, 0.5, 1.5},
+    {"popular", false, 0, 0.5, 0.0},
+    {"fuzzy", true, 20, 0.5, 0.25},
+    {"semantic", true, 10, 0.5, 1.0},
+};
+
+static ltrr_reward_t reward(const char *policy)
+{
+        ltrr_reward_t r;
+
+        memset(&r, 0, sizeof(r));
+        r.event_time_ms = 1700000005000;
+        r.impression_ref.topic = "ltrr.impressions";
+        r.impression_ref.partition = 3;
+        r.impression_ref.offset = 11;
+        r.user_id = "u7";
+        r.query_norm = "daft punk";
+        r.apply_bandit = true;
+        r.arm_rewards = arms;
+        r.arm_reward_cnt = 4;
+        r.impression_time_ms = 1700000000000;
+        r.policy = policy;
+        return r;
+}
+
+/* The bandit call's one record: its values and their count. */
+static char *const *bandit_record(ltrr_learn_plan_t *pl, size_t *nv)
+{
+        const ltrr_learn_call_t *c;
+        size_t i, at;
+
+        assert_int_equal(ltrr_learn_plan_seal(pl, NULL, 0), LTRR_OK);
+        for (i = 0; i < ltrr_learn_plan_count(pl); i++) {
+                c = ltrr_learn_plan_call(pl, i);
+                if (strcmp(c->kind, LTRR_LEARN_KIND_BANDIT) != 0)
+                        continue;
+                /* keys, kind, m, ttl, f, f fixed, then bitmap, bit, v */
+                at = c->key_cnt + 4 + (size_t)atoi(c->argv[c->key_cnt + 3]);
+                *nv = (size_t)atoi(c->argv[at + 2]);
+                return (char *const *)&c->argv[at + 3];
+        }
+        fail_msg("no bandit call");
+        return NULL;
+}
+
+/* A subsets reward ends with the set's n and s deltas; the set is the
+ * cells that ran, named as serving names them. */
+static void test_subsets_files_set(void **state)
+{
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+        ltrr_reward_t r = reward("subsets");
+        int lvl[LTRR_BANDIT_MAX_ARMS] = {0, -1, 1};
+        char *const *v;
+        char want[40];
+        size_t nv;
+
+        (void)state;
+        assert_non_null(pl);
+        assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0), LTRR_OK);
+        v = bandit_record(pl, &nv);
+        /* t, epoch, 5 fields per arm (n s q c v) x 2 arms, 2 set fields */
+        assert_int_equal(nv, 2 + 2 * (5 * 2 + 2));
+        snprintf(want, sizeof(want), "n:@%" PRIx64 ":0",
+                 ltrr_bstats_set_id(&c.space, lvl));
+        assert_string_equal(v[nv - 4], want);
+        assert_true(strtod(v[nv - 3], NULL) == 1.0);
+        want[0] = 's';
+        assert_string_equal(v[nv - 2], want);
+        assert_true(strtod(v[nv - 1], NULL) == 1.0); /* 1 + 0.25, clipped */
+        ltrr_learn_plan_destroy(pl);
+}
+
+/* Other policies' sets are not filed: their number is not bounded. */
+static void test_other_policies_no_set(void **state)
+{
+        static const char *const pols[] = {"thompson", "uniform", ""};
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl;
+        ltrr_reward_t r;
+        size_t nv, i, k;
+        char *const *v;
+
+        (void)state;
+        for (i = 0; i < 4; i++) {
+                pl = ltrr_learn_plan_new(&c, NULL, 0);
+                assert_non_null(pl);
+                r = reward(i < 3 ? pols[i] : NULL);
+                assert_int_equal(ltrr_learn_plan_add(pl, &r, NULL, 0),
+                                 LTRR_OK);
+                v = bandit_record(pl, &nv);
+                assert_int_equal(nv, 2 + 2 * (5 * 2));
+                for (k = 2; k < nv; k += 2)
+                        assert_null(strchr(v[k], '@'));
+                ltrr_learn_plan_destroy(pl);
+        }
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_subsets_files_set),
+            cmocka_unit_test(test_other_policies_no_set),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
