@@ -604,6 +604,16 @@ ltrr_feature_shape_t ltrr_feature_bucket_shape(uint32_t bucket)
         return (ltrr_feature_shape_t)(bucket / LTRR_FEATURE_BUCKETS_SHAPE);
 }
 
+uint32_t ltrr_feature_bucket_pool_lang(uint32_t bucket)
+{
+        uint32_t in_shape = bucket % LTRR_FEATURE_BUCKETS_SHAPE;
+
+        if (bucket >= LTRR_FEATURE_BUCKETS)
+                return bucket;
+        /* in_shape = (intent * 3 + lang_group) * 2 + day_off */
+        return bucket - in_shape + in_shape / 6 * 6 + in_shape % 2;
+}
+
 const ltrr_feature_fdesc_t *ltrr_feature_layout(size_t *cnt)
 {
         *cnt = FX_LAYOUT_CNT;

@@ -271,6 +271,13 @@ ltrr_err_t ltrr_feature_bucket_parts(uint32_t bucket,
 ltrr_feature_shape_t ltrr_feature_bucket_shape(uint32_t bucket);
 
 /**
+ * @brief @p bucket with its language group replaced by 0: the bucket of
+ * a policy that pools the language groups (subsets; docs/BANDIT.md).
+ * An id >= LTRR_FEATURE_BUCKETS is returned unchanged.
+ */
+uint32_t ltrr_feature_bucket_pool_lang(uint32_t bucket);
+
+/**
  * @brief The query shape a logged context vector records, for code that
  * re-derives the bucket from an impression (the learner).
  * @param x    the logged vector (may be NULL)

@@ -853,6 +853,9 @@ static void bandit_ns(ltrr_learn_plan_t *pl, const ltrr_reward_t *rew,
         }
         if (ltrr_learn_reward_bucket(&rew->context, &b))
                 pl->stats.bucket_unknown++;
+        /* serving's subsets policy pools the language groups */
+        if (rew->policy && !strcmp(rew->policy, "subsets"))
+                b = ltrr_feature_bucket_pool_lang(b);
         snprintf(ns, size, "b%u", (unsigned)b);
 }
 

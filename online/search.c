@@ -633,8 +633,16 @@ static ltrr_err_t analyze(ltrr_search_t *se, const ltrr_qu_dict_t *qu,
         in.intent = (ltrr_feature_intent_t)intent;
         in.time_ms = sq->now_ms;
         in.utc_offset_min = LTRR_FEATURE_OFFSET_DEFAULT;
-        return ltrr_feature_context(se->fx, &in, &sq->fctx, errstr,
-                                    errstr_size);
+        if ((err = ltrr_feature_context(se->fx, &in, &sq->fctx, errstr,
+                                        errstr_size)))
+                return err;
+        /* subsets learns whole arm sets, which need more data per bucket
+         * than per-arm scores: it pools the language groups (the
+         * learner does the same for its rewards). */
+        if (se->conf.policy == LTRR_POLICY_SUBSETS)
+                sq->fctx.bucket =
+                    ltrr_feature_bucket_pool_lang(sq->fctx.bucket);
+        return LTRR_OK;
 }
 
 ltrr_err_t ltrr_search_prepare(ltrr_search_t *se, const ltrr_qu_dict_t *qu,

@@ -538,6 +538,29 @@ static void test_buckets(void **state)
             LTRR_ERR_RANGE);
         assert_int_equal(ltrr_feature_bucket_shape(LTRR_FEATURE_BUCKETS),
                          LTRR_FEATURE_SHAPE__CNT);
+        /* pooling the language keeps shape, intent and day off, sets the
+         * group to 0, and is idempotent: 3 buckets map to each pooled one */
+        memset(seen, 0, sizeof(seen));
+        for (it = 0; it < LTRR_FEATURE_BUCKETS; it++) {
+                uint32_t b = (uint32_t)it, p = ltrr_feature_bucket_pool_lang(b);
+                ltrr_feature_intent_t bi, pi;
+                int bl, pl, bd, pd;
+
+                assert_true(p < LTRR_FEATURE_BUCKETS);
+                assert_int_equal(ltrr_feature_bucket_pool_lang(p), p);
+                assert_int_equal(ltrr_feature_bucket_shape(p),
+                                 ltrr_feature_bucket_shape(b));
+                ltrr_feature_bucket_parts(b, &bi, &bl, &bd);
+                ltrr_feature_bucket_parts(p, &pi, &pl, &pd);
+                assert_int_equal(pi, bi);
+                assert_int_equal(pd, bd);
+                assert_int_equal(pl, 0);
+                seen[p]++;
+        }
+        for (it = 0; it < LTRR_FEATURE_BUCKETS; it++)
+                assert_true(seen[it] == 0 || seen[it] == 3);
+        assert_int_equal(ltrr_feature_bucket_pool_lang(LTRR_FEATURE_BUCKETS),
+                         LTRR_FEATURE_BUCKETS);
         ltrr_feature_destroy(fx);
 }
 
