@@ -511,10 +511,10 @@ def doc_text(args, arms, budget, sums, elapsed, svgname):
          "",
          "Command: `bench/learning/run.sh --seed %s --queries %d "
          "--screen-queries %d --max-size %d --top %d --catalog %d "
-         "--users %d --rate %d --concurrency %d`" % (
+         "--users %d --rate %d --concurrency %d --jobs %d`" % (
              ",".join(str(s) for s in args.seeds), args.queries,
              args.screen_queries, args.max_size, args.top, args.catalog,
-             args.users, args.rate, args.concurrency),
+             args.users, args.rate, args.concurrency, args.jobs),
          "",
          "Arms (from a `debug=1` answer): `%s`; total candidate budget %s."
          % (" ".join(arms), budget),
@@ -544,10 +544,12 @@ def doc_text(args, arms, budget, sums, elapsed, svgname):
           "the learned policy: decisions/0030-query-shape-bucket.md (the "
           "blockers), decisions/0031-merge-price-credit.md (their "
           "fixes: rank fusion, a price per candidate, no baseline arm, "
-          "split credit) and decisions/0037-subset-bandit.md (the learned "
+          "split credit), decisions/0037-subset-bandit.md (the learned "
           "policy, `subsets`: Thompson sampling over arm subsets; "
           "per-intent diagnosis with `ltrr-sim --trace` and "
-          "`bench/learning/trace_report.py`).",
+          "`bench/learning/trace_report.py`) and "
+          "decisions/0039-subset-sets.md (each menu entry learned on its "
+          "own set's reward; the menu).",
           "",
           "## Candidates retrieved per query",
           "",
