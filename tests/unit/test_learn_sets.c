@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bstats.h"
+#include "feature.h"
 #include "learn_plan.h"
 
 static ltrr_learn_conf_t conf(void)
@@ -139,11 +140,67 @@ static void test_other_policies_no_set(void **state)
         }
 }
 
+/* The bandit key of reward @p r's one bandit call. */
+static const char *bandit_key(const ltrr_reward_t *r)
+{
+        static char key[LTRR_BSTATS_KEY_MAX];
+        ltrr_learn_conf_t c = conf();
+        ltrr_learn_plan_t *pl = ltrr_learn_plan_new(&c, NULL, 0);
+        const ltrr_learn_call_t *call;
+        size_t i;
+
+        assert_non_null(pl);
+        assert_int_equal(ltrr_learn_plan_add(pl, r, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_learn_plan_seal(pl, NULL, 0), LTRR_OK);
+        key[0] = '\0';
+        for (i = 0; i < ltrr_learn_plan_count(pl); i++) {
+                call = ltrr_learn_plan_call(pl, i);
+                if (!strcmp(call->kind, LTRR_LEARN_KIND_BANDIT))
+                        snprintf(key, sizeof(key), "%s",
+                                 call->argv[call->key_cnt - 1]);
+        }
+        ltrr_learn_plan_destroy(pl);
+        return key;
+}
+
+/* A subsets reward goes to the bucket with language group 0, as serving
+ * decides it; another policy's to the query's own bucket. */
+static void test_subsets_pools_languages(void **state)
+{
+        float x[LTRR_FEATURE_CTX_DIM];
+        const ltrr_feature_fdesc_t *rows;
+        ltrr_reward_t r = reward("subsets");
+        size_t nrow, i;
+        uint32_t b;
+        char want[64];
+
+        (void)state;
+        memset(x, 0, sizeof(x));
+        rows = ltrr_feature_layout(&nrow);
+        for (i = 0; i < nrow; i++)
+                if (rows[i].group == LTRR_FEATURE_GROUP_CTX &&
+                    !strcmp(rows[i].name, "lang_other"))
+                        x[rows[i].index] = 1.0f;
+        r.context.features = x;
+        r.context.feature_cnt = LTRR_FEATURE_CTX_DIM;
+        r.context.query_type = "artist";
+        assert_int_equal(ltrr_learn_reward_bucket(&r.context, &b), LTRR_OK);
+        assert_int_equal(b, (1 * 3 + 2) * 2); /* group 2 */
+        snprintf(want, sizeof(want), "ltrr:bandit:{b%u}:v1",
+                 (unsigned)ltrr_feature_bucket_pool_lang(b));
+        assert_string_equal(bandit_key(&r), want);
+        assert_string_equal(want, "ltrr:bandit:{b6}:v1");
+        r.policy = "thompson";
+        snprintf(want, sizeof(want), "ltrr:bandit:{b%u}:v1", (unsigned)b);
+        assert_string_equal(bandit_key(&r), want);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_subsets_files_set),
             cmocka_unit_test(test_other_policies_no_set),
+            cmocka_unit_test(test_subsets_pools_languages),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
