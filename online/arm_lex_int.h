@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arm.h"
+#include "arm_lex_late.h"
 #include "arm_popmax.h"
 #include "arm_state.h"
 #include "arm_termbits.h"
@@ -43,6 +44,7 @@ typedef struct lex_term_s {
         float weight;                 /* idf * count in query */
         float ub;                     /* score upper bound */
         uint32_t slots;               /* query slots it stands for */
+        uint32_t nslots;              /* slots in slots (popcount) */
         int prefix;                   /* 1: from a prefix expansion */
         const ltrr_index_block_t *blk; /* its blocks */
         float rest;                   /* sum of the other terms' ub */
@@ -71,12 +73,21 @@ typedef struct lex_query_s {
         ltrr_arm_lex_filter_fn *keep;    /* entity filter, or NULL */
         int keep_cheap;                  /* 1: ask before scoring */
         const void *keep_opaque;         /* its argument */
+        ltrr_arm_lex_where_fn *where;    /* expensive filter's record to
+                                          * prefetch, or NULL */
         const char *pfx;                 /* the token expanded as a
                                           * prefix, or NULL */
         size_t pfx_len;                  /* its bytes */
         uint32_t bshift;                 /* entity >> bshift: bit */
         ltrr_arm_popmax_t *pm_mem;       /* tie bounds' memory */
         const ltrr_arm_popmax_t *pm;     /* filled bounds, or NULL */
+        int multi;                       /* 1: floor[] holds the tf~
+                                          * floors of two or more
+                                          * essential lists */
+        float floor[LEX_TERMS_MAX];      /* per essential list: tf~
+                                          * under which an entity that
+                                          * list alone brings cannot
+                                          * pass theta */
 } lex_query_t;
 
 /** Postings the recent pass gathers at most (more: the full pass). */
@@ -168,8 +179,7 @@ static inline const ltrr_index_post_t *seek(lex_term_t *lt,
  * count that decides exact matches. */
 static inline uint32_t name_tf(const lex_term_t *lt, uint32_t tf)
 {
-        return tf == (uint32_t)__builtin_popcount(lt->slots)
-                   ? tf : LEX_NAME_MISMATCH;
+        return tf == lt->nslots ? tf : LEX_NAME_MISMATCH;
 }
 
 /* seek() for a member @p doc of @p lt's bitmap: with a rank table, a
@@ -190,9 +200,12 @@ static inline const ltrr_index_post_t *seek_member(lex_term_t *lt,
 
 /* Adds term @p lt's posting for @p doc, if any, to @p c. A term with a
  * membership bitmap is not sought for an entity the bitmap rules out,
- * and is read directly for a member when the bitmap has a rank table. */
-static inline void add_term(const lex_query_t *lq, lex_term_t *lt,
-                            uint32_t doc, lex_top_t *c, uint32_t *nametf)
+ * and is read directly for a member when the bitmap has a rank table.
+ * Always inline: it runs per term and candidate, and as a call its frame
+ * cost a quarter of its time. */
+static inline __attribute__((always_inline)) void
+add_term(const lex_query_t *lq, lex_term_t *lt, uint32_t doc, lex_top_t *c,
+         uint32_t *nametf)
 {
         const ltrr_index_post_t *p;
         if (lt->bits && doc < lq->ix->n) {
@@ -260,6 +273,8 @@ static inline void heap_offer(const ltrr_index_t *ix, lex_top_t *h,
                               size_t *np, size_t k, lex_top_t *c)
 {
         size_t n = *np;
+        if (!c->popok) /* read later if it ties inside the heap */
+                __builtin_prefetch(&ix->feats[c->ent]);
         if (n < k) {
                 size_t i = n++;
                 h[i] = *c;

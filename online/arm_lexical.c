@@ -14,7 +14,9 @@
  * stored bound (plus every other term at its best) cannot pass theta;
  * once one essential list is left, its postings whose tf~ is too low to
  * pass theta with every other term at its best are passed over without
- * scoring.
+ * scoring; with several essential lists, an entity only one of them
+ * holds is passed over when its tf~ there is under that list's floor
+ * against the non-essential bounds.
  * A bounded min-heap in the thread's scratch memory keeps the k best;
  * equal scores rank by popularity, then entity index: a tied candidate
  * whose group of entities is no more popular than the k-th entry
@@ -71,6 +73,7 @@ static void query_add(lex_query_t *lq, const ltrr_index_term_t *t,
                 int c = __builtin_popcount(lt->slots);
                 lt->weight *= (float)(c + 1) / (float)c;
                 lt->slots |= 1u << slot;
+                lt->nslots = (uint32_t)c + 1;
                 return;
         }
         if (lq->cnt == LEX_TERMS_MAX)
@@ -84,6 +87,7 @@ static void query_add(lex_query_t *lq, const ltrr_index_term_t *t,
         lt->df = t->df;
         lt->weight = (float)log(1.0 + (n - df + 0.5) / (df + 0.5));
         lt->slots = 1u << slot;
+        lt->nslots = 1;
 }
 
 /** Dictionary terms one prefix expansion looks at (a bound on the
@@ -277,6 +281,15 @@ static void skip_blocks(lex_query_t *lq, lex_term_t *lt, float theta)
         }
 }
 
+/* skip_blocks() when @p lt's cursor is not in the block last found
+ * worth reading (the common case, checked inline). */
+static inline void skip_blocks_at(lex_query_t *lq, lex_term_t *lt,
+                                  float theta)
+{
+        if (lt->pos / LTRR_INDEX_BLOCK + 1 != lt->ok_blk)
+                skip_blocks(lq, lt, theta);
+}
+
 /** Share of theta taken off the score a posting needs in tfw_floor():
  *  far above the rounding error of float sums, so that a posting passed
  *  over is one score_doc() would prune. */
@@ -299,6 +312,29 @@ static float tfw_floor(const lex_query_t *lq, size_t ess, float theta)
         if (x >= lt->weight)
                 return INFINITY; /* contributions stay under weight */
         return lq->k1 * x / (lt->weight - x);
+}
+
+/* With two or more essential lists [ess, cnt) left, fills lq->floor:
+ * per list, the tf~ under which an entity no other essential list holds
+ * cannot pass @p theta with every non-essential term at its bound
+ * (score_doc() would score it, and it could not enter the heap). Sets
+ * and returns lq->multi (0: no floors). */
+static int multi_floors(lex_query_t *lq, size_t ess, float theta)
+{
+        lq->multi = 0;
+        if (!lq->tight || theta <= 0.0f || ess + 2 > lq->cnt)
+                return 0;
+        float x = theta - (ess ? lq->cum[ess - 1] : 0.0f) -
+                  LEX_FLOOR_MARGIN * theta;
+        if (x <= 0.0f)
+                return 0;
+        for (size_t i = ess; i < lq->cnt; i++) {
+                const lex_term_t *lt = &lq->terms[i];
+                lq->floor[i] = x >= lt->weight
+                                   ? INFINITY
+                                   : lq->k1 * x / (lt->weight - x);
+        }
+        return lq->multi = 1;
 }
 
 /* Moves @p lt's cursor past its postings under tf~ @p floor (and past
@@ -334,7 +370,7 @@ static uint32_t next_doc(lex_query_t *lq, size_t ess, float theta,
         for (size_t i = ess; i < lq->cnt; i++) {
                 lex_term_t *lt = &lq->terms[i];
                 if (theta > 0.0f)
-                        skip_blocks(lq, lt, theta);
+                        skip_blocks_at(lq, lt, theta);
                 if (floor > 0.0f)
                         skip_floor(lq, lt, theta, floor);
                 if (lq->keep_cheap)
@@ -343,6 +379,42 @@ static uint32_t next_doc(lex_query_t *lq, size_t ess, float theta,
                         doc = lt->p[lt->pos].doc;
         }
         return doc;
+}
+
+/* next_doc() with two or more essential lists and their floors
+ * (multi_floors()): an entity that only one essential list holds, with
+ * a tf~ there under that list's floor, is passed over (its cursor moves
+ * on) without scoring. */
+static uint32_t next_doc_multi(lex_query_t *lq, size_t ess, float theta)
+{
+        for (;;) {
+                uint32_t doc = UINT32_MAX, second = UINT32_MAX;
+                size_t at = ess;
+                for (size_t i = ess; i < lq->cnt; i++) {
+                        lex_term_t *lt = &lq->terms[i];
+                        skip_blocks_at(lq, lt, theta);
+                        if (lq->keep_cheap)
+                                skip_unkept(lq, lt);
+                        uint32_t d = lt->pos < lt->df ? lt->p[lt->pos].doc
+                                                      : UINT32_MAX;
+                        if (d < doc) {
+                                second = doc;
+                                doc = d;
+                                at = i;
+                        } else if (d < second) {
+                                second = d;
+                        }
+                }
+                lex_term_t *lt = &lq->terms[at];
+                float fl = lq->floor[at];
+                if (doc == UINT32_MAX || doc == second ||
+                    lt->p[lt->pos].tfw >= fl)
+                        return doc;
+                do
+                        lt->pos++;
+                while (lt->pos < lt->df && lt->p[lt->pos].doc < second &&
+                       lt->p[lt->pos].tfw < fl);
+        }
 }
 
 /** A list gets a membership bitmap from LTRR_INDEX_BLOCK postings and
@@ -522,6 +594,63 @@ static void exact_pass(lex_query_t *lq, lex_top_t *ex, size_t *nep, size_t k)
         rewind_all(lq);
 }
 
+/** Postings ahead in the one essential list whose seeks into the
+ *  non-essential lists with rank tables are prefetched. */
+#define LEX_AHEAD 10
+
+/* With one essential list left (the last), prefetches the postings of
+ * the non-essential lists with rank tables that the entity LEX_AHEAD
+ * postings ahead will be read at, unless its tf~ is under @p floor. */
+static void prefetch_ahead(const lex_query_t *lq, size_t ess, float floor)
+{
+        const lex_term_t *e = &lq->terms[ess];
+        uint32_t at = e->pos + LEX_AHEAD;
+        if (at >= e->df || e->p[at].tfw < floor || e->p[at].doc >= lq->ix->n)
+                return;
+        uint32_t d = e->p[at].doc;
+        for (size_t i = 0; i < ess; i++) {
+                const lex_term_t *lt = &lq->terms[i];
+                if (!lt->rank || !ltrr_arm_termbits_may(lt->bits, lq->bshift,
+                                                        d))
+                        continue;
+                uint32_t r = ltrr_arm_termbits_pos(lt->bits, lt->rank, d);
+                if (r < lt->df)
+                        __builtin_prefetch(&lt->p[r]);
+        }
+}
+
+/* MaxScore's running state. */
+typedef struct lex_ms_s {
+        size_t ess;                /* first essential list */
+        float theta;               /* k-th best score, 0: heap not full */
+        float floor;               /* tfw_floor() */
+} lex_ms_t;
+
+/* Offers candidate @p c (scored, not an exact match, in range) to heap
+ * @p top, asking an expensive filter only about an entity that would
+ * enter; then raises theta and moves the essential lists and floors. */
+static void ms_offer(lex_query_t *lq, lex_ms_t *ms, lex_top_t *top,
+                     size_t *ntp, size_t k, lex_top_t *c)
+{
+        int full = *ntp == k;
+        int tie = full && c->score == top[0].score;
+        int ask = lq->keep && !lq->keep_cheap;
+        if (tie && tie_loses(lq, &top[0], c->ent))
+                return; /* a tie that cannot win */
+        if (tie && ask && !lq->keep(lq->keep_opaque, lq->ix, c->ent))
+                return; /* a tie: the filter before the popularity read */
+        if (full && !top_less(lq->ix, &top[0], c))
+                return;
+        if (ask && !tie && !lq->keep(lq->keep_opaque, lq->ix, c->ent))
+                return; /* asked only about entities that would enter */
+        heap_offer(lq->ix, top, ntp, k, c);
+        ms->theta = *ntp == k ? top[0].score : 0.0f;
+        while (ms->ess < lq->cnt && lq->cum[ms->ess] <= ms->theta)
+                ms->ess++;
+        ms->floor = tfw_floor(lq, ms->ess, ms->theta);
+        multi_floors(lq, ms->ess, ms->theta);
+}
+
 /* Document at a time with MaxScore: lists whose bounds add up to no more
  * than the k-th best score (theta) cannot bring a new entity on their
  * own, so only the others produce candidates, and a candidate stops
@@ -530,43 +659,34 @@ static void exact_pass(lex_query_t *lq, lex_top_t *ex, size_t *nep, size_t k)
 static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
                           size_t k)
 {
-        size_t ess = 0;
-        float theta = 0.0f, floor = 0.0f;
+        lex_ms_t ms = {.ess = 0, .theta = 0.0f, .floor = 0.0f};
+        lq->multi = 0;
         for (;;) {
-                uint32_t doc = next_doc(lq, ess, theta, floor);
+                uint32_t doc = lq->multi
+                                   ? next_doc_multi(lq, ms.ess, ms.theta)
+                                   : next_doc(lq, ms.ess, ms.theta, ms.floor);
                 if (doc == UINT32_MAX)
                         break;
                 lex_top_t c;
                 int full = *ntp == k;
                 if (lq->keep_cheap && doc < lq->ix->n &&
                     !lq->keep(lq->keep_opaque, lq->ix, doc)) {
-                        skip_doc(lq, ess, doc);
+                        skip_doc(lq, ms.ess, doc);
                         continue;
                 }
-                if (!score_doc(lq, ess, doc, full, theta, &c))
+                if (ms.ess && ms.ess + 1 == lq->cnt)
+                        prefetch_ahead(lq, ms.ess, ms.floor);
+                if (lq->where && doc < lq->ix->n) /* the filter's */
+                        __builtin_prefetch(
+                            lq->where(lq->keep_opaque, lq->ix, doc));
+                if (!score_doc(lq, ms.ess, doc, full, ms.theta, &c))
                         continue;
                 if (c.exact || doc >= lq->ix->n)
                         continue; /* exact matches come from exact_pass;
                                    * a doc past the end is corrupt */
-                if (full && c.score == top[0].score &&
-                    tie_loses(lq, &top[0], doc))
-                        continue; /* a tie that cannot win */
-                int ask = lq->keep && !lq->keep_cheap;
-                if (full && ask && c.score == top[0].score &&
-                    !lq->keep(lq->keep_opaque, lq->ix, doc))
-                        continue; /* a tie: the filter before the
-                                   * popularity read */
-                if (full && !top_less(lq->ix, &top[0], &c))
+                if (full && c.score < top[0].score)
                         continue;
-                if (ask && !(full && c.score == top[0].score) &&
-                    !lq->keep(lq->keep_opaque, lq->ix, doc))
-                        continue; /* asked only about entities that
-                                   * would enter the heap */
-                heap_offer(lq->ix, top, ntp, k, &c);
-                theta = *ntp == k ? top[0].score : 0.0f;
-                while (ess < lq->cnt && lq->cum[ess] <= theta)
-                        ess++;
-                floor = tfw_floor(lq, ess, theta);
+                ms_offer(lq, &ms, top, ntp, k, &c);
         }
 }
 
@@ -703,14 +823,21 @@ static void emit(const lex_query_t *lq, const lex_top_t *t,
                                   (float)lq->qn : 0.0f;
 }
 
-/* ltrr_arm_lex_filtered(), and when @p since is not INT32_MIN the
- * recent pass first (ltrr_arm_lex_recent()). */
+/* A filter of the lexical pass (keep NULL: none). */
+typedef struct lex_filter_s {
+        ltrr_arm_lex_filter_fn *keep;  /* 1 keeps an entity */
+        ltrr_arm_lex_where_fn *where;  /* its record to prefetch, or NULL */
+        const void *opaque;            /* their argument */
+        int cheap;                     /* 1: asked before scoring */
+} lex_filter_t;
+
+/* ltrr_arm_lex_filtered() with filter @p f, and when @p since is not
+ * INT32_MIN the recent pass first (ltrr_arm_lex_recent()). */
 static ltrr_err_t lex_pass(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
                            const ltrr_arm_ctx_t *ctx, ltrr_arm_scratch_t *scr,
-                           unsigned slot, ltrr_arm_lex_filter_fn *keep,
-                           const void *opaque, int cheap, int32_t since,
-                           size_t k, ltrr_arm_cand_t *out, size_t *cntp,
-                           char *errstr, size_t errstr_size)
+                           unsigned slot, const lex_filter_t *f,
+                           int32_t since, size_t k, ltrr_arm_cand_t *out,
+                           size_t *cntp, char *errstr, size_t errstr_size)
 {
         ltrr_bm25f_t def;
         const ltrr_bm25f_t *p = ctx && ctx->bm25f ? ctx->bm25f : NULL;
@@ -728,9 +855,10 @@ static ltrr_err_t lex_pass(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
                                      "k above %d", LTRR_ARM_K_MAX)
                          : LTRR_OK;
         query_prepare(&lq, ix, q, p);
-        lq.keep = keep;
-        lq.keep_opaque = opaque;
-        lq.keep_cheap = keep && cheap;
+        lq.keep = f->keep;
+        lq.keep_opaque = f->opaque;
+        lq.keep_cheap = f->keep && f->cheap;
+        lq.where = f->keep && !f->cheap ? f->where : NULL;
         if (lq.cnt == 0)
                 return LTRR_OK;
         lex_scr_t *s = ltrr_arm_scratch_get(scr, slot, sizeof(lex_scr_t));
@@ -774,8 +902,28 @@ ltrr_err_t ltrr_arm_lex_filtered(const ltrr_index_t *ix,
                                  ltrr_arm_cand_t *out, size_t *cntp,
                                  char *errstr, size_t errstr_size)
 {
-        return lex_pass(ix, q, ctx, scr, slot, keep, opaque, cheap,
-                        INT32_MIN, k, out, cntp, errstr, errstr_size);
+        lex_filter_t f = {.keep = keep, .opaque = opaque, .cheap = cheap};
+        return lex_pass(ix, q, ctx, scr, slot, &f, INT32_MIN, k, out, cntp,
+                        errstr, errstr_size);
+}
+
+ltrr_err_t ltrr_arm_lex_filtered_late(const ltrr_index_t *ix,
+                                      const ltrr_arm_query_t *q,
+                                      const ltrr_arm_ctx_t *ctx,
+                                      ltrr_arm_scratch_t *scr, unsigned slot,
+                                      ltrr_arm_lex_filter_fn *keep,
+                                      ltrr_arm_lex_where_fn *where,
+                                      const void *opaque, size_t k,
+                                      ltrr_arm_cand_t *out, size_t *cntp,
+                                      char *errstr, size_t errstr_size)
+{
+        lex_filter_t f = {.keep = keep, .where = where, .opaque = opaque};
+        *cntp = 0;
+        if (!keep || !where)
+                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, errstr_size,
+                                 "late filter needs keep and where");
+        return lex_pass(ix, q, ctx, scr, slot, &f, INT32_MIN, k, out, cntp,
+                        errstr, errstr_size);
 }
 
 ltrr_err_t ltrr_arm_lex_recent(const ltrr_index_t *ix,
@@ -787,7 +935,8 @@ ltrr_err_t ltrr_arm_lex_recent(const ltrr_index_t *ix,
                                ltrr_arm_cand_t *out, size_t *cntp,
                                char *errstr, size_t errstr_size)
 {
-        return lex_pass(ix, q, ctx, scr, slot, keep, opaque, 1,
+        lex_filter_t f = {.keep = keep, .opaque = opaque, .cheap = 1};
+        return lex_pass(ix, q, ctx, scr, slot, &f,
                         since == INT32_MIN ? INT32_MIN + 1 : since, k, out,
                         cntp, errstr, errstr_size);
 }

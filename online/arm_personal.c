@@ -7,12 +7,14 @@
  * lexical pass is filtered to entities with some affinity (a profile
  * entity, one of its artists or top genres), read per entity from that
  * section and small hash tables of the profile, so it keeps the 4k best
- * personal matches. Without the section, the lexical pool is filtered
- * afterwards through the attribute lists.
+ * personal matches; the pass prefetches each candidate's record before
+ * scoring it (ltrr_arm_lex_filtered_late()). Without the section, the
+ * lexical pool is filtered afterwards through the attribute lists.
  */
 #include <string.h>
 
 #include "arm.h"
+#include "arm_lex_late.h"
 #include "arm_state.h"
 #include "index_int.h"
 #include "qu.h"
@@ -163,14 +165,25 @@ static float genre_weight(const pers_t *v, uint32_t ent)
         return w;
 }
 
-/* Filter of the lexical pass: 1 if entity @p ent has some affinity. */
+/* Filter of the lexical pass: 1 if entity @p ent has some affinity
+ * (cheapest test first: the genres keep most entities, the artists cost
+ * two hash lookups). */
 static int keep_personal(const void *opaque, const ltrr_index_t *ix,
                          uint32_t ent)
 {
         const pers_t *v = opaque;
         (void)ix;
-        return ht_get(v->ht[0], ent) > 0 || artist_weight(v, ix, ent) > 0 ||
-               genre_weight(v, ent) > 0;
+        return ht_get(v->ht[0], ent) > 0 || genre_weight(v, ent) > 0 ||
+               artist_weight(v, ix, ent) > 0;
+}
+
+/* The entity attribute record keep_personal() reads for @p ent. */
+static const void *where_personal(const void *opaque, const ltrr_index_t *ix,
+                                  uint32_t ent)
+{
+        const pers_t *v = opaque;
+        (void)ix;
+        return &v->ea[ent];
 }
 
 /* Scores candidate @p c (feat[3] holds its lexical match 0..1) from its
@@ -295,10 +308,10 @@ static ltrr_err_t pers_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         if (want > LTRR_ARM_POOL_MAX)
                 want = LTRR_ARM_POOL_MAX;
         ltrr_err_t err =
-            v.ea ? (k && q->cnt ? ltrr_arm_lex_filtered(
+            v.ea ? (k && q->cnt ? ltrr_arm_lex_filtered_late(
                                       ix, q, ctx, scr, slot, keep_personal,
-                                      &v, 0, want, pool, &np, errstr,
-                                      errstr_size)
+                                      where_personal, &v, want, pool, &np,
+                                      errstr, errstr_size)
                                 : LTRR_OK)
                  : ltrr_arm_lex_pool(ix, q, ctx, scr, slot, pool,
                                      LTRR_ARM_POOL_MAX, &np, errstr,

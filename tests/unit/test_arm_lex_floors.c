@@ -1,0 +1,264 @@
+/*
+ * Unit tests for the lexical pass with two or more essential lists: an
+ * entity only one of them holds, with a tf~ under that list's floor, is
+ * passed over without scoring (arm_lexical.c, multi_floors()); and the
+ * expensive filter whose record is prefetched
+ * (ltrr_arm_lex_filtered_late()). Both against runs that never cut.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "arm_testlib.h"
+
+#include "arm.h"
+#include "arm_lex_late.h"
+#include "arm_state.h"
+#include "catalog.h"
+#include "index.h"
+#include "text.h"
+
+/** Entities of the test index. */
+#define NENTS 3000
+
+/* Per-test state. */
+typedef struct fx_s {
+        ltrr_index_t *ix;          /* names of query words and fillers */
+        ltrr_analyzer_t *an;       /* English analyzer */
+        ltrr_arm_scratch_t *scr;   /* scratch */
+        ltrr_token_t toks[64];     /* query tokens */
+        char arena[LTRR_TEXT_ARENA_SIZE]; /* token strings */
+        ltrr_arm_query_t q;        /* the analyzed query */
+        ltrr_arm_cand_t ref[LTRR_ARM_K_MAX]; /* never cut */
+        size_t nref;               /* entries in ref */
+        ltrr_arm_cand_t out[LTRR_ARM_K_MAX]; /* cut at k */
+        size_t cnt;                /* entries in out */
+} fx_t;
+
+static char path[256];
+
+static const char *const words[] = {"ocean", "fire",  "night",
+                                    "star",  "dream", "rain"};
+static const char *const fillers[] = {"alpha", "bravo", "delta",
+                                      "gamma", "kilo",  "lima"};
+
+/* Next value of generator @p x. */
+static uint64_t rnd(uint64_t *x)
+{
+        *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+        return *x >> 33;
+}
+
+/* Names of one to three query words (a word may repeat) and zero to
+ * four fillers, so that tf~ spreads over many values; an artist that
+ * holds a query word in one entity of five. */
+static ltrr_index_t *build_index(void)
+{
+        static char names[NENTS][96];
+        static const char *d[NENTS][2];
+        uint64_t x = 5;
+        for (size_t i = 0; i < NENTS; i++) {
+                size_t nw = 1 + rnd(&x) % 3, nf = rnd(&x) % 5, at = 0;
+                for (size_t w = 0; w < nw; w++)
+                        at += (size_t)snprintf(names[i] + at,
+                                               sizeof(names[i]) - at, "%s%s",
+                                               at ? " " : "",
+                                               words[rnd(&x) % 6]);
+                for (size_t f = 0; f < nf; f++)
+                        at += (size_t)snprintf(names[i] + at,
+                                               sizeof(names[i]) - at, " %s",
+                                               fillers[rnd(&x) % 6]);
+                d[i][0] = names[i];
+                d[i][1] = rnd(&x) % 5 == 0 ? words[rnd(&x) % 6] : "Solo";
+        }
+        ltrr_catalog_t *cat =
+            armtest_catalog((const char *const (*)[2])d, NENTS);
+        ltrr_index_t *ix = armtest_index(cat, NULL, path);
+        ltrr_catalog_destroy(cat);
+        return ix;
+}
+
+static int setup(void **state)
+{
+        char errstr[256];
+        fx_t *fx = calloc(1, sizeof(*fx));
+        if (!fx)
+                return -1;
+        armtest_path(path, sizeof(path), "test_arm_lex_floors");
+        fx->ix = build_index();
+        fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
+        fx->scr = ltrr_arm_scratch_new();
+        *state = fx;
+        return fx->ix && fx->an && fx->scr ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_index_destroy(fx->ix);
+        ltrr_analyzer_destroy(fx->an);
+        ltrr_arm_scratch_destroy(fx->scr);
+        free(fx);
+        return 0;
+}
+
+/* Analyzes @p text into fx->q. */
+static void analyze(fx_t *fx, const char *text)
+{
+        char errstr[256];
+        ltrr_tokbuf_t tb;
+        ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena, sizeof(fx->arena));
+        assert_int_equal(ltrr_analyzer_analyze(fx->an, text, strlen(text),
+                                               &tb, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        fx->q = (ltrr_arm_query_t){tb.toks, tb.cnt, NULL};
+}
+
+/* Filter: entities not divisible by 3. */
+static int keep_two_thirds(const void *opaque, const ltrr_index_t *ix,
+                           uint32_t ent)
+{
+        (void)opaque;
+        (void)ix;
+        return ent % 3 != 0;
+}
+
+/* Record of keep_two_thirds() for the late pass: an element of the
+ * counter array @p opaque points to; counts its calls. */
+static const void *where_count(const void *opaque, const ltrr_index_t *ix,
+                               uint32_t ent)
+{
+        size_t *calls = (size_t *)opaque;
+        (void)ix;
+        (void)ent;
+        return &calls[++calls[0] % 2 + 1];
+}
+
+/* fx->out against the entries of fx->ref @p keep keeps (all when NULL),
+ * up to @p k: the same count, scores rank by rank and exact flags
+ * (entities may differ only between ties: the order of a sum changes
+ * its rounding). */
+static void same_top(const fx_t *fx, size_t k, ltrr_arm_lex_filter_fn *keep)
+{
+        size_t m = 0;
+        for (size_t i = 0; i < fx->nref && m < k; i++) {
+                if (keep && !keep(NULL, NULL, fx->ref[i].ent))
+                        continue;
+                assert_true(m < fx->cnt);
+                assert_float_equal(fx->out[m].score, fx->ref[i].score,
+                                   1e-5f * fx->ref[i].score);
+                assert_float_equal(fx->out[m].feat[1], fx->ref[i].feat[1], 0);
+                m++;
+        }
+        assert_int_equal(fx->cnt, m);
+}
+
+/* Queries of two and three query words (two or more essential lists
+ * while theta stays under the other lists' bounds): the k best, k
+ * 1..200, unfiltered, cheap- and expensive-filtered and through the
+ * late filter, equal the first k of a run that never prunes. */
+static void test_multi_floors(void **state)
+{
+        fx_t *fx = *state;
+        static const char *const queries[] = {
+            "ocean fire", "night star dream", "rain ocean", "fire star rain",
+            "dream night", "ocean fire night"};
+        char errstr[256];
+        size_t calls[3] = {0, 0, 0};
+        for (size_t qi = 0; qi < sizeof(queries) / sizeof(queries[0]);
+             qi++) {
+                analyze(fx, queries[qi]);
+                assert_int_equal(ltrr_arm_lex_filtered(
+                                     fx->ix, &fx->q, NULL, fx->scr, 0, NULL,
+                                     NULL, 0, LTRR_ARM_K_MAX, fx->ref,
+                                     &fx->nref, errstr, sizeof(errstr)),
+                                 LTRR_OK);
+                assert_true(fx->nref > 400 && fx->nref < LTRR_ARM_K_MAX);
+                for (size_t k = 1; k <= 200; k += 1 + k / 3) {
+                        for (int f = 0; f < 4; f++) {
+                                ltrr_arm_lex_filter_fn *keep =
+                                    f ? keep_two_thirds : NULL;
+                                ltrr_err_t err =
+                                    f == 3 ? ltrr_arm_lex_filtered_late(
+                                                 fx->ix, &fx->q, NULL,
+                                                 fx->scr, 0, keep,
+                                                 where_count, calls, k,
+                                                 fx->out, &fx->cnt, errstr,
+                                                 sizeof(errstr))
+                                           : ltrr_arm_lex_filtered(
+                                                 fx->ix, &fx->q, NULL,
+                                                 fx->scr, 0, keep, NULL,
+                                                 f == 1, k, fx->out,
+                                                 &fx->cnt, errstr,
+                                                 sizeof(errstr));
+                                assert_int_equal(err, LTRR_OK);
+                                same_top(fx, k, keep);
+                        }
+                }
+        }
+        assert_true(calls[0] > 0); /* the late pass prefetched */
+}
+
+/* The late filter gives the expensive filter's answer byte for byte, and
+ * refuses a missing filter or record function. */
+static void test_late_same_answer(void **state)
+{
+        fx_t *fx = *state;
+        char errstr[256];
+        size_t calls[3] = {0, 0, 0};
+        static ltrr_arm_cand_t late[LTRR_ARM_K_MAX];
+        size_t nlate = 0;
+        analyze(fx, "night star dream");
+        for (size_t k = 1; k <= 300; k += 37) {
+                assert_int_equal(ltrr_arm_lex_filtered(
+                                     fx->ix, &fx->q, NULL, fx->scr, 0,
+                                     keep_two_thirds, NULL, 0, k, fx->out,
+                                     &fx->cnt, errstr, sizeof(errstr)),
+                                 LTRR_OK);
+                assert_int_equal(ltrr_arm_lex_filtered_late(
+                                     fx->ix, &fx->q, NULL, fx->scr, 0,
+                                     keep_two_thirds, where_count, calls, k,
+                                     late, &nlate, errstr, sizeof(errstr)),
+                                 LTRR_OK);
+                assert_int_equal(nlate, fx->cnt);
+                assert_true(nlate > 0);
+                assert_memory_equal(late, fx->out, nlate * sizeof(late[0]));
+        }
+        nlate = 7;
+        assert_int_equal(ltrr_arm_lex_filtered_late(
+                             fx->ix, &fx->q, NULL, fx->scr, 0, NULL,
+                             where_count, calls, 10, late, &nlate, errstr,
+                             sizeof(errstr)),
+                         LTRR_ERR_INVALID_ARG);
+        assert_int_equal(nlate, 0);
+        assert_non_null(strstr(errstr, "where"));
+        assert_int_equal(ltrr_arm_lex_filtered_late(
+                             fx->ix, &fx->q, NULL, fx->scr, 0,
+                             keep_two_thirds, NULL, calls, 10, late, &nlate,
+                             errstr, sizeof(errstr)),
+                         LTRR_ERR_INVALID_ARG);
+        assert_int_equal(ltrr_arm_lex_filtered_late(
+                             fx->ix, &fx->q, NULL, fx->scr, 0,
+                             keep_two_thirds, where_count, calls,
+                             LTRR_ARM_K_MAX + 1, late, &nlate, errstr,
+                             sizeof(errstr)),
+                         LTRR_ERR_RANGE);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_multi_floors, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_late_same_answer, setup,
+                                            teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
