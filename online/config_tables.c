@@ -127,8 +127,9 @@ static const ltrr_config_prop_t serve_props[] = {
     ROW_STR("bandit.menu", S, menu, 1023, "",
             "Menu of the subsets policy: entries separated by ';', each "
             "arm:budget pairs joined by '+' (\"*:10\" is every arm at 10); "
-            "no (arm, budget) pair in two entries; budgets must be levels "
-            "of bandit.budgets. Empty: the built-in menu (docs/BANDIT.md)."),
+            "entries may share a pair but not run the same set; budgets "
+            "must be levels of bandit.budgets. Empty: the built-in menu "
+            "(docs/BANDIT.md)."),
     ROW_INT("bandit.total", S, total_budget, 1, 4096, "100",
             "Total candidate budget of a query over all arms."),
     ROW("shadow.share", LTRR_CONFIG_DOUBLE, S, shadow_share, double, 0, 1,
