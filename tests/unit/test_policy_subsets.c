@@ -333,12 +333,19 @@ static void file_reward(ltrr_bstats_t *st, const ltrr_decision_t *dec,
                     value);
 }
 
+/* Success rate of the entry run in @p dec, by its arms: lexical,
+ * memory, fuzzy alone, or anything else. */
+typedef struct rates_s {
+        double lex, mem, fuzzy, other;
+} rates_t;
+
 /*
- * Learning from the learner's statistics: lexical + popular succeed 50%
- * of the time, fuzzy alone 60%, memory + fuzzy 75%. The policy must end
- * on memory + fuzzy.
+ * Runs @p n decisions of a policy on @p menu in a world where each entry
+ * succeeds at its rate, filing every reward as the learner does; returns
+ * how often memory + fuzzy ran in the last @p late decisions.
  */
-static void test_learns_best_subset(void **state)
+static unsigned simulate(const char *menu, const rates_t *r, unsigned n,
+                         unsigned late, uint64_t seed)
 {
         ltrr_bstats_t *st = stats_make();
         ltrr_policy_t *pol;
@@ -348,24 +355,41 @@ static void test_learns_best_subset(void **state)
         unsigned best = 0, s;
         double p;
 
-        (void)state;
-        pol = make(MENU, 16, errstr, sizeof(errstr));
-        assert_non_null(pol);
-        ltrr_rng_seed(&env, 99);
-        for (s = 0; s < 3000; s++) {
+        if (!(pol = make(menu, 16, errstr, sizeof(errstr))))
+                fail_msg("menu: %s", errstr);
+        ltrr_rng_seed(&env, seed);
+        for (s = 0; s < n; s++) {
                 decide(pol, st, 0x3f, 1000 + s, &dec);
-                p = dec.arms[LEX].ran     ? 0.50
-                    : dec.arms[MEM].ran   ? 0.75
-                    : dec.arms[FUZZY].ran ? 0.60
-                                          : 0.10;
-                if (s >= 2000)
+                p = dec.arms[LEX].ran     ? r->lex
+                    : dec.arms[MEM].ran   ? r->mem
+                    : dec.arms[FUZZY].ran ? r->fuzzy
+                                          : r->other;
+                /* one entry per decision, even where cells are shared */
+                if (dec.arms[FUZZY].ran && dec.arms[FUZZY].budget == 50)
+                        assert_true(dec.arms[LEX].ran + dec.arms[MEM].ran <=
+                                    1);
+                if (s >= n - late)
                         best += dec.arms[MEM].ran;
                 file_reward(st, &dec, ltrr_rng_uniform(&env) < p);
         }
-        if (best < 900)
-                fail_msg("memory + fuzzy in %u of the last 1000", best);
         ltrr_policy_destroy(pol);
         ltrr_bstats_destroy(st);
+        return best;
+}
+
+/*
+ * Learning from the learner's statistics: lexical + popular succeed 50%
+ * of the time, fuzzy alone 60%, memory + fuzzy 75%. The policy must end
+ * on memory + fuzzy.
+ */
+static void test_learns_best_subset(void **state)
+{
+        const rates_t r = {0.50, 0.75, 0.60, 0.10};
+        unsigned best = simulate(MENU, &r, 3000, 1000, 99);
+
+        (void)state;
+        if (best < 900)
+                fail_msg("memory + fuzzy in %u of the last 1000", best);
 }
 
 /*
@@ -375,35 +399,14 @@ static void test_learns_best_subset(void **state)
  */
 static void test_shared_cells(void **state)
 {
-        ltrr_bstats_t *st = stats_make();
-        ltrr_policy_t *pol;
-        ltrr_decision_t dec;
-        ltrr_rng_t env;
-        char errstr[160];
-        unsigned best = 0, s;
-        double p;
+        const rates_t r = {0.20, 0.75, 0.40, 0.0};
+        unsigned best = simulate(
+            "lexical:50+fuzzy:50;memory:50+fuzzy:50;fuzzy:100", &r, 2000,
+            500, 7);
 
         (void)state;
-        pol = make("lexical:50+fuzzy:50;memory:50+fuzzy:50;fuzzy:100", 16,
-                   errstr, sizeof(errstr));
-        if (!pol)
-                fail_msg("menu: %s", errstr);
-        ltrr_rng_seed(&env, 7);
-        for (s = 0; s < 2000; s++) {
-                decide(pol, st, 0x3f, 1 + s, &dec);
-                p = dec.arms[LEX].ran   ? 0.20
-                    : dec.arms[MEM].ran ? 0.75
-                                        : 0.40;
-                if (dec.arms[FUZZY].ran && dec.arms[FUZZY].budget == 50)
-                        assert_true(dec.arms[LEX].ran != dec.arms[MEM].ran);
-                if (s >= 1500)
-                        best += dec.arms[MEM].ran;
-                file_reward(st, &dec, ltrr_rng_uniform(&env) < p);
-        }
         if (best < 450)
                 fail_msg("memory + fuzzy in %u of the last 500", best);
-        ltrr_policy_destroy(pol);
-        ltrr_bstats_destroy(st);
 }
 
 /* Entries with an unavailable arm never run; with none left, every
