@@ -1,6 +1,7 @@
 /*
  * ltrr - the semantic arm: nearest neighbours of dense vectors supplied
- * with the catalog (any embedding model), through an HNSW graph.
+ * with the catalog (any embedding model), through an IVF-flat index
+ * (ivf.h, docs/decisions/0040-semantic-ivf.md).
  *
  * The catalog has no text encoder, so a query has no vector of its own.
  * The arm uses pseudo-relevance feedback instead: it runs the lexical arm,
@@ -12,25 +13,28 @@
  *
  * Unavailable (LTRR_ERR_STATE) when the index holds no vector section.
  *
- * Section (kind LTRR_INDEX_SEC_VECTORS, magic LTRRVEC2): header 32
- * bytes | HNSW blob (int8 vectors, docs/decisions/0035). A section of
- * the float32 layout (LTRRVEC1) makes the arm unavailable.
+ * Section (kind LTRR_INDEX_SEC_VECTORS, magic LTRRVEC3): header 32
+ * bytes | IVF blob (int8 vectors). A section of an older layout
+ * (LTRRVEC1: float32 HNSW graph; LTRRVEC2: int8 HNSW graph, decision
+ * 0035) makes the arm unavailable; its own run says "rebuild".
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "hnsw.h"
 #include "index_int.h"
+#include "ivf.h"
 
-#define SEM_MAGIC "LTRRVEC2"
-/** The float32 layout before docs/decisions/0035: refused. */
+#define SEM_MAGIC "LTRRVEC3"
+/** The float32 HNSW layout before docs/decisions/0035: refused. */
 #define SEM_MAGIC_V1 "LTRRVEC1"
+/** The int8 HNSW layout of docs/decisions/0035: refused. */
+#define SEM_MAGIC_V2 "LTRRVEC2"
 #define SEM_HDR 32
 /** Lexical hits averaged into the query vector. */
 #define SEM_SEEDS 3
-/** Smallest search ef (the search uses max(2k, this)): dense catalog
- *  vectors cluster tightly, and recall@10 at 1M needs a wide beam. */
-#define SEM_EF_MIN 160
+/** Lists scanned per query (docs/decisions/0040-semantic-ivf.md). */
+#define SEM_NPROBE 40
 
 /* Section header (32 bytes). */
 typedef struct sem_hdr_s {
@@ -38,7 +42,7 @@ typedef struct sem_hdr_s {
         uint32_t dim;         /* floats per vector */
         uint32_t n;           /* entities */
         uint64_t reserved;    /* zero */
-        uint64_t hnsw_len;    /* bytes of the HNSW blob */
+        uint64_t ivf_len;     /* bytes of the IVF blob */
 } sem_hdr_t;
 
 /* Fill callback: the catalog's vector of entity @p i (zero without). */
@@ -57,6 +61,9 @@ ltrr_err_t ltrr_semantic_section_build(const ltrr_catalog_t *cat,
                                        char *errstr, size_t errstr_size)
 {
         ltrr_hnsw_conf_t hc = conf ? conf->hnsw : (ltrr_hnsw_conf_t){0};
+        ltrr_ivf_conf_t ic = {.threads = hc.threads, .seed = hc.seed,
+                              .progress = hc.progress, .opaque = hc.opaque,
+                              .head = SEM_HDR};
         void *p = NULL;
         size_t len = 0;
         if (blobp)
@@ -68,14 +75,13 @@ ltrr_err_t ltrr_semantic_section_build(const ltrr_catalog_t *cat,
         if (!dim)
                 return ltrr_errf(LTRR_ERR_STATE, errstr, errstr_size,
                                  "the catalog has no vectors");
-        /* The graph is built straight behind the section header. */
-        hc.head = SEM_HDR;
-        ltrr_err_t err = ltrr_hnsw_build_fill(sem_fill, (void *)cat, n, dim,
-                                              &hc, &p, &len, errstr,
-                                              errstr_size);
+        /* The index is built straight behind the section header. */
+        ltrr_err_t err = ltrr_ivf_build_fill(sem_fill, (void *)cat, n, dim,
+                                             &ic, &p, &len, errstr,
+                                             errstr_size);
         if (err)
                 return err;
-        sem_hdr_t h = {.dim = dim, .n = n, .hnsw_len = len - SEM_HDR};
+        sem_hdr_t h = {.dim = dim, .n = n, .ivf_len = len - SEM_HDR};
         memcpy(h.magic, SEM_MAGIC, 8);
         memcpy(p, &h, sizeof(h));
         *blobp = p;
@@ -83,8 +89,9 @@ ltrr_err_t ltrr_semantic_section_build(const ltrr_catalog_t *cat,
         return LTRR_OK;
 }
 
-/* Parses the section of @p ix into @p g (O(1)); 0 if sound. */
-static int sem_view(const ltrr_index_t *ix, ltrr_hnsw_view_t *g)
+/* Parses the section of @p ix into @p g (O(nlist)); 0 if sound, -2 for
+ * an older layout. */
+static int sem_view(const ltrr_index_t *ix, ltrr_ivf_view_t *g)
 {
         uint64_t len = 0;
         const uint8_t *p =
@@ -93,12 +100,13 @@ static int sem_view(const ltrr_index_t *ix, ltrr_hnsw_view_t *g)
         if (!p || len < SEM_HDR)
                 return -1;
         memcpy(&h, p, sizeof(h));
-        if (!memcmp(h.magic, SEM_MAGIC_V1, 8))
+        if (!memcmp(h.magic, SEM_MAGIC_V1, 8) ||
+            !memcmp(h.magic, SEM_MAGIC_V2, 8))
                 return -2;
         if (memcmp(h.magic, SEM_MAGIC, 8) || h.n != ltrr_index_count(ix) ||
-            h.hnsw_len != len - SEM_HDR)
+            h.ivf_len != len - SEM_HDR)
                 return -1;
-        if (ltrr_hnsw_view(p + SEM_HDR, h.hnsw_len, g, NULL, 0) ||
+        if (ltrr_ivf_view(p + SEM_HDR, h.ivf_len, g, NULL, 0) ||
             g->n != h.n || g->dim != h.dim)
                 return -1;
         return 0;
@@ -106,14 +114,14 @@ static int sem_view(const ltrr_index_t *ix, ltrr_hnsw_view_t *g)
 
 static int sem_available(const ltrr_index_t *ix)
 {
-        ltrr_hnsw_view_t g;
+        ltrr_ivf_view_t g;
         return sem_view(ix, &g) == 0;
 }
 
 /* Mean of the lexical top hits' vectors into @p qv (2 * dim floats: the
  * second half is decoding room); returns the seeds used (0: no lexical
  * hit). */
-static size_t seed_vector(const ltrr_index_t *ix, const ltrr_hnsw_view_t *g,
+static size_t seed_vector(const ltrr_index_t *ix, const ltrr_ivf_view_t *g,
                           const ltrr_arm_query_t *q,
                           const ltrr_arm_ctx_t *ctx, ltrr_arm_scratch_t *scr,
                           float *qv, ltrr_err_t *errp, char *errstr,
@@ -131,7 +139,7 @@ static size_t seed_vector(const ltrr_index_t *ix, const ltrr_hnsw_view_t *g,
         float *v = qv + g->dim;
         memset(qv, 0, (size_t)g->dim * sizeof(float));
         for (size_t i = 0; i < cnt; i++) {
-                if (ltrr_hnsw_vector(g, seeds[i].ent, v))
+                if (ltrr_ivf_vector(g, seeds[i].ent, v))
                         continue;
                 for (uint32_t d = 0; d < g->dim; d++)
                         qv[d] += v[d] / (float)cnt;
@@ -139,44 +147,10 @@ static size_t seed_vector(const ltrr_index_t *ix, const ltrr_hnsw_view_t *g,
         return cnt;
 }
 
-static ltrr_err_t sem_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
-                          const ltrr_arm_ctx_t *ctx, ltrr_arm_scratch_t *scr,
-                          unsigned slot, size_t k, ltrr_arm_cand_t *out,
-                          size_t *cntp, char *errstr, size_t errstr_size)
+/* Copies the hits with a positive similarity to @p out. */
+static size_t sem_emit(const ltrr_ivf_hit_t *hits, size_t nh, size_t seeds,
+                       ltrr_arm_cand_t *out)
 {
-        ltrr_hnsw_view_t g;
-        ltrr_err_t err;
-        int bad = sem_view(ix, &g);
-        if (bad == -2)
-                return ltrr_errf(LTRR_ERR_SCHEMA, errstr, errstr_size,
-                                 "the index's vector section has the "
-                                 "float32 layout of an older build: "
-                                 "rebuild the index with --ann");
-        if (bad)
-                return ltrr_errf(LTRR_ERR_STATE, errstr, errstr_size,
-                                 "index has no vector section");
-        if (k > LTRR_HNSW_EF_MAX) /* the graph's bound caps the list */
-                k = LTRR_HNSW_EF_MAX;
-        uint32_t ef = 2 * k > SEM_EF_MIN ? (uint32_t)(2 * k) : SEM_EF_MIN;
-        if (ef > LTRR_HNSW_EF_MAX)
-                ef = LTRR_HNSW_EF_MAX;
-        size_t hs = (ltrr_hnsw_scratch_size(&g) + 15) & ~(size_t)15;
-        size_t qv = ((size_t)g.dim * 8 + 15) & ~(size_t)15;
-        uint8_t *p = ltrr_arm_scratch_get(
-            scr, slot, hs + qv + (size_t)ef * sizeof(ltrr_hnsw_hit_t));
-        if (!p)
-                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
-                                 "no scratch memory");
-        float *qvec = (float *)(p + hs);
-        ltrr_hnsw_hit_t *hits = (ltrr_hnsw_hit_t *)(p + hs + qv);
-        size_t seeds = seed_vector(ix, &g, q, ctx, scr, qvec, &err, errstr,
-                                   errstr_size);
-        if (err || !seeds)
-                return err;
-        size_t nh = 0;
-        if ((err = ltrr_hnsw_search(&g, qvec, (uint32_t)k, ef, p, hs, hits,
-                                    &nh)))
-                return ltrr_errf(err, errstr, errstr_size, "semantic search");
         size_t n = 0;
         for (size_t i = 0; i < nh; i++) {
                 if (hits[i].sim <= 0) /* zero vectors: no information */
@@ -188,13 +162,52 @@ static ltrr_err_t sem_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
                 out[n].feat[2] = out[n].feat[3] = 0;
                 n++;
         }
-        *cntp = n;
+        return n;
+}
+
+static ltrr_err_t sem_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
+                          const ltrr_arm_ctx_t *ctx, ltrr_arm_scratch_t *scr,
+                          unsigned slot, size_t k, ltrr_arm_cand_t *out,
+                          size_t *cntp, char *errstr, size_t errstr_size)
+{
+        ltrr_ivf_view_t g;
+        ltrr_err_t err;
+        int bad = sem_view(ix, &g);
+        if (bad == -2)
+                return ltrr_errf(LTRR_ERR_SCHEMA, errstr, errstr_size,
+                                 "the index's vector section has the HNSW "
+                                 "layout of an older build: rebuild the "
+                                 "index with --ann");
+        if (bad)
+                return ltrr_errf(LTRR_ERR_STATE, errstr, errstr_size,
+                                 "index has no vector section");
+        if (k > LTRR_IVF_K_MAX)
+                k = LTRR_IVF_K_MAX;
+        size_t hs = (ltrr_ivf_scratch_size(&g, (uint32_t)k, SEM_NPROBE) +
+                     15) & ~(size_t)15;
+        size_t qv = ((size_t)g.dim * 8 + 15) & ~(size_t)15;
+        uint8_t *p = ltrr_arm_scratch_get(
+            scr, slot, hs + qv + (k + 1) * sizeof(ltrr_ivf_hit_t));
+        if (!p)
+                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                                 "no scratch memory");
+        float *qvec = (float *)(void *)(p + hs);
+        ltrr_ivf_hit_t *hits = (ltrr_ivf_hit_t *)(void *)(p + hs + qv);
+        size_t seeds = seed_vector(ix, &g, q, ctx, scr, qvec, &err, errstr,
+                                   errstr_size);
+        if (err || !seeds)
+                return err;
+        size_t nh = 0;
+        if ((err = ltrr_ivf_search(&g, qvec, (uint32_t)k, SEM_NPROBE, p, hs,
+                                   hits, &nh)))
+                return ltrr_errf(err, errstr, errstr_size, "semantic search");
+        *cntp = sem_emit(hits, nh, seeds, out);
         return LTRR_OK;
 }
 
 const ltrr_arm_t ltrr_arm_semantic = {
     .name = "semantic",
-    .desc = "dense catalog vectors, HNSW; query = mean of lexical top 3",
+    .desc = "dense catalog vectors, IVF-flat; query = mean of lexical top 3",
     .feat_names = {"cosine", "seeds", NULL, NULL},
     .available = sem_available,
     .run = sem_run,

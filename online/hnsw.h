@@ -11,9 +11,10 @@
  * count and whatever the CPU (docs/decisions/0032-hnsw-build.md,
  * 0035-ann-build-budget.md).
  *
- * The same header declares the two arms that search such a graph (fuzzy
- * and semantic) and the builders of their index sections, so that
- * ltrr-index can add the sections through the build conf's `extra` hook.
+ * The same header declares the two ANN arms and the builders of their
+ * index sections, so that ltrr-index can add the sections through the
+ * build conf's `extra` hook: the fuzzy arm searches such a graph, the
+ * semantic arm an IVF-flat index since decision 0040 (ivf.h).
  * docs/ANN.md gives the layout; docs/decisions/0021-ann.md the reasons.
  */
 #ifndef LTRR_HNSW_H
@@ -224,9 +225,10 @@ ltrr_err_t ltrr_fuzzy_section_build(const ltrr_catalog_t *cat,
  * @brief Builds the semantic arm's section (kind LTRR_INDEX_SEC_VECTORS)
  *        from the catalog's dense vectors.
  * @returns LTRR_OK, LTRR_ERR_STATE when the catalog has no vectors
- *          (dim 0), or the errors of ltrr_hnsw_build(). An entity
- *          without a vector gets a zero vector (never found).
- *          conf->hnsw.head is ignored.
+ *          (dim 0), or the errors of ltrr_ivf_build_fill() (an IVF-flat
+ *          index, decision 0040). An entity without a vector gets a
+ *          zero vector (never found). conf->hnsw is ignored but for its
+ *          seed and thread count.
  */
 ltrr_err_t ltrr_semantic_section_build(const ltrr_catalog_t *cat,
                                        const ltrr_ann_section_conf_t *conf,

@@ -1,25 +1,26 @@
 /*
- * ltrr-bench-ann - HNSW build cost, recall and the fuzzy and semantic
+ * ltrr-bench-ann - ANN build cost, recall and the fuzzy and semantic
  * arms' latency on a synthetic catalog.
  *
  *   ltrr-bench-ann [-n ENTITIES] [-q QUERIES] [-d DIM] [-s SEED]
  *                  [-o FILE] [-r 1] [-t THREADS] [-e EF_CONSTRUCTION]
- *                  [-f FUZZY_DIM] [-m M]
+ *                  [-f FUZZY_DIM] [-m M] [-l NLIST] [-z 1]
  *
  * -r 1 skips the build and measures the index already at FILE.
  *
- * Builds the fuzzy section (hashed 3-gram vectors) and the semantic
- * section (the generator's DIM-dim vectors), reporting wall and process
- * CPU time, section size and peak RSS of each (-t build threads, 0 = the
+ * Builds the fuzzy section (hashed 3-gram vectors, an HNSW graph;
+ * -z 1 leaves it out) and the semantic section (the generator's
+ * DIM-dim vectors, an IVF-flat index), reporting wall and process CPU
+ * time, section size and peak RSS of each (-t build threads, 0 = the
  * online CPUs; -e efConstruction, 0 = the default; -f the fuzzy
  * section's hashed dimension, 0 = the default; -m links per node, 0 =
- * the default); writes the index;
- * then measures
- *   - recall@10 and recall@100 of each graph against brute force, for
- *     queries that are stored vectors plus Gaussian noise, at the ef the
- *     arms use (200 for fuzzy, 100 for semantic at k=100) and larger
- *     ones; by id, and counting ties (a hit as similar as the k-th
- *     brute-force hit is right: synthetic names repeat);
+ * the default; -l the semantic lists, 0 = the default); writes the
+ * index; then measures
+ *   - recall@10 and recall@100 against brute force, for queries that
+ *     are stored vectors plus Gaussian noise: of the fuzzy graph at the
+ *     ef the arm uses (200) and larger ones, of the semantic lists at
+ *     several nprobe; by id, and counting ties (a hit as similar as the
+ *     k-th brute-force hit is right: synthetic names repeat);
  *   - p50/p99 latency at k=100 of the fuzzy arm on entity names with one
  *     typo and of the semantic arm on the same queries.
  */
@@ -35,6 +36,7 @@
 #include "cli.h"
 #include "hnsw.h"
 #include "index.h"
+#include "ivf.h"
 #include "rng.h"
 #include "synth.h"
 #include "text.h"
@@ -54,12 +56,22 @@ typedef struct bopts_s {
         uint64_t efc;      /* -e: efConstruction (0: default) */
         uint64_t fdim;     /* -f: fuzzy dimension (0: default) */
         uint64_t m;        /* -m: links per node (0: default) */
+        uint64_t nlist;    /* -l: semantic lists (0: default) */
+        uint64_t nofuzzy;  /* -z 1: no fuzzy section */
 } bopts_t;
 
 static double now_s(void)
 {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the calling thread. */
+static double thread_cpu_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -95,6 +107,8 @@ static int parse_args(int argc, char **argv, bopts_t *o)
         o->efc = 0;
         o->fdim = 0;
         o->m = 0;
+        o->nlist = 0;
+        o->nofuzzy = 0;
         o->out = "/tmp/ltrr-bench-ann.idx";
         for (int i = 1; i + 1 < argc; i += 2) {
                 char *end;
@@ -123,6 +137,10 @@ static int parse_args(int argc, char **argv, bopts_t *o)
                         o->fdim = v;
                 else if (!strcmp(argv[i], "-m") && v <= LTRR_HNSW_M_MAX)
                         o->m = v;
+                else if (!strcmp(argv[i], "-l") && v <= LTRR_IVF_NLIST_MAX)
+                        o->nlist = v;
+                else if (!strcmp(argv[i], "-z"))
+                        o->nofuzzy = v;
                 else
                         return -1;
         }
@@ -130,6 +148,41 @@ static int parse_args(int argc, char **argv, bopts_t *o)
                        o->dim <= LTRR_CATALOG_DIM_MAX
                    ? 0
                    : -1;
+}
+
+/* Catalog vector @p i into @p out (zero without). */
+static ltrr_err_t cat_fill(void *opaque, uint32_t i, float *out)
+{
+        const ltrr_catalog_t *cat = opaque;
+        ltrr_entity_t e;
+        if (ltrr_catalog_get(cat, i, &e) == LTRR_OK && e.vector)
+                memcpy(out, e.vector, (size_t)ltrr_catalog_dim(cat) * 4);
+        return LTRR_OK;
+}
+
+/* The semantic section; with -l, built here with that many lists
+ * behind the arm's 32-byte header (docs/ANN.md). */
+static ltrr_err_t sem_section(const bopts_t *o, const ltrr_catalog_t *cat,
+                              const ltrr_ann_section_conf_t *ac, void **p,
+                              size_t *len, char *errstr, size_t size)
+{
+        if (!o->nlist)
+                return ltrr_semantic_section_build(cat, ac, p, len, errstr,
+                                                   size);
+        ltrr_ivf_conf_t ic = {.nlist = (uint32_t)o->nlist,
+                              .threads = ac->hnsw.threads, .head = 32};
+        uint32_t dim = ltrr_catalog_dim(cat), n = ltrr_catalog_count(cat);
+        ltrr_err_t err = ltrr_ivf_build_fill(cat_fill, (void *)cat, n, dim,
+                                             &ic, p, len, errstr, size);
+        if (err)
+                return err;
+        uint64_t blen = *len - 32, zero = 0;
+        memcpy(*p, "LTRRVEC3", 8);
+        memcpy((uint8_t *)*p + 8, &dim, 4);
+        memcpy((uint8_t *)*p + 12, &n, 4);
+        memcpy((uint8_t *)*p + 16, &zero, 8);
+        memcpy((uint8_t *)*p + 24, &blen, 8);
+        return LTRR_OK;
 }
 
 /* Builds both sections and the index; prints their cost. */
@@ -145,24 +198,23 @@ static int build(const bopts_t *o, ltrr_catalog_t *cat)
                      .ef_construction = (uint32_t)o->efc,
                      .m = (uint32_t)o->m}};
         double t0 = now_s(), c0 = cpu_s();
-        if (ltrr_fuzzy_section_build(cat, "en", &ac, &fz, &fl, errstr,
-                                     sizeof(errstr)))
+        if (!o->nofuzzy && ltrr_fuzzy_section_build(cat, "en", &ac, &fz, &fl,
+                                                    errstr, sizeof(errstr)))
                 goto done;
         double t1 = now_s(), c1 = cpu_s();
         printf("fuzzy_build_s %.2f\nfuzzy_build_cpu_s %.2f\n"
                "fuzzy_section_mib %.1f\npeak_rss_after_fuzzy_mib %ld\n",
                t1 - t0, c1 - c0, (double)fl / (1 << 20), peak_rss_mib());
-        if (ltrr_semantic_section_build(cat, &ac, &sem, &sl, errstr,
-                                        sizeof(errstr)))
+        if (sem_section(o, cat, &ac, &sem, &sl, errstr, sizeof(errstr)))
                 goto done;
         double t2 = now_s();
         printf("semantic_build_s %.2f\nsemantic_build_cpu_s %.2f\n"
                "semantic_section_mib %.1f\npeak_rss_after_semantic_mib %ld\n",
                t2 - t1, cpu_s() - c1, (double)sl / (1 << 20),
                peak_rss_mib());
-        ltrr_index_extra_t ex[2] = {{LTRR_INDEX_SEC_NGRAMS, fz, fl},
-                                    {LTRR_INDEX_SEC_VECTORS, sem, sl}};
-        ltrr_index_build_conf_t bc = {.extra = ex, .extra_cnt = 2};
+        ltrr_index_extra_t ex[2] = {{LTRR_INDEX_SEC_VECTORS, sem, sl},
+                                    {LTRR_INDEX_SEC_NGRAMS, fz, fl}};
+        ltrr_index_build_conf_t bc = {.extra = ex, .extra_cnt = fz ? 2 : 1};
         if (ltrr_index_build(cat, &bc, o->out, errstr, sizeof(errstr)))
                 goto done;
         printf("index_build_s %.2f\npeak_rss_mib %ld\n", now_s() - t2,
@@ -250,6 +302,72 @@ static void recall(const char *name, const ltrr_hnsw_view_t *g,
         free(b);
 }
 
+/* The IVF index inside the semantic section (header 32 bytes). */
+static int ivf_of(const ltrr_index_t *ix, ltrr_ivf_view_t *g)
+{
+        uint64_t len = 0, glen;
+        const uint8_t *p = ltrr_index_section(ix, LTRR_INDEX_SEC_VECTORS,
+                                              &len);
+        if (!p || len < 32)
+                return -1;
+        memcpy(&glen, p + 24, 8);
+        return glen > len - 32 ||
+                       ltrr_ivf_view(p + 32, (size_t)glen, g, NULL, 0)
+                   ? -1
+                   : 0;
+}
+
+#define NP_MAX 8
+
+/* Recall@10 and @100 of the IVF search against brute force, at each
+ * nprobe of @p nps, for queries as in recall(). */
+static void recall_ivf(const ltrr_ivf_view_t *g, const uint32_t *nps,
+                       size_t nnp, uint64_t seed)
+{
+        ltrr_rng_t rng;
+        size_t ss = ltrr_ivf_scratch_size(g, K, LTRR_IVF_NLIST_MAX), na, nb;
+        void *scr = calloc(1, ss);
+        float *q = malloc((size_t)g->dim * 2 * sizeof(float));
+        float *v = q ? q + g->dim : NULL;
+        ltrr_ivf_hit_t *a = malloc(K * sizeof(*a)), *b = malloc(K * sizeof(*b));
+        uint64_t id10[NP_MAX] = {0}, id100[NP_MAX] = {0}, s10[NP_MAX] = {0},
+                 s100[NP_MAX] = {0};
+        double t[NP_MAX] = {0};
+        ltrr_rng_seed(&rng, seed);
+        for (int i = 0; scr && q && a && b && i < RECALL_Q; i++) {
+                ltrr_ivf_vector(g, (uint32_t)ltrr_rng_below(&rng, g->n), v);
+                for (uint32_t d = 0; d < g->dim; d++)
+                        q[d] = v[d] + 0.3f * (float)ltrr_rng_gauss(&rng) /
+                                          sqrtf((float)g->dim);
+                ltrr_ivf_brute(g, q, K, b, &nb);
+                for (size_t e = 0; e < nnp && e < NP_MAX; e++) {
+                        double t0 = thread_cpu_s();
+                        ltrr_ivf_search(g, q, K, nps[e], scr, ss, a, &na);
+                        t[e] += thread_cpu_s() - t0;
+                        ltrr_hnsw_hit_t ha[K], hb[K];
+                        for (size_t x = 0; x < na; x++)
+                                ha[x] = (ltrr_hnsw_hit_t){a[x].id, a[x].sim};
+                        for (size_t x = 0; x < nb; x++)
+                                hb[x] = (ltrr_hnsw_hit_t){b[x].id, b[x].sim};
+                        overlap(ha, na, hb, nb, 10, &id10[e], &s10[e]);
+                        overlap(ha, na, hb, nb, K, &id100[e], &s100[e]);
+                }
+        }
+        printf("semantic_nlist %u vectors %u\n", g->nlist, g->cnt);
+        for (size_t e = 0; e < nnp && e < NP_MAX; e++)
+                printf("semantic_nprobe%u recall10 %.4f recall100 %.4f "
+                       "recall10_ties %.4f recall100_ties %.4f "
+                       "search_mean_cpu_us %.1f\n",
+                       nps[e], id10[e] / (RECALL_Q * 10.0),
+                       id100[e] / (RECALL_Q * 100.0),
+                       s10[e] / (RECALL_Q * 10.0), s100[e] / (RECALL_Q * 100.0),
+                       t[e] / RECALL_Q * 1e6);
+        free(scr);
+        free(q);
+        free(a);
+        free(b);
+}
+
 /* A query: entity @p e's name and first artist, one letter replaced. */
 static void make_query(const ltrr_index_t *ix, ltrr_rng_t *rng, char *q,
                        size_t size)
@@ -320,7 +438,8 @@ int main(int argc, char **argv)
                             ? stdout : stderr,
                         "usage: ltrr-bench-ann [-n ENTITIES] [-q QUERIES] "
                         "[-d DIM] [-s SEED] [-o FILE] [-r 1] [-t THREADS] "
-                        "[-e EF_CONSTRUCTION] [-f FUZZY_DIM] [-m M]\n");
+                        "[-e EF_CONSTRUCTION] [-f FUZZY_DIM] [-m M] "
+                        "[-l NLIST] [-z 1]\n");
                 return ltrr_cli_wants_help(argc, argv) ? 0 : 2;
         }
         if (!o.reuse && build_all(&o))
@@ -355,18 +474,21 @@ static int measure(const bopts_t *o)
 {
         char errstr[512];
         ltrr_index_t *ix = ltrr_index_open(o->out, errstr, sizeof(errstr));
-        ltrr_hnsw_view_t gf, gs;
-        if (!ix || graph_of(ix, LTRR_INDEX_SEC_NGRAMS, &gf) ||
-            graph_of(ix, LTRR_INDEX_SEC_VECTORS, &gs)) {
+        ltrr_hnsw_view_t gf;
+        ltrr_ivf_view_t gs;
+        if (!ix || ivf_of(ix, &gs)) {
                 fprintf(stderr, "ltrr-bench-ann: cannot read %s\n", o->out);
                 ltrr_index_destroy(ix);
                 return 1;
         }
         static const uint32_t fz_ef[] = {200, 400, 800};
-        static const uint32_t sem_ef[] = {100, 200, 400};
-        recall("fuzzy", &gf, fz_ef, 3, o->seed);
-        recall("semantic", &gs, sem_ef, 3, o->seed);
-        latency(o, ix, "fuzzy");
+        static const uint32_t sem_np[] = {8, 16, 24, 32, 40, 48, 64, 128};
+        int fuzzy = !graph_of(ix, LTRR_INDEX_SEC_NGRAMS, &gf);
+        if (fuzzy)
+                recall("fuzzy", &gf, fz_ef, 3, o->seed);
+        recall_ivf(&gs, sem_np, NP_MAX, o->seed);
+        if (fuzzy)
+                latency(o, ix, "fuzzy");
         latency(o, ix, "semantic");
         ltrr_index_destroy(ix);
         return 0;

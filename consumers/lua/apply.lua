@@ -26,7 +26,7 @@
 -- Globals are looked up once: a local is a register, a global a table
 -- lookup through Redis's protected environment.
 local ARGV, KEYS, tonumber = ARGV, KEYS, tonumber
-local call, unpack, pairs, ipairs = redis.call, unpack, pairs, ipairs
+local call, unpack, ipairs = redis.call, unpack, ipairs
 local format, sub, rep = string.format, string.sub, string.rep
 local unpack_bin = struct.unpack
 
@@ -47,42 +47,66 @@ end
 local m, ttl, nf = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local T = m + 1 -- first target key
 
+-- The number in string s (an ARGV entry), converted once per distinct
+-- string: bitmap indexes, value counts and most values repeat, and a
+-- lookup by an (interned) string is cheaper than strtod.
+local numbers = {}
+local function number(s)
+        local v = numbers[s]
+        if v == nil then
+                v = tonumber(s)
+                numbers[s] = v
+        end
+        return v
+end
+
 -- Sets every record's bit; returns the ARGV index of the first value of
 -- each record whose bit was clear (in ARGV order), and the duplicate
--- count.
+-- count. Every record's bitmap index is used (and so checked: an index
+-- outside 1..m fails here) before the first BITFIELD, so a malformed
+-- call marks nothing it does not apply (docs/decisions/0038). The bit
+-- value is the string '1': a Lua number would be formatted again for
+-- every operation.
 local function mark()
-        local ops, at, bm, pos = {}, {}, {}, {}
+        local ops, cnt, at, bm, pos = {}, {}, {}, {}, {}
+        for k = 1, m do
+                ops[k], cnt[k] = {}, 0
+        end
         local i, n, r = 5 + nf, #ARGV, 0
         while i <= n do
-                local k = tonumber(ARGV[i])
-                local o = ops[k]
-                if o == nil then
-                        o = {}
-                        ops[k] = o
-                end
-                local c = #o
+                local s = ARGV[i]
+                local k = numbers[s]
+                if k == nil then k = number(s) end
+                local o, c = ops[k], cnt[k]
                 o[c + 1], o[c + 2], o[c + 3], o[c + 4] =
-                        'SET', 'u1', ARGV[i + 1], 1
+                        'SET', 'u1', ARGV[i + 1], '1'
+                cnt[k] = c + 4
                 r = r + 1
                 at[r], bm[r], pos[r] = i, k, c / 4 + 1
-                i = i + 3 + tonumber(ARGV[i + 2])
+                s = ARGV[i + 2]
+                local v = numbers[s]
+                if v == nil then v = number(s) end
+                i = i + 3 + v
         end
         local old = {}
-        for k, o in pairs(ops) do
-                old[k] = call('BITFIELD', KEYS[k], unpack(o))
+        for k = 1, m do
+                if cnt[k] > 0 then
+                        old[k] = call('BITFIELD', KEYS[k], unpack(ops[k]))
+                end
         end
-        local fresh, touched, dups = {}, {}, 0
+        local fresh, touched, dups, f = {}, {}, 0, 0
         for j = 1, r do
                 local k = bm[j]
                 if old[k][pos[j]] == 1 then
                         dups = dups + 1
                 else
                         touched[k] = true
-                        fresh[#fresh + 1] = at[j]
+                        f = f + 1
+                        fresh[f] = at[j]
                 end
         end
-        for k in pairs(touched) do
-                call('EXPIRE', KEYS[k], ttl)
+        for k = 1, m do
+                if touched[k] then call('EXPIRE', KEYS[k], ttl) end
         end
         return fresh, dups
 end
@@ -120,38 +144,20 @@ local function decays(field)
         return d
 end
 
--- An ordered sum: add(k, v) per record, then each(fn) once per key.
-local function sums()
-        local acc, order = {}, {}
-        local s = {}
-        function s.add(k, v)
-                if acc[k] == nil then
-                        acc[k] = v
-                        order[#order + 1] = k
-                else
-                        acc[k] = acc[k] + v
-                end
-        end
-        function s.each(fn)
-                for _, k in ipairs(order) do fn(k, acc[k]) end
-                acc, order = {}, {}
-        end
-        return s
-end
-
 local function bandit(fresh)
         local key, h = KEYS[T], tonumber(ARGV[5])
         local sum, order, e = {}, {}, nil
-        -- The hot loop adds in place (no call per delta); the order of
-        -- the additions is the records' order, as in sums().
+        -- The hot loops add in place (no call per value), in the
+        -- records' order: that order fixes the floating-point sums.
         local function flush()
                 for _, f in ipairs(order) do
                         call('HINCRBYFLOAT', key, f, num(sum[f]))
                 end
                 sum, order = {}, {}
         end
-        for _, i in ipairs(fresh) do
-                local nv, j = tonumber(ARGV[i + 2]), i + 3
+        for x = 1, #fresh do
+                local i = fresh[x]
+                local nv, j = number(ARGV[i + 2]), i + 3
                 local t = tonumber(ARGV[j])
                 if e == nil then
                         call('HSETNX', key, 'e', ARGV[j + 1])
@@ -173,7 +179,9 @@ local function bandit(fresh)
                 end
                 local s = scale(t, e, h)
                 for p = j + 2, j + nv - 1, 2 do
-                        local f, d = ARGV[p], tonumber(ARGV[p + 1])
+                        local f, ds = ARGV[p], ARGV[p + 1]
+                        local d = numbers[ds]
+                        if d == nil then d = number(ds) end
                         local dk = decay_memo[f]
                         if dk == nil then dk = decays(f) end
                         if dk then d = d * s end
@@ -197,8 +205,9 @@ end
 
 local function q2e(fresh)
         local sum, order, z = {}, {}, KEYS[T]
-        for _, i in ipairs(fresh) do -- sums() inlined: the hot path
-                local ent, v = ARGV[i + 3], tonumber(ARGV[i + 4])
+        for x = 1, #fresh do
+                local i = fresh[x]
+                local ent, v = ARGV[i + 3], number(ARGV[i + 4])
                 local a = sum[ent]
                 if a == nil then
                         order[#order + 1] = ent
@@ -218,14 +227,17 @@ end
 local function pop(fresh)
         local z, ekey = KEYS[T], KEYS[T + 1]
         local h, max = tonumber(ARGV[5]), tonumber(ARGV[6])
-        local acc, e = sums(), nil
+        local sum, order, e = {}, {}, nil
         local function flush()
-                acc.each(function(ent, v)
-                        call('ZINCRBY', z, num(v), ent)
-                end)
+                for x = 1, #order do
+                        local ent = order[x]
+                        call('ZINCRBY', z, num(sum[ent]), ent)
+                end
+                sum, order = {}, {}
                 trim(z, max)
         end
-        for _, i in ipairs(fresh) do
+        for x = 1, #fresh do
+                local i = fresh[x]
                 local j = i + 3
                 local t = tonumber(ARGV[j])
                 if e == nil then
@@ -245,16 +257,25 @@ local function pop(fresh)
                         call('SET', ekey, ARGV[j + 1])
                         e = ne
                 end
-                acc.add(ARGV[j + 2], tonumber(ARGV[j + 3]) * scale(t, e, h))
+                local ent = ARGV[j + 2]
+                local v = number(ARGV[j + 3]) * scale(t, e, h)
+                local cur = sum[ent]
+                if cur == nil then
+                        order[#order + 1] = ent
+                        sum[ent] = v
+                else
+                        sum[ent] = cur + v
+                end
         end
         flush()
 end
 
 local function profile(fresh)
         local recent, aff, order = {}, {}, {}
-        for _, i in ipairs(fresh) do -- sums() inlined: the hot path
+        for x = 1, #fresh do
+                local i = fresh[x]
                 local ent, tms = ARGV[i + 3], tonumber(ARGV[i + 4])
-                local v, r = tonumber(ARGV[i + 5]), recent[ent]
+                local v, r = number(ARGV[i + 5]), recent[ent]
                 if r == nil then
                         order[#order + 1] = ent
                         recent[ent] = tms

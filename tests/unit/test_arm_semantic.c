@@ -3,8 +3,9 @@
  * lexical top hits' vectors, so a query finds entities whose vectors
  * are close to what its words match even when the words are absent;
  * no vectors means unavailable; no lexical hit means no candidate;
- * entities without a vector are never returned; a section of the older
- * float32 layout is refused with a "rebuild" error.
+ * entities without a vector are never returned; a section of an older
+ * layout (float32 or int8 HNSW graph) is refused with a "rebuild"
+ * error; the section is an IVF index whose lists hold every vector.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "catalog.h"
 #include "hnsw.h"
 #include "index.h"
+#include "ivf.h"
 #include "text.h"
 
 #define DIM 4
@@ -79,8 +81,8 @@ static ltrr_catalog_t *catalog(uint32_t dim)
         return cat;
 }
 
-/* Index with the vector section when @p vectors (2: relabelled with
- * the magic of the older float32 layout). */
+/* Index with the vector section when @p vectors (2, 3: relabelled with
+ * the magic of the older float32 / int8 HNSW layouts). */
 static ltrr_index_t *build(int vectors)
 {
         char errstr[256];
@@ -94,8 +96,9 @@ static ltrr_index_t *build(int vectors)
                                                              &len, errstr,
                                                              sizeof(errstr)),
                                  LTRR_OK);
-                if (vectors == 2)
-                        memcpy(sec, "LTRRVEC1", 8);
+                if (vectors >= 2)
+                        memcpy(sec, vectors == 2 ? "LTRRVEC1" : "LTRRVEC2",
+                               8);
                 ex = (ltrr_index_extra_t){LTRR_INDEX_SEC_VECTORS, sec, len};
                 bc.extra = &ex;
                 bc.extra_cnt = 1;
@@ -213,16 +216,43 @@ static void test_unavailable(void **state)
 static void test_old_layout(void **state)
 {
         fx_t *fx = *state;
-        ltrr_index_t *ix = build(2);
-        assert_false(ltrr_arm_semantic.available(ix));
-        assert_int_equal(run(fx, ix, "engine", 10), LTRR_ERR_STATE);
-        run_direct = 1;
-        ltrr_err_t err = run(fx, ix, "engine", 10);
-        run_direct = 0;
-        assert_int_equal(err, LTRR_ERR_SCHEMA);
-        assert_non_null(strstr(run_err, "rebuild"));
-        assert_int_equal(fx->cnt, 0);
-        ltrr_index_destroy(ix);
+        for (int old = 2; old <= 3; old++) {
+                ltrr_index_t *ix = build(old);
+                assert_false(ltrr_arm_semantic.available(ix));
+                assert_int_equal(run(fx, ix, "engine", 10), LTRR_ERR_STATE);
+                run_direct = 1;
+                ltrr_err_t err = run(fx, ix, "engine", 10);
+                run_direct = 0;
+                assert_int_equal(err, LTRR_ERR_SCHEMA);
+                assert_non_null(strstr(run_err, "rebuild the index"));
+                assert_int_equal(fx->cnt, 0);
+                ltrr_index_destroy(ix);
+        }
+}
+
+/* The section: magic LTRRVEC3, then an IVF index holding the six
+ * non-zero vectors, sound under the full check. */
+static void test_section_layout(void **state)
+{
+        (void)state;
+        char errstr[256];
+        void *sec = NULL;
+        size_t len = 0;
+        ltrr_ivf_view_t g;
+        ltrr_catalog_t *cat = catalog(DIM);
+        assert_int_equal(ltrr_semantic_section_build(cat, NULL, &sec, &len,
+                                                     errstr, sizeof(errstr)),
+                         LTRR_OK);
+        assert_memory_equal(sec, "LTRRVEC3", 8);
+        assert_int_equal(ltrr_ivf_view((uint8_t *)sec + 32, len - 32, &g,
+                                       errstr, sizeof(errstr)),
+                         LTRR_OK);
+        assert_int_equal(ltrr_ivf_check(&g, errstr, sizeof(errstr)), LTRR_OK);
+        assert_int_equal(g.n, NDOCS);
+        assert_int_equal(g.cnt, NDOCS - 1);
+        assert_int_equal(g.slot[6], LTRR_IVF_NO_SLOT);
+        free(sec);
+        ltrr_catalog_destroy(cat);
 }
 
 static void test_section_errors(void **state)
@@ -255,6 +285,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_old_layout, setup,
                                             teardown),
             cmocka_unit_test(test_section_errors),
+            cmocka_unit_test(test_section_layout),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
