@@ -64,8 +64,9 @@ def rank_examples(seed, i, pos, value):
     return out
 
 
-def reward(rng, i, part):
-    """One reward: impression offset i on partition part."""
+def reward(rng, i, part, off):
+    """One reward: the i-th impression overall, at offset off of partition
+    part; its action, if any, at offset off of the actions partition."""
     kind = rng.choice(["no_action", "matched", "matched", "late"])
     q = "q%d %s" % (rng.randrange(8), rng.choice(["rock", "jazz", "a}b"]))
     user = "u%d" % rng.randrange(10)
@@ -82,7 +83,7 @@ def reward(rng, i, part):
         "schema_version": 1, "event_time_ms": t_imp + 500, "node_id": "t",
         "impression_id": "%032x" % (i * 7 + part),
         "impression_ref": {"topic": "ltrr.impressions", "partition": part,
-                           "offset": i},
+                           "offset": off},
         "action_ref": None, "action_id": None, "user_id": user,
         "query_norm": q, "outcome": kind if kind != "late" else "late",
         "apply_bandit": kind != "late", "apply_engagement": kind != "no_action",
@@ -96,7 +97,7 @@ def reward(rng, i, part):
     }
     if kind != "no_action":
         rec["action_ref"] = {"topic": "ltrr.actions", "partition": part,
-                             "offset": i * 3 + 1}
+                             "offset": off}
         rec["action_id"] = "%032x" % (i * 11 + part + 1)
         rec["action_type"] = "play"
         rec["engaged_entity"] = "e%d" % rng.randrange(20)
@@ -110,7 +111,9 @@ def gen(outdir, n, seed, parts, off0=0):
     rng = random.Random(seed)
 
     def make(i, part):  # the examples have an rng of their own
-        rec = reward(rng, i, part)
+        # Kafka offsets are dense per partition: the i-th record of the
+        # stream is the (i // parts)-th of its partition.
+        rec = reward(rng, i, part, i // parts)
         if rec["outcome"] == "matched" and rec["value"] != 0:
             rec["ranker_examples"] = rank_examples(seed, i, rec["position"],
                                                    rec["value"])
