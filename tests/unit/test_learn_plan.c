@@ -11,30 +11,14 @@
 #include "bstats.h"
 #include "feature.h"
 #include "learn_plan.h"
+#include "learn_testlib.h"
 #include "ranker_online.h"
 
 static ltrr_learn_conf_t conf(void)
 {
-        ltrr_learn_conf_t c;
+        static const char *const names[] = {"lexical", "popular"};
 
-        memset(&c, 0, sizeof(c));
-        c.space.n_arms = 2;
-        strcpy(c.space.arm_names[0], "lexical");
-        strcpy(c.space.arm_names[1], "popular");
-        c.space.n_budgets = 2;
-        c.space.budgets[0] = 10;
-        c.space.budgets[1] = 20;
-        c.space.total_budget = 30;
-        c.bandit_half_life = 3600;
-        c.dedup_ttl_s = 86400;
-        c.q2e.max = 10;
-        c.q2e.ttl_s = 600;
-        c.profile.recent_max = 5;
-        c.profile.affinity_max = 7;
-        c.profile.ttl_s = 900;
-        c.profile.pop_max = 100;
-        c.profile.pop_half_life = 86400;
-        return c;
+        return learn_test_conf(names, 2, 30);
 }
 
 static const ltrr_arm_reward_t arms[] = {

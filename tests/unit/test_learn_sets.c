@@ -12,30 +12,13 @@
 #include "bstats.h"
 #include "feature.h"
 #include "learn_plan.h"
+#include "learn_testlib.h"
 
 static ltrr_learn_conf_t conf(void)
 {
-        ltrr_learn_conf_t c;
+        static const char *const names[] = {"lexical", "popular", "fuzzy"};
 
-        memset(&c, 0, sizeof(c));
-        c.space.n_arms = 3;
-        strcpy(c.space.arm_names[0], "lexical");
-        strcpy(c.space.arm_names[1], "popular");
-        strcpy(c.space.arm_names[2], "fuzzy");
-        c.space.n_budgets = 2;
-        c.space.budgets[0] = 10;
-        c.space.budgets[1] = 20;
-        c.space.total_budget = 60;
-        c.bandit_half_life = 3600;
-        c.dedup_ttl_s = 86400;
-        c.q2e.max = 10;
-        c.q2e.ttl_s = 600;
-        c.profile.recent_max = 5;
-        c.profile.affinity_max = 7;
-        c.profile.ttl_s = 900;
-        c.profile.pop_max = 100;
-        c.profile.pop_half_life = 86400;
-        return c;
+        return learn_test_conf(names, 3, 60);
 }
 
 /* lexical:10 and fuzzy:20 ran and share a play (worth 3: each arm's
