@@ -44,7 +44,7 @@ rc=0; "$SIM" --serve http://127.0.0.1:1 --collect http://127.0.0.1:1 >/dev/null 
 assert_eq "$rc" 2 "exit code for --collect without --api-key"
 rc=0; "$SIM" --serve http://127.0.0.1:1 --catalog synthetic:x >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" 2 "exit code for a bad --catalog"
-"$SIM" --help | grep -q -- "--serve" || fail "--help lists --serve"
+grep -q -- "--serve" <<<"$("$SIM" --help)" || fail "--help lists --serve"
 
 # A server that is not there: every search fails, exit 1, errors counted.
 rc=0
