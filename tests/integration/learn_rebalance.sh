@@ -84,13 +84,17 @@ wait "$A" || fail "first learner exit code"
 left=$(stored g2)
 harness_wait "progress past a half" 120 beyond g2 $((total / 2))
 harness_redis_cli SCRIPT FLUSH >/dev/null
+assigned() { grep -c "partitions assigned" "$D/second.log"; }
+# The second member may not have its share of the first member's leaving
+# yet: then the third member's join folds into the same rebalance.
+before_third=$(assigned)
 learner third g2 16
 C=$LEARN_PID
 harness_wait "third member assigned" 60 grep -q "partitions assigned" \
         "$D/third.log"
-assigned() { grep -c "partitions assigned" "$D/second.log"; }
-# The second member's own share of that rebalance (its third assignment).
-harness_wait "second member reassigned" 60 eval '[ "$(assigned)" -ge 3 ]'
+# The second member's own share of the rebalance the third one joined.
+harness_wait "second member reassigned" 60 \
+        eval '[ "$(assigned)" -gt "$before_third" ]'
 sleep 0.5
 before=$(assigned)
 kill -KILL "$C"
