@@ -153,6 +153,27 @@ static void *admin_thread(void *arg)
         return NULL;
 }
 
+static void admin_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        event_base_loopbreak(arg);
+}
+
+/* Stops the admin thread's loop. A loopbreak from this thread is lost
+ * when the admin thread has not entered event_base_dispatch() yet (the
+ * loop clears the flag as it starts: a SIGTERM right after start hung
+ * the learner in pthread_join()); an event due now is not. */
+static void admin_stop(struct event_base *base, pthread_t thr)
+{
+        static const struct timeval now = {0, 0};
+
+        if (event_base_once(base, -1, EV_TIMEOUT, admin_stop_cb, base,
+                            &now) != 0)
+                event_base_loopbreak(base);
+        pthread_join(thr, NULL);
+}
+
 /* Batches sent and unread while the next is prepared:
  * LEARN_INFLIGHT_MAX, unless the environment sets LTRR_LEARN_INFLIGHT to
  * 0 (serial: send, then wait) or 1 (a benchmark knob). */
@@ -275,10 +296,8 @@ int main(int argc, char **argv)
         code = learn_loop_run(&ln);
         log_info("learn", "stopped");
 done:
-        if (started) {
-                event_base_loopbreak(base);
-                pthread_join(thr, NULL);
-        }
+        if (started)
+                admin_stop(base, thr);
         ltrr_admin_http_destroy(adm);
         learn_close(&ln);
         if (base)
