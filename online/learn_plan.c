@@ -680,6 +680,13 @@ done:
         return err;
 }
 
+/* Was @p rew's impression decided by serving's subsets policy? Its
+ * rewards go to the language-pooled bucket and file their arm set. */
+static int subsets_reward(const ltrr_reward_t *rew)
+{
+        return rew->policy && !strcmp(rew->policy, "subsets");
+}
+
 /* Appends the two deltas of arm set @p set's whole reward @p r. Only
  * the subsets policy chooses whole sets, from a bounded menu; the sets
  * other policies run are not filed (their number is not bounded). */
@@ -691,7 +698,7 @@ static ltrr_err_t push_set_deltas(ltrr_learn_plan_t *pl,
         ltrr_err_t err = LTRR_OK;
         size_t j;
 
-        if (!set || !rew->policy || strcmp(rew->policy, "subsets") != 0)
+        if (!set || !subsets_reward(rew))
                 return LTRR_OK;
         r = r > 1.0 ? 1.0 : r < -1.0 ? -1.0 : r;
         if (ltrr_bstats_set_deltas(pl->layout, set, r, d, NULL, 0))
@@ -854,7 +861,7 @@ static void bandit_ns(ltrr_learn_plan_t *pl, const ltrr_reward_t *rew,
         if (ltrr_learn_reward_bucket(&rew->context, &b))
                 pl->stats.bucket_unknown++;
         /* serving's subsets policy pools the language groups */
-        if (rew->policy && !strcmp(rew->policy, "subsets"))
+        if (subsets_reward(rew))
                 b = ltrr_feature_bucket_pool_lang(b);
         snprintf(ns, size, "b%u", (unsigned)b);
 }
