@@ -16,6 +16,7 @@ enum { SLOT_N = 0, SLOT_S = 1, SLOT_Q = 2, SLOT_C = 3, SLOT_B = 4 };
 struct ltrr_bstats_s {
         ltrr_bandit_space_t space; /* layout */
         double half_life;          /* seconds, 0 = no decay */
+        double half_life0;         /* the one given to _new() */
         double epoch;              /* e: values are scaled to it */
         double version;            /* v: observations applied */
         size_t tri;                /* dim (dim + 1) / 2 */
@@ -55,7 +56,7 @@ ltrr_bstats_t *ltrr_bstats_new(const ltrr_bandit_space_t *sp,
         if (!st)
                 goto nomem;
         st->space = *sp;
-        st->half_life = half_life;
+        st->half_life = st->half_life0 = half_life;
         st->epoch = epoch;
         st->tri = sp->dim * (sp->dim + 1) / 2;
         st->stride = SLOT_B + sp->dim + st->tri;
@@ -85,6 +86,7 @@ void ltrr_bstats_reset(ltrr_bstats_t *st)
         memset(st->vals, 0, cells * st->stride * sizeof(double));
         st->version = 0.0;
         st->n_sets = 0;
+        st->half_life = st->half_life0;
 }
 
 const ltrr_bandit_space_t *ltrr_bstats_space(const ltrr_bstats_t *st)
@@ -566,6 +568,13 @@ static ltrr_err_t parse_pair(ltrr_bstats_t *st, const char *field,
         }
         if (strcmp(field, "v") == 0) {
                 st->version = v;
+                return LTRR_OK;
+        }
+        if (strcmp(field, "h") == 0) { /* the writer's half-life */
+                if (!(v >= 0.0) || !isfinite(v))
+                        return ltrr_errf(LTRR_ERR_PARSE, errstr, errstr_size,
+                                         "field \"h\": bad half-life");
+                st->half_life = v;
                 return LTRR_OK;
         }
         err = field_slot(st, field, &slot);

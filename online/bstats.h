@@ -17,8 +17,13 @@
  * 2^((t - e) / half_life), and reading at time now multiplies by
  * 2^-((now - e) / half_life). Additions then commute, so any number of
  * learners can add deltas in any order (Redis HINCRBYFLOAT) and readers
- * need no timestamps per observation. The Redis mapping and the math are
- * in docs/BANDIT.md.
+ * need no timestamps per observation. The writer stores e and its
+ * half-life h in the object (fields "e" and "h"), and parsing takes both,
+ * so a reader decays with the writer's half-life whatever it was created
+ * with: without h the stored sums are counts inflated by
+ * 2^((now - e) / h), and e lies up to 32 half-lives back
+ * (ltrr_profile_epoch_align()). The Redis mapping and the math are in
+ * docs/BANDIT.md.
  *
  * Beside the cells, an object keeps the decayed n and s of up to
  * LTRR_BSTATS_SETS_MAX arm *sets*: the whole reward of the impressions on
@@ -88,7 +93,8 @@ ltrr_bstats_t *ltrr_bstats_new(const ltrr_bandit_space_t *sp,
 /** @brief Frees @p st; NULL is a no-op. */
 void ltrr_bstats_destroy(ltrr_bstats_t *st);
 
-/** @brief Zeroes every value and the version; keeps the epoch. */
+/** @brief Zeroes every value and the version, and restores the
+ *  half-life given to ltrr_bstats_new(); keeps the epoch. */
 void ltrr_bstats_reset(ltrr_bstats_t *st);
 
 /** @brief The space the statistics were made for. */

@@ -160,8 +160,15 @@ local function bandit(fresh)
                 local nv, j = number(ARGV[i + 2]), i + 3
                 local t = tonumber(ARGV[j])
                 if e == nil then
-                        call('HSETNX', key, 'e', ARGV[j + 1])
-                        e = tonumber(call('HGET', key, 'e'))
+                        -- a new object records its epoch and the
+                        -- half-life its sums are scaled with, so readers
+                        -- decay them alike (bstats.h)
+                        if call('HSETNX', key, 'e', ARGV[j + 1]) == 1 then
+                                call('HSET', key, 'h', ARGV[5])
+                                e = tonumber(ARGV[j + 1])
+                        else
+                                e = tonumber(call('HGET', key, 'e'))
+                        end
                 end
                 if h > 0 and (t - e) / h > 64 then
                         flush()
@@ -174,7 +181,7 @@ local function bandit(fresh)
                                              num(tonumber(all[a + 1]) * f))
                                 end
                         end
-                        call('HSET', key, 'e', ARGV[j + 1])
+                        call('HSET', key, 'e', ARGV[j + 1], 'h', ARGV[5])
                         e = ne
                 end
                 local s = scale(t, e, h)

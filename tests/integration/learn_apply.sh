@@ -52,7 +52,11 @@ caught_up() {
 effects() { # the dump without bitmaps and offsets
         $PY "$LIB" dump "${LTRR_REDIS%:*}" "${LTRR_REDIS##*:}" |
                 grep -v -e '^ltrr:dedup:' -e '^ltrr:learn:' -e '^ltrr:pop:{pop}:e' |
-                grep -v -P '^ltrr:bandit:\{b0\}:v1\t(e|b:|A:)'
+                grep -v -P '^ltrr:bandit:\{b0\}:v1\t(e|h|b:|A:)'
+}
+half_life() { # the half-life the bandit object records for its readers
+        $PY "$LIB" dump "${LTRR_REDIS%:*}" "${LTRR_REDIS##*:}" |
+                grep -P '^ltrr:bandit:\{b0\}:v1\th\t' | cut -f3
 }
 
 PORT=$(stack_free_port)
@@ -81,6 +85,7 @@ harness_wait "learner caught up with set a" 60 caught_up
 $PY "$LIB" expect --ranker "$D"/a/p*.jsonl >"$D/want_a"
 effects >"$D/got_a"
 diff "$D/want_a" "$D/got_a" >&2 || fail "state after set a differs"
+assert_eq "$(half_life)" "0" "bandit half-life recorded"
 n=$(wc -l <"$D/want_a")
 assert_ge "$n" 200 "expected state lines"
 assert_contains "$(cat "$D/got_a")" 'ltrr:q2e:{q:q1%20a%7Db}' "escaped Q2E key"

@@ -405,6 +405,44 @@ static void test_parse_malformed(void **state)
         ltrr_bstats_destroy(st);
 }
 
+/*
+ * The writer's half-life ("h") rules the reading: a reader created
+ * without decay (serving) reads decayed counts, not the epoch-scaled sums;
+ * the next parse without "h" is back to the reader's own; a bad "h" is
+ * refused.
+ */
+static void test_parse_half_life(void **state)
+{
+        const char *with_h[] = {"e", "1000", "h", "100", "n:lexical:10", "8",
+                                "s:lexical:10", "4"};
+        const char *without_h[] = {"e", "1000", "n:lexical:10", "8"};
+        const char *bad_h[] = {"h", "-1"}, *nan_h[] = {"h", "nan"};
+        ltrr_bandit_space_t sp;
+        ltrr_bstats_cell_t c;
+        ltrr_bstats_t *st;
+        char errstr[128];
+
+        (void)state;
+        space_init(&sp, 0);
+        st = ltrr_bstats_new(&sp, 0.0, 0.0, NULL, 0);
+        assert_non_null(st);
+        assert_int_equal(ltrr_bstats_parse(st, with_h, 8, NULL, 0), LTRR_OK);
+        assert_int_equal(ltrr_bstats_cell_get(st, 0, 0, 1200.0, &c), LTRR_OK);
+        assert_true(fabs(c.n - 2.0) < 1e-12); /* 8 / 2^((1200-1000)/100) */
+        assert_true(fabs(c.s - 1.0) < 1e-12);
+        assert_int_equal(ltrr_bstats_parse(st, without_h, 4, NULL, 0),
+                         LTRR_OK);
+        assert_int_equal(ltrr_bstats_cell_get(st, 0, 0, 1200.0, &c), LTRR_OK);
+        assert_true(c.n == 8.0);
+        assert_int_equal(ltrr_bstats_parse(st, bad_h, 2, errstr,
+                                           sizeof(errstr)),
+                         LTRR_ERR_PARSE);
+        assert_non_null(strstr(errstr, "\"h\""));
+        assert_int_equal(ltrr_bstats_parse(st, nan_h, 2, NULL, 0),
+                         LTRR_ERR_PARSE);
+        ltrr_bstats_destroy(st);
+}
+
 /* A batch summed in a scratch object and exported gives the same state
  * as applying every reward's own deltas, whatever the two epochs. */
 static void test_export_batch(void **state)
@@ -591,6 +629,7 @@ int main(void)
                 cmocka_unit_test(test_decay_exact),
                 cmocka_unit_test(test_parse_round_trip),
                 cmocka_unit_test(test_parse_malformed),
+                cmocka_unit_test(test_parse_half_life),
                 cmocka_unit_test(test_export_batch),
                 cmocka_unit_test(test_sets),
                 cmocka_unit_test(test_sets_bounded),
