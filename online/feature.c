@@ -604,14 +604,20 @@ ltrr_feature_shape_t ltrr_feature_bucket_shape(uint32_t bucket)
         return (ltrr_feature_shape_t)(bucket / LTRR_FEATURE_BUCKETS_SHAPE);
 }
 
-uint32_t ltrr_feature_bucket_pool_lang(uint32_t bucket)
+uint32_t ltrr_feature_bucket_subsets(uint32_t bucket, const float *x,
+                                     size_t dim)
 {
-        uint32_t in_shape = bucket % LTRR_FEATURE_BUCKETS_SHAPE;
+        uint32_t in_shape = bucket % LTRR_FEATURE_BUCKETS_SHAPE, cls = 0;
 
         if (bucket >= LTRR_FEATURE_BUCKETS)
                 return bucket;
+        if (x && dim == LTRR_FEATURE_CTX_DIM)
+                cls = x[FX_QLEN_SHORT + 2] > 0.5f   ? 2
+                      : x[FX_QLEN_SHORT + 1] > 0.5f ? 1
+                                                    : 0;
         /* in_shape = (intent * 3 + lang_group) * 2 + day_off */
-        return bucket - in_shape + in_shape / 6 * 6 + in_shape % 2;
+        return bucket - in_shape + (in_shape / 6 * 3 + cls) * 2 +
+               in_shape % 2;
 }
 
 const ltrr_feature_fdesc_t *ltrr_feature_layout(size_t *cnt)

@@ -271,11 +271,21 @@ ltrr_err_t ltrr_feature_bucket_parts(uint32_t bucket,
 ltrr_feature_shape_t ltrr_feature_bucket_shape(uint32_t bucket);
 
 /**
- * @brief @p bucket with its language group replaced by 0: the bucket of
- * a policy that pools the language groups (subsets; docs/BANDIT.md).
- * An id >= LTRR_FEATURE_BUCKETS is returned unchanged.
+ * @brief The bucket of the subsets policy: @p bucket with its language
+ * group slot holding the query's length class instead (0: one token or
+ * none, 1: two or three, 2: four or more), read from the context vector.
+ * A whole arm set needs more rewards per bucket than a per-arm score, so
+ * subsets pools the language groups; the length class is what tells a
+ * short ambiguous query ("love", resolved by taste) from a known-item
+ * query the QU tagged the same (docs/BANDIT.md, decision 0041).
+ * @param bucket an id from ltrr_feature_context(); one >=
+ *               LTRR_FEATURE_BUCKETS is returned unchanged
+ * @param x      the request's context vector (may be NULL: class 0)
+ * @param dim    its length; another length than LTRR_FEATURE_CTX_DIM
+ *               gives class 0
  */
-uint32_t ltrr_feature_bucket_pool_lang(uint32_t bucket);
+uint32_t ltrr_feature_bucket_subsets(uint32_t bucket, const float *x,
+                                     size_t dim);
 
 /**
  * @brief The query shape a logged context vector records, for code that

@@ -860,9 +860,11 @@ static void bandit_ns(ltrr_learn_plan_t *pl, const ltrr_reward_t *rew,
         }
         if (ltrr_learn_reward_bucket(&rew->context, &b))
                 pl->stats.bucket_unknown++;
-        /* serving's subsets policy pools the language groups */
+        /* serving's subsets policy pools the language groups and splits
+         * by query length */
         if (subsets_reward(rew))
-                b = ltrr_feature_bucket_pool_lang(b);
+                b = ltrr_feature_bucket_subsets(b, rew->context.features,
+                                                rew->context.feature_cnt);
         snprintf(ns, size, "b%u", (unsigned)b);
 }
 

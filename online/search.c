@@ -529,12 +529,12 @@ static ltrr_err_t analyze(ltrr_search_t *se, const ltrr_qu_dict_t *qu,
         if ((err = ltrr_feature_context(se->fx, &in, &sq->fctx, errstr,
                                         errstr_size)))
                 return err;
-        /* subsets learns whole arm sets, which need more data per bucket
-         * than per-arm scores: it pools the language groups (the
-         * learner does the same for its rewards). */
+        /* subsets learns whole arm sets: it pools the language groups
+         * and splits by query length (the learner does the same for its
+         * rewards) */
         if (se->conf.policy == LTRR_POLICY_SUBSETS)
-                sq->fctx.bucket =
-                    ltrr_feature_bucket_pool_lang(sq->fctx.bucket);
+                sq->fctx.bucket = ltrr_feature_bucket_subsets(
+                    sq->fctx.bucket, sq->fctx.x, LTRR_FEATURE_CTX_DIM);
         return LTRR_OK;
 }
 

@@ -485,6 +485,49 @@ static void test_history(void **state)
 /* The bucket of one (shape, intent, language group, day off): the
  * documented formula, inverted by bucket_parts() and bucket_shape(), and
  * the shape read back from the vector as the learner does. */
+/* The subsets bucket of @p in at several query lengths keeps shape,
+ * intent and day off, holds the length class in the language slot, and
+ * is a fixed point. */
+static void check_subsets(const ltrr_feature_t *fx, ltrr_feature_in_t *in,
+                          int sh, int it, int dof)
+{
+        static const size_t toks[] = {0, 1, 2, 3, 4, 9};
+        static const int cls[] = {0, 0, 1, 1, 2, 2};
+        size_t n_tokens = in->n_tokens, i;
+
+        for (i = 0; i < sizeof(toks) / sizeof(toks[0]); i++) {
+                ltrr_feature_ctx_t out;
+                ltrr_feature_intent_t pi;
+                uint32_t p;
+                int pl, pd;
+
+                in->n_tokens = toks[i];
+                compute(fx, in, &out);
+                p = ltrr_feature_bucket_subsets(out.bucket, out.x,
+                                                LTRR_FEATURE_CTX_DIM);
+                assert_true(p < LTRR_FEATURE_BUCKETS);
+                ltrr_feature_bucket_parts(p, &pi, &pl, &pd);
+                assert_int_equal(pi, it);
+                assert_int_equal(pl, cls[i]);
+                assert_int_equal(pd, dof);
+                assert_int_equal(ltrr_feature_bucket_shape(p), sh);
+                assert_int_equal(ltrr_feature_bucket_subsets(
+                                     p, out.x, LTRR_FEATURE_CTX_DIM),
+                                 p);
+                /* no vector, or one of another length: class 0 */
+                ltrr_feature_bucket_parts(
+                    ltrr_feature_bucket_subsets(out.bucket, NULL, 0), NULL,
+                    &pl, NULL);
+                assert_int_equal(pl, 0);
+                ltrr_feature_bucket_parts(
+                    ltrr_feature_bucket_subsets(out.bucket, out.x,
+                                                LTRR_FEATURE_CTX_DIM - 1),
+                    NULL, &pl, NULL);
+                assert_int_equal(pl, 0);
+        }
+        in->n_tokens = n_tokens;
+}
+
 static uint32_t check_bucket(const ltrr_feature_t *fx, int sh, int it, int lg,
                              int dof)
 {
@@ -513,6 +556,7 @@ static uint32_t check_bucket(const ltrr_feature_t *fx, int sh, int it, int lg,
         assert_int_equal(ltrr_feature_bucket_shape(out.bucket), sh);
         assert_int_equal(ltrr_feature_shape_of(out.x, LTRR_FEATURE_CTX_DIM),
                          sh);
+        check_subsets(fx, &in, sh, it, dof);
         return out.bucket;
 }
 
@@ -538,28 +582,8 @@ static void test_buckets(void **state)
             LTRR_ERR_RANGE);
         assert_int_equal(ltrr_feature_bucket_shape(LTRR_FEATURE_BUCKETS),
                          LTRR_FEATURE_SHAPE__CNT);
-        /* pooling the language keeps shape, intent and day off, sets the
-         * group to 0, and is idempotent: 3 buckets map to each pooled one */
-        memset(seen, 0, sizeof(seen));
-        for (it = 0; it < LTRR_FEATURE_BUCKETS; it++) {
-                uint32_t b = (uint32_t)it, p = ltrr_feature_bucket_pool_lang(b);
-                ltrr_feature_intent_t bi, pi;
-                int bl, pl, bd, pd;
-
-                assert_true(p < LTRR_FEATURE_BUCKETS);
-                assert_int_equal(ltrr_feature_bucket_pool_lang(p), p);
-                assert_int_equal(ltrr_feature_bucket_shape(p),
-                                 ltrr_feature_bucket_shape(b));
-                ltrr_feature_bucket_parts(b, &bi, &bl, &bd);
-                ltrr_feature_bucket_parts(p, &pi, &pl, &pd);
-                assert_int_equal(pi, bi);
-                assert_int_equal(pd, bd);
-                assert_int_equal(pl, 0);
-                seen[p]++;
-        }
-        for (it = 0; it < LTRR_FEATURE_BUCKETS; it++)
-                assert_true(seen[it] == 0 || seen[it] == 3);
-        assert_int_equal(ltrr_feature_bucket_pool_lang(LTRR_FEATURE_BUCKETS),
+        assert_int_equal(ltrr_feature_bucket_subsets(LTRR_FEATURE_BUCKETS,
+                                                     NULL, 0),
                          LTRR_FEATURE_BUCKETS);
         ltrr_feature_destroy(fx);
 }

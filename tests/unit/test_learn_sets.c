@@ -146,8 +146,9 @@ static const char *bandit_key(const ltrr_reward_t *r)
         return key;
 }
 
-/* A subsets reward goes to the bucket with language group 0, as serving
- * decides it; another policy's to the query's own bucket. */
+/* A subsets reward goes to the bucket with the query's length class in
+ * the language slot, as serving decides it; another policy's to the
+ * query's own bucket. */
 static void test_subsets_pools_languages(void **state)
 {
         float x[LTRR_FEATURE_CTX_DIM];
@@ -170,9 +171,16 @@ static void test_subsets_pools_languages(void **state)
         assert_int_equal(ltrr_learn_reward_bucket(&r.context, &b), LTRR_OK);
         assert_int_equal(b, (1 * 3 + 2) * 2); /* group 2 */
         snprintf(want, sizeof(want), "ltrr:bandit:{b%u}:v1",
-                 (unsigned)ltrr_feature_bucket_pool_lang(b));
+                 (unsigned)ltrr_feature_bucket_subsets(
+                     b, x, LTRR_FEATURE_CTX_DIM));
         assert_string_equal(bandit_key(&r), want);
         assert_string_equal(want, "ltrr:bandit:{b6}:v1");
+        /* a query of four or more tokens: length class 2 in the slot */
+        for (i = 0; i < nrow; i++)
+                if (rows[i].group == LTRR_FEATURE_GROUP_CTX &&
+                    !strcmp(rows[i].name, "qlen_4plus"))
+                        x[rows[i].index] = 1.0f;
+        assert_string_equal(bandit_key(&r), "ltrr:bandit:{b10}:v1");
         r.policy = "thompson";
         snprintf(want, sizeof(want), "ltrr:bandit:{b%u}:v1", (unsigned)b);
         assert_string_equal(bandit_key(&r), want);
