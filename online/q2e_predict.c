@@ -14,6 +14,12 @@
 #define TAB_HDR 32
 /** Growth step of the tuple array, in entries. */
 #define TAB_GROW_MIN 4096
+/** Key runs up to this length are ordered by insertion; longer ones by
+ *  radix passes. */
+#define TAB_RUN_SHORT 32
+/** The duplicate check uses one stamp per entity id while the largest id
+ *  is at most the tuple count plus this; beyond, it scans the run. */
+#define TAB_STAMP_SLACK (1u << 20)
 
 /* A table key record (16 bytes). */
 typedef struct tab_key_s {
@@ -35,6 +41,8 @@ struct ltrr_q2e_tab_s {
         size_t cap;         /* tuples allocated */
         size_t total_max;   /* bound on cnt */
         uint32_t per_key;   /* entries kept per key */
+        uint32_t ent_max;   /* largest entity added */
+        int ent_unsorted;   /* entities were added out of order */
         uint64_t dropped;   /* adds refused when full */
         uint8_t *blob;      /* serialized form after finish */
         size_t blob_len;    /* bytes of blob */
@@ -90,8 +98,75 @@ ltrr_err_t ltrr_q2e_tab_add(ltrr_q2e_tab_t *tab, uint64_t key, uint32_t ent,
                 tab->t = t;
                 tab->cap = cap;
         }
+        if (tab->cnt && ent < tab->t[tab->cnt - 1].ent)
+                tab->ent_unsorted = 1;
+        if (ent > tab->ent_max)
+                tab->ent_max = ent;
         tab->t[tab->cnt++] = (tab_tuple_t){key, ent, score};
         return LTRR_OK;
+}
+
+/* ---- sorting ------------------------------------------------------------
+ * The order is tuple_cmp's. The table is radix-sorted on the key (stable),
+ * then each key run on (score descending, entity): short runs by
+ * insertion, long ones by stable radix passes on the score, preceded by
+ * passes on the entity unless the tuples were added in entity order
+ * (then the key sort left each run in entity order already). Every step
+ * is stable and scores equal under tuple_cmp (0 and -0) get one radix
+ * value, so the result is the one any stable sort by tuple_cmp gives. */
+
+/* Unsigned value of @p s that orders scores descending. */
+static uint32_t score_desc_bits(float s)
+{
+        uint32_t u;
+        if (s == 0.0f)
+                s = 0.0f; /* -0 sorts as 0, as tuple_cmp has it */
+        memcpy(&u, &s, sizeof(u));
+        u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+        return ~u;
+}
+
+/* Radix digit @p d of @p t, least significant first: 0..7 the key's
+ * bytes, 8..11 the descending score's, 12..15 the entity's. */
+static unsigned tuple_digit(const tab_tuple_t *t, unsigned d)
+{
+        if (d < 8)
+                return (unsigned)(t->key >> (8 * d)) & 0xffu;
+        if (d < 12)
+                return (score_desc_bits(t->score) >> (8 * (d - 8))) & 0xffu;
+        return (t->ent >> (8 * (d - 12))) & 0xffu;
+}
+
+/* Stable LSD radix sort of @p a (@p n tuples) on digits @p digs[0..nd)
+ * (nd <= 8, least significant first), through @p tmp of n tuples; a
+ * digit all tuples share costs no pass. The result is left in @p a. */
+static void radix_sort(tab_tuple_t *a, tab_tuple_t *tmp, size_t n,
+                       const unsigned *digs, size_t nd)
+{
+        size_t cnt[8][256];
+        tab_tuple_t *src = a, *dst = tmp;
+        memset(cnt, 0, sizeof(cnt));
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < nd; k++)
+                        cnt[k][tuple_digit(&a[i], digs[k])]++;
+        for (size_t k = 0; k < nd; k++) {
+                size_t sum = 0, trivial = 0;
+                for (unsigned b = 0; b < 256; b++) {
+                        size_t c = cnt[k][b];
+                        trivial |= (c == n);
+                        cnt[k][b] = sum;
+                        sum += c;
+                }
+                if (trivial)
+                        continue;
+                for (size_t i = 0; i < n; i++)
+                        dst[cnt[k][tuple_digit(&src[i], digs[k])]++] = src[i];
+                tab_tuple_t *t = src;
+                src = dst;
+                dst = t;
+        }
+        if (src != a)
+                memcpy(a, src, n * sizeof(*a));
 }
 
 /* Orders tuples by key, then score descending, then entity. */
@@ -105,28 +180,85 @@ static int tuple_cmp(const void *a, const void *b)
         return (x->ent > y->ent) - (x->ent < y->ent);
 }
 
+/* Orders one key run @p a of @p n tuples by tuple_cmp (stable). */
+static void run_sort(tab_tuple_t *a, tab_tuple_t *tmp, size_t n,
+                     int ent_unsorted)
+{
+        static const unsigned ent_digs[4] = {12, 13, 14, 15};
+        static const unsigned score_digs[4] = {8, 9, 10, 11};
+        if (n > TAB_RUN_SHORT) {
+                if (ent_unsorted)
+                        radix_sort(a, tmp, n, ent_digs, 4);
+                radix_sort(a, tmp, n, score_digs, 4);
+                return;
+        }
+        for (size_t i = 1; i < n; i++) {
+                tab_tuple_t x = a[i];
+                size_t j = i;
+                for (; j > 0 && tuple_cmp(&a[j - 1], &x) > 0; j--)
+                        a[j] = a[j - 1];
+                a[j] = x;
+        }
+}
+
+/* Sorts the tuples of @p tab by tuple_cmp. */
+static void tab_sort(ltrr_q2e_tab_t *tab)
+{
+        static const unsigned key_digs[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+        if (tab->cnt < 2)
+                return;
+        tab_tuple_t *tmp = malloc(tab->cnt * sizeof(*tmp));
+        if (!tmp) { /* no memory for the radix passes: the same order */
+                qsort(tab->t, tab->cnt, sizeof(*tab->t), tuple_cmp);
+                return;
+        }
+        radix_sort(tab->t, tmp, tab->cnt, key_digs, 8);
+        for (size_t i = 0, j; i < tab->cnt; i = j) {
+                for (j = i + 1; j < tab->cnt && tab->t[j].key == tab->t[i].key;
+                     j++)
+                        ;
+                run_sort(tab->t + i, tmp, j - i, tab->ent_unsorted);
+        }
+        free(tmp);
+}
+
+/* Whether @p ent is among the @p n tuples of @p run. */
+static int run_has(const tab_tuple_t *run, size_t n, uint32_t ent)
+{
+        for (size_t j = 0; j < n; j++)
+                if (run[j].ent == ent)
+                        return 1;
+        return 0;
+}
+
 /* Keeps per_key tuples per key and drops repeated (key, entity) pairs;
- * returns the number of distinct keys. */
+ * returns the number of distinct keys. The repeat check is a stamp per
+ * entity (the number of the last key run that kept it), or, when the
+ * ids are sparse or memory is short, a scan of the run kept so far. */
 static size_t tab_compact(ltrr_q2e_tab_t *tab)
 {
+        uint32_t *stamp = NULL;
+        if (tab->cnt < UINT32_MAX &&
+            tab->ent_max <= tab->cnt + TAB_STAMP_SLACK)
+                stamp = calloc((size_t)tab->ent_max + 1, sizeof(*stamp));
         size_t m = 0, keys = 0, run = 0;
         for (size_t i = 0; i < tab->cnt; i++) {
-                const tab_tuple_t *c = &tab->t[i];
-                int same = m && tab->t[m - 1].key == c->key;
-                if (!same) {
+                const tab_tuple_t c = tab->t[i];
+                if (!m || tab->t[m - 1].key != c.key) {
                         run = 0;
                         keys++;
                 } else if (run >= tab->per_key) {
                         continue;
                 }
-                int dup = 0;
-                for (size_t j = m - run; same && j < m; j++)
-                        dup |= tab->t[j].ent == c->ent;
-                if (dup)
+                if (stamp ? stamp[c.ent] == keys
+                          : run_has(tab->t + m - run, run, c.ent))
                         continue;
-                tab->t[m++] = *c;
+                if (stamp)
+                        stamp[c.ent] = (uint32_t)keys;
+                tab->t[m++] = c;
                 run++;
         }
+        free(stamp);
         tab->cnt = m;
         return keys;
 }
@@ -137,7 +269,7 @@ ltrr_err_t ltrr_q2e_tab_finish(ltrr_q2e_tab_t *tab, char *errstr,
         if (!tab || tab->blob)
                 return ltrr_errf(LTRR_ERR_STATE, errstr, errstr_size,
                                  "table already finished");
-        qsort(tab->t, tab->cnt, sizeof(*tab->t), tuple_cmp);
+        tab_sort(tab);
         size_t keys = tab_compact(tab);
         if (tab->cnt > UINT32_MAX)
                 return ltrr_errf(LTRR_ERR_RANGE, errstr, errstr_size,

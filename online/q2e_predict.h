@@ -118,6 +118,10 @@ ltrr_err_t ltrr_q2e_tab_add(ltrr_q2e_tab_t *tab, uint64_t key, uint32_t ent,
 
 /**
  * @brief Sorts, keeps the best per key and serializes. Later adds fail.
+ *
+ * Runs in about linear time (radix passes; a stamp per entity id finds
+ * repeated pairs) with scratch memory of one more tuple array (16 bytes
+ * per entry added) and 4 bytes per entity id up to the largest added.
  * @returns LTRR_OK or LTRR_ERR_NOMEM / LTRR_ERR_RANGE (past 2^32).
  */
 ltrr_err_t ltrr_q2e_tab_finish(ltrr_q2e_tab_t *tab, char *errstr,

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,9 @@ static void usage_to(FILE *fp)
                 "  --ann          add the fuzzy (and, with vectors, the\n"
                 "                 semantic) arm's HNSW sections\n"
                 "  --threads N    threads building them (default: online\n"
-                "                 CPUs; the file is the same for any N)\n"
+                "                 CPUs; past 1, the arm sections are\n"
+                "                 built meanwhile on one more; the file\n"
+                "                 is the same for any N)\n"
                 "  --vectors D    synthetic catalog: D-dim dense vectors\n"
                 "  --ref-date D   synthetic catalog: the day new releases\n"
                 "                 lead up to (default: today, UTC)\n"
@@ -283,33 +286,106 @@ static long peak_rss_mib(void)
         return ru.ru_maxrss / 1024;
 }
 
-/* Appends the fuzzy section, and the semantic one when the catalog has
- * vectors, to bc->extra (which is @p ex, of LTRR_INDEX_EXTRA_MAX
- * entries); their memory goes to @p mem, freed by the caller. */
+/* Logs the wall time of build phase @p phase, which began at @p t0. */
+static void log_phase(const char *phase, double t0)
+{
+        char a[32];
+        log_info("index", "phase", "phase", phase, "ms",
+                 ltrr_log_i64(a, sizeof(a), (long long)((now_s() - t0) * 1e3)));
+}
+
+/* Builds the fuzzy section, and the semantic one when the catalog has
+ * vectors, into @p ex (2 entries; *cntp set to how many); their memory
+ * goes to @p mem, freed by the caller. */
 static ltrr_err_t ann_sections(const ltrr_catalog_t *cat,
-                               ltrr_index_build_conf_t *bc, uint32_t threads,
-                               ltrr_index_extra_t *ex, void *mem[2],
-                               char *errstr, size_t size)
+                               const ltrr_index_build_conf_t *bc,
+                               uint32_t threads, ltrr_index_extra_t ex[2],
+                               size_t *cntp, void *mem[2], char *errstr,
+                               size_t size)
 {
         ltrr_ann_section_conf_t ac = {
             .hnsw = {.progress = bc->progress, .threads = threads}};
         size_t len = 0;
-        if (bc->extra_cnt + 2 > LTRR_INDEX_EXTRA_MAX)
-                return ltrr_errf(LTRR_ERR_NOSPACE, errstr, size,
-                                 "no room for the ANN sections");
+        double t0 = now_s();
         ltrr_err_t err = ltrr_fuzzy_section_build(cat, bc->lang, &ac, &mem[0],
                                                   &len, errstr, size);
         if (err)
                 return err;
-        ex[bc->extra_cnt++] =
+        ex[(*cntp)++] =
             (ltrr_index_extra_t){LTRR_INDEX_SEC_NGRAMS, mem[0], len};
+        log_phase("fuzzy section", t0);
         if (ltrr_catalog_dim(cat)) {
+                t0 = now_s();
                 if ((err = ltrr_semantic_section_build(cat, &ac, &mem[1],
                                                        &len, errstr, size)))
                         return err;
-                ex[bc->extra_cnt++] =
+                ex[(*cntp)++] =
                     (ltrr_index_extra_t){LTRR_INDEX_SEC_VECTORS, mem[1], len};
+                log_phase("semantic section", t0);
         }
+        return LTRR_OK;
+}
+
+/* The arm sections (QU, predicted Q2E, prefix, attribute, entattr:
+ * arm_state.h), built by arm_job_run() on the calling thread or on one
+ * more. They read the catalog only and use an analyzer of their own. */
+typedef struct arm_job_s {
+        const ltrr_catalog_t *cat;  /* input (read only) */
+        const char *lang;           /* analyzer language, or NULL */
+        ltrr_arm_sections_t *as;    /* result; NULL on failure */
+        char errstr[512];           /* why not */
+} arm_job_t;
+
+static void *arm_job_run(void *arg)
+{
+        arm_job_t *job = arg;
+        double t0 = now_s();
+        job->as = ltrr_arm_sections_new(job->cat, job->lang, job->errstr,
+                                        sizeof(job->errstr));
+        if (job->as)
+                log_phase("arm sections", t0);
+        return NULL;
+}
+
+/* Builds every extra section of @p cat into @p ex (the arm sections
+ * first, then the ANN ones, whatever thread finishes first), setting
+ * bc->extra and bc->extra_cnt. With --ann and --threads other than 1 the
+ * arm sections are built on a second thread meanwhile (joined on every
+ * path). The caller frees *asp and @p mem. */
+static ltrr_err_t extra_sections(const opts_t *o, const ltrr_catalog_t *cat,
+                                 ltrr_index_build_conf_t *bc,
+                                 ltrr_index_extra_t *ex,
+                                 ltrr_arm_sections_t **asp, void *mem[2],
+                                 char *errstr, size_t size)
+{
+        arm_job_t job = {.cat = cat, .lang = o->lang};
+        ltrr_index_extra_t ann[2];
+        size_t ann_cnt = 0;
+        pthread_t th;
+        int par = o->ann && o->threads != 1 &&
+                  pthread_create(&th, NULL, arm_job_run, &job) == 0;
+        if (!par)
+                arm_job_run(&job);
+        ltrr_err_t err = o->ann ? ann_sections(cat, bc, (uint32_t)o->threads,
+                                               ann, &ann_cnt, mem, errstr,
+                                               size)
+                                : LTRR_OK;
+        if (par)
+                pthread_join(th, NULL);
+        *asp = job.as;
+        if (err)
+                return err;
+        if (!job.as)
+                return ltrr_errf(LTRR_ERR_INVALID_ARG, errstr, size,
+                                 "arm sections: %s", job.errstr);
+        size_t n = ltrr_arm_sections_extra_all(job.as, ex,
+                                               LTRR_INDEX_EXTRA_MAX);
+        if (n + ann_cnt > LTRR_INDEX_EXTRA_MAX)
+                return ltrr_errf(LTRR_ERR_NOSPACE, errstr, size,
+                                 "no room for the ANN sections");
+        memcpy(ex + n, ann, ann_cnt * sizeof(ann[0]));
+        bc->extra = ex;
+        bc->extra_cnt = n + ann_cnt;
         return LTRR_OK;
 }
 
@@ -327,30 +403,22 @@ static int cmd_build(const opts_t *o)
                 log_error("index", "catalog failed", "err", errstr);
                 return 1;
         }
+        log_phase("catalog", t0);
         ltrr_index_build_conf_t bc = {.lang = o->lang,
                                       .stopwords = o->stopwords};
         if (isatty(STDERR_FILENO))
                 bc.progress = progress_tty;
-        /* QU, predicted Q2E, prefix and attribute sections (arm_state.h) */
         ltrr_index_extra_t extra[LTRR_INDEX_EXTRA_MAX];
-        ltrr_arm_sections_t *as = ltrr_arm_sections_new(cat, o->lang, errstr,
-                                                        sizeof(errstr));
-        if (!as) {
-                log_error("index", "arm sections failed", "err", errstr);
-                ltrr_catalog_destroy(cat);
-                return 1;
-        }
-        bc.extra_cnt = ltrr_arm_sections_extra_all(as, extra,
-                                                   LTRR_INDEX_EXTRA_MAX);
-        bc.extra = extra;
+        ltrr_arm_sections_t *as = NULL;
         void *ann_mem[2] = {NULL, NULL};
-        uint32_t threads = (uint32_t)o->threads;
-        ltrr_err_t err = o->ann ? ann_sections(cat, &bc, threads, extra,
-                                               ann_mem, errstr, sizeof(errstr))
-                                : LTRR_OK;
+        ltrr_err_t err = extra_sections(o, cat, &bc, extra, &as, ann_mem,
+                                        errstr, sizeof(errstr));
+        double t1 = now_s();
         if (!err)
                 err = ltrr_index_build(cat, &bc, o->output, errstr,
                                        sizeof(errstr));
+        if (!err)
+                log_phase("index", t1);
         free(ann_mem[0]);
         free(ann_mem[1]);
         ltrr_arm_sections_destroy(as);

@@ -1,7 +1,9 @@
 /*
  * Unit tests for predicted Q2E: the generated queries of an entity, the
- * keyed table (bounds, order, corrupt input) and the round trip through
- * an index file.
+ * keyed table (bounds, order, corrupt input, agreement with a plain
+ * comparison sort for long and short key runs, in and out of entity
+ * order, dense and sparse entity ids) and the round trip through an
+ * index file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,6 +119,140 @@ static void test_table(void **state)
         assert_int_equal(ltrr_q2e_tab_add(NULL, 1, 1, 1), LTRR_ERR_STATE);
 }
 
+/* A tuple of the reference model of a keyed table. */
+typedef struct ref_s {
+        uint64_t key;
+        uint32_t ent;
+        float score;
+} ref_t;
+
+/* The table's order: key, score descending, entity. */
+static int ref_cmp(const void *a, const void *b)
+{
+        const ref_t *x = a, *y = b;
+        if (x->key != y->key)
+                return x->key < y->key ? -1 : 1;
+        if (x->score != y->score)
+                return x->score > y->score ? -1 : 1;
+        return (x->ent > y->ent) - (x->ent < y->ent);
+}
+
+/* Deterministic pseudo-random numbers. */
+static uint32_t lcg(uint64_t *st)
+{
+        *st = *st * 6364136223846793005ull + 1442695040888963407ull;
+        return (uint32_t)(*st >> 33);
+}
+
+/* Adds @p r (n tuples) to a table keeping @p per_key, and checks that
+ * every key lists what a comparison sort and a scan for repeats keep:
+ * the first per_key distinct entities of the key, in order. */
+static void check_ref(ref_t *r, size_t n, uint32_t per_key)
+{
+        char errstr[128];
+        const void *data;
+        size_t len, keys = 0, ents = 0;
+        ltrr_q2e_tab_t *t = ltrr_q2e_tab_new(per_key, n);
+        assert_non_null(t);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(ltrr_q2e_tab_add(t, r[i].key, r[i].ent,
+                                                  r[i].score), LTRR_OK);
+        assert_int_equal(ltrr_q2e_tab_finish(t, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        ltrr_q2e_tab_blob(t, &data, &len);
+        qsort(r, n, sizeof(*r), ref_cmp);
+        for (size_t i = 0, j; i < n; i = j) {
+                const ltrr_q2e_tab_ent_t *l;
+                size_t lc, k = 0;
+                for (j = i; j < n && r[j].key == r[i].key; j++)
+                        ;
+                assert_int_equal(ltrr_q2e_tab_lookup(data, len, r[i].key, &l,
+                                                     &lc), 1);
+                for (size_t a = i; a < j && k < per_key; a++) {
+                        int seen = 0;
+                        for (size_t b = i; b < a; b++)
+                                seen |= r[b].ent == r[a].ent;
+                        if (seen)
+                                continue;
+                        assert_true(k < lc);
+                        assert_int_equal(l[k].ent, r[a].ent);
+                        assert_true(l[k].score == r[a].score);
+                        k++;
+                }
+                assert_int_equal(lc, k);
+                keys++;
+                ents += k;
+        }
+        assert_int_equal(len, 32 + keys * 16 + ents * 8);
+        ltrr_q2e_tab_destroy(t);
+}
+
+/* Fills @p r with @p n tuples over @p nkeys keys (long runs when few),
+ * entities ascending when @p sorted, else shuffled, scores with ties. */
+static void fill_ref(ref_t *r, size_t n, uint32_t nkeys, int sorted,
+                     uint32_t ent_or, uint64_t seed)
+{
+        uint64_t st = seed;
+        for (size_t i = 0; i < n; i++) {
+                uint32_t k = lcg(&st) % nkeys;
+                r[i].key = nkeys > 64 ? ((uint64_t)lcg(&st) << 32 | k)
+                                      : 0x100000000ull * (k + 1) + k;
+                r[i].ent = (sorted ? (uint32_t)(i / 3)
+                                   : lcg(&st) % (uint32_t)(n / 2)) |
+                           ent_or;
+                r[i].score = (float)(lcg(&st) % 50) / 8.0f - 1.0f;
+        }
+}
+
+static void test_table_vs_sort(void **state)
+{
+        (void)state;
+        size_t n = 6000;
+        ref_t *r = malloc(n * sizeof(*r));
+        assert_non_null(r);
+        /* long runs (radix on the score), entities in order and not */
+        for (int sorted = 0; sorted < 2; sorted++) {
+                fill_ref(r, n, 5, sorted, 0, 11 + sorted);
+                check_ref(r, n, 40);
+                fill_ref(r, n, 5, sorted, 0, 21 + sorted);
+                check_ref(r, n, 100000);
+        }
+        /* short runs (insertion), and ids too sparse for stamps */
+        fill_ref(r, n, 4000, 0, 0, 31);
+        check_ref(r, n, 2);
+        fill_ref(r, n, 3, 0, 0xf0000000u, 41);
+        check_ref(r, n, 700);
+        fill_ref(r, n, 3000, 1, 0x80000000u, 51);
+        check_ref(r, n, 3);
+        free(r);
+}
+
+/* -0 and 0 are one score: a run of them is in entity order. */
+static void test_table_zero_scores(void **state)
+{
+        (void)state;
+        char errstr[128];
+        const void *data;
+        const ltrr_q2e_tab_ent_t *l;
+        size_t len, lc;
+        ltrr_q2e_tab_t *t = ltrr_q2e_tab_new(100, 1000);
+        assert_non_null(t);
+        for (uint32_t i = 0; i < 60; i++)
+                assert_int_equal(ltrr_q2e_tab_add(t, 5, 100 - i,
+                                                  i % 2 ? -0.0f : 0.0f),
+                                 LTRR_OK);
+        assert_int_equal(ltrr_q2e_tab_add(t, 5, 999, 0.5f), LTRR_OK);
+        assert_int_equal(ltrr_q2e_tab_finish(t, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        ltrr_q2e_tab_blob(t, &data, &len);
+        assert_int_equal(ltrr_q2e_tab_lookup(data, len, 5, &l, &lc), 1);
+        assert_int_equal(lc, 61);
+        assert_int_equal(l[0].ent, 999);
+        for (size_t i = 1; i < lc; i++)
+                assert_int_equal(l[i].ent, 41 + i - 1);
+        ltrr_q2e_tab_destroy(t);
+}
+
 /* Adds one track to @p cat. */
 static void add(ltrr_catalog_t *cat, const char *id, const char *name,
                 const char *artist, float pop)
@@ -216,6 +352,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_queries),
             cmocka_unit_test(test_table),
+            cmocka_unit_test(test_table_vs_sort),
+            cmocka_unit_test(test_table_zero_scores),
             cmocka_unit_test(test_index_round_trip),
             cmocka_unit_test(test_total_bound),
         };
