@@ -547,9 +547,13 @@ def doc_text(args, arms, budget, sums, elapsed, svgname):
           "split credit), decisions/0037-subset-bandit.md (the learned "
           "policy, `subsets`: Thompson sampling over arm subsets; "
           "per-intent diagnosis with `ltrr-sim --trace` and "
-          "`bench/learning/trace_report.py`) and "
+          "`bench/learning/trace_report.py`), "
           "decisions/0039-subset-sets.md (each menu entry learned on its "
-          "own set's reward; the menu).",
+          "own set's reward; the menu), "
+          "decisions/0042-bandit-half-life-in-object.md (serving reads "
+          "decayed counts, so Thompson sampling explores) and "
+          "decisions/0043-subsets-length-buckets.md (subsets buckets by "
+          "query length).",
           "",
           "## Candidates retrieved per query",
           "",
