@@ -225,8 +225,8 @@ static ltrr_err_t check_table(ltrr_index_t *ix, char *errstr,
 static ltrr_err_t bind_sections(ltrr_index_t *ix, char *errstr,
                                 size_t errstr_size)
 {
-        const void *p;
-        uint64_t len;
+        const void *p = NULL;
+        uint64_t len = 0;
         ltrr_err_t err;
 #define BIND(kind, rec, field, lenvar)                                         \
         do {                                                                   \

@@ -44,10 +44,16 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Copies @p src into @p dst of @p size bytes, always terminated. */
+/* Copies @p src into @p dst of @p size bytes, always terminated
+ * (truncated to size - 1 bytes). */
 void dashboard_copy_str(char *dst, size_t size, const char *src)
 {
-        snprintf(dst, size, "%s", src ? src : "");
+        size_t n = src ? strnlen(src, size ? size - 1 : 0) : 0;
+
+        if (!size)
+                return;
+        memcpy(dst, src ? src : "", n);
+        dst[n] = '\0';
 }
 
 /*

@@ -297,7 +297,8 @@ static void hash_incr(fake_hash_t *h, const char *field, double v)
                         break;
         if (i == h->n) {
                 assert_true(h->n < HASH_MAX);
-                snprintf(h->field[h->n], LTRR_BSTATS_FIELD_MAX, "%s", field);
+                assert_true(strlen(field) < LTRR_BSTATS_FIELD_MAX);
+                memcpy(h->field[h->n], field, strlen(field) + 1);
                 h->val[h->n++] = 0.0;
         }
         h->val[i] += v;
