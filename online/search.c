@@ -83,7 +83,6 @@ void ltrr_search_conf_init(ltrr_search_conf_t *conf)
         conf->mc_cache = 1;
         conf->shadow_share = 0.01;
         conf->q2e_alpha = 1.0;
-        conf->pop_half_life = 86400.0;
         conf->budget_cost = SEARCH_BUDGET_COST;
 }
 

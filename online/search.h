@@ -85,7 +85,6 @@ typedef struct ltrr_search_conf_s {
                                        ltrr_policy_decide_cached) */
         double shadow_share;        /**< [0, 1]: queries run on all arms */
         double q2e_alpha;           /**< Q2E prior strength (q2e.h) */
-        double pop_half_life;       /**< seconds; popularity decay */
         const char *node_id;        /**< logged node id; copied */
         const char *langs;          /**< feature languages ("en,es");
                                        copied; NULL: the feature default */
