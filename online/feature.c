@@ -429,16 +429,24 @@ ltrr_feature_shape_t ltrr_feature_shape_of(const float *x, size_t dim)
                                       : LTRR_FEATURE_SHAPE_PLAIN;
 }
 
-/* Bucket id: shape * 24 + (intent * 3 + language group) * 2 + day off;
- * the language group is 0 for the primary language, 1 for another
- * configured one and 2 for any other; day off is weekend or holiday. */
+uint32_t ltrr_feature_bucket_id(ltrr_feature_shape_t shape,
+                                ltrr_feature_intent_t intent, int lang_group,
+                                int day_off)
+{
+        return (uint32_t)shape * LTRR_FEATURE_BUCKETS_SHAPE +
+               ((uint32_t)intent * 3 + (uint32_t)lang_group) * 2 +
+               (uint32_t)day_off;
+}
+
+/* Bucket id of a context: the language group is 0 for the primary
+ * language, 1 for another configured one and 2 for any other; day off is
+ * weekend or holiday. */
 static uint32_t fx_bucket(const ltrr_feature_ctx_t *out)
 {
-        uint32_t lg = out->lang_slot == 0 ? 0 : out->lang_slot > 0 ? 1 : 2;
-        uint32_t off = (out->day.weekend || out->day.holiday) ? 1 : 0;
+        int lg = out->lang_slot == 0 ? 0 : out->lang_slot > 0 ? 1 : 2;
 
-        return (uint32_t)out->shape * LTRR_FEATURE_BUCKETS_SHAPE +
-               ((uint32_t)out->intent * 3 + lg) * 2 + off;
+        return ltrr_feature_bucket_id(out->shape, out->intent, lg,
+                                      out->day.weekend || out->day.holiday);
 }
 
 ltrr_err_t ltrr_feature_context(const ltrr_feature_t *fx,
@@ -607,17 +615,17 @@ ltrr_feature_shape_t ltrr_feature_bucket_shape(uint32_t bucket)
 uint32_t ltrr_feature_bucket_subsets(uint32_t bucket, const float *x,
                                      size_t dim)
 {
-        uint32_t in_shape = bucket % LTRR_FEATURE_BUCKETS_SHAPE, cls = 0;
+        ltrr_feature_intent_t intent;
+        int cls = 0, lg, off;
 
-        if (bucket >= LTRR_FEATURE_BUCKETS)
+        if (ltrr_feature_bucket_parts(bucket, &intent, &lg, &off) != LTRR_OK)
                 return bucket;
         if (x && dim == LTRR_FEATURE_CTX_DIM)
                 cls = x[FX_QLEN_SHORT + 2] > 0.5f   ? 2
                       : x[FX_QLEN_SHORT + 1] > 0.5f ? 1
                                                     : 0;
-        /* in_shape = (intent * 3 + lang_group) * 2 + day_off */
-        return bucket - in_shape + (in_shape / 6 * 3 + cls) * 2 +
-               in_shape % 2;
+        return ltrr_feature_bucket_id(ltrr_feature_bucket_shape(bucket),
+                                      intent, cls, off);
 }
 
 const ltrr_feature_fdesc_t *ltrr_feature_layout(size_t *cnt)

@@ -257,6 +257,17 @@ ltrr_err_t ltrr_feature_intent_parse(const char *name,
 const char *ltrr_feature_segment2str(ltrr_feature_segment_t seg);
 
 /**
+ * @brief The bucket id of its parts: shape * 24 + (intent * 3 +
+ * lang_group) * 2 + day_off; the inverse of ltrr_feature_bucket_parts()
+ * and ltrr_feature_bucket_shape().
+ * @param lang_group 0..2 (the subsets policy puts a length class there)
+ * @param day_off    0 or 1
+ */
+uint32_t ltrr_feature_bucket_id(ltrr_feature_shape_t shape,
+                                ltrr_feature_intent_t intent, int lang_group,
+                                int day_off);
+
+/**
  * @brief Decomposes a bucket id into its parts (any may be NULL).
  * @returns LTRR_OK or LTRR_ERR_RANGE if @p bucket >= LTRR_FEATURE_BUCKETS.
  */

@@ -681,7 +681,8 @@ done:
 }
 
 /* Was @p rew's impression decided by serving's subsets policy? Its
- * rewards go to the language-pooled bucket and file their arm set. */
+ * rewards go to the subsets bucket (ltrr_feature_bucket_subsets()) and
+ * file their arm set. */
 static int subsets_reward(const ltrr_reward_t *rew)
 {
         return rew->policy && !strcmp(rew->policy, "subsets");
@@ -840,9 +841,8 @@ ltrr_err_t ltrr_learn_reward_bucket(const ltrr_context_t *ctx,
                 intent = LTRR_FEATURE_INTENT_AMBIGUOUS;
         off = ctx->holiday || ctx_flag(x, dim, "weekend") ||
               ctx_flag(x, dim, "holiday");
-        *bucket = (uint32_t)ltrr_feature_shape_of(x, dim) *
-                      LTRR_FEATURE_BUCKETS_SHAPE +
-                  ((uint32_t)intent * 3 + (uint32_t)lg) * 2 + (uint32_t)off;
+        *bucket = ltrr_feature_bucket_id(ltrr_feature_shape_of(x, dim),
+                                         intent, lg, off);
         return LTRR_OK;
 }
 

@@ -48,10 +48,11 @@ static int64_t now_ms(void)
  * (truncated to size - 1 bytes). */
 void dashboard_copy_str(char *dst, size_t size, const char *src)
 {
-        size_t n = src ? strnlen(src, size ? size - 1 : 0) : 0;
+        size_t n;
 
         if (!size)
                 return;
+        n = src ? strnlen(src, size - 1) : 0;
         memcpy(dst, src ? src : "", n);
         dst[n] = '\0';
 }
