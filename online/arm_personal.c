@@ -5,15 +5,22 @@
  *
  * With the index's entity attribute section (LTRR_ARM_SEC_ENTATTR) the
  * lexical pass is filtered to entities with some affinity (a profile
- * entity, one of its artists or top genres), read per entity from that
- * section and small hash tables of the profile, so it keeps the 4k best
- * personal matches; the pass prefetches each candidate's record before
- * scoring it (ltrr_arm_lex_filtered_late()). Without the section, the
- * lexical pool is filtered afterwards through the attribute lists.
+ * entity, one of its artists or top genres), so it keeps the 4k best
+ * personal matches. When the query's posting lists are long and the
+ * index has the artist section (LTRR_ARM_SEC_ARTENTS), the filter is a
+ * bitmap built for the request (the top genres' cached bitmaps, the
+ * entities of the profile's artists and the profile's entities) asked
+ * before scoring; otherwise it is read per candidate from the entity
+ * attribute section and small hash tables of the profile, the record
+ * prefetched before scoring (ltrr_arm_lex_filtered_late()). Both keep
+ * the same entities. Without the entity attribute section, the lexical
+ * pool is filtered afterwards through the attribute lists.
  */
 #include <string.h>
 
 #include "arm.h"
+#include "arm_artents.h"
+#include "arm_bits.h"
 #include "arm_lex_late.h"
 #include "arm_state.h"
 #include "index_int.h"
@@ -21,12 +28,17 @@
 
 /** Genres of the profile used (the heaviest). */
 #define PERS_GENRES 3
+_Static_assert(PERS_GENRES < LTRR_ARM_BITS_SLOTS,
+               "pers_bits() keeps every genre bitmap of a request cached");
 
 /** Slots of the profile hash tables (a power of two, more than twice
  *  the larger profile table). */
 #define PERS_HT 512
 /** Lexical candidates gathered per wanted candidate (filtered pass). */
 #define PERS_POOL_FACTOR 4
+/** The request bitmap is built when the query's posting lists hold at
+ *  least 1 / this of the entities. */
+#define PERS_BITS_SHARE 32
 
 /* One slot of a profile hash table: key and scaled weight (0: empty). */
 typedef struct pers_slot_s {
@@ -186,6 +198,169 @@ static const void *where_personal(const void *opaque, const ltrr_index_t *ix,
         return &v->ea[ent];
 }
 
+/* Offset of the genre bitmap cache in the slot: after the lexical
+ * arm's bytes. */
+static size_t bits_off(void)
+{
+        return (ltrr_arm_lexical_scratch_bytes() + 15) & ~(size_t)15;
+}
+
+/* 64-bit words of a bitmap over @p n entities. */
+static size_t words_of(uint32_t n)
+{
+        return ((size_t)n + 63) / 64;
+}
+
+/* Offset of the request bitmap in the slot: after the cache. */
+static size_t req_off(uint32_t n)
+{
+        return bits_off() + ltrr_arm_bits_bytes(n);
+}
+
+/* Sets in @p bits the entities @p e[0..cnt) below @p n. */
+static void set_list(uint64_t *bits, const uint32_t *e, uint32_t cnt,
+                     uint32_t n)
+{
+        for (uint32_t j = 0; j < cnt; j++)
+                if (e[j] < n)
+                        bits[e[j] / 64] |= 1ull << (e[j] % 64);
+}
+
+/* What fill_genre() fills a bitmap with. */
+typedef struct genre_fill_s {
+        const ltrr_arm_entattr_t *ea; /* the records */
+        uint32_t sym;                 /* the genre symbol */
+} genre_fill_t;
+
+/* Sets the bits of the entities genre_weight() would find the genre
+ * of @p opaque (a genre_fill_t) in (ltrr_arm_bits_fill_fn): from the
+ * genre section's list, else from every entity's record. */
+static void fill_genre(const void *opaque, const ltrr_index_t *ix,
+                       uint64_t *bits)
+{
+        const genre_fill_t *gf = opaque;
+        uint32_t cnt;
+        if (ltrr_arm_artents_has(ix, LTRR_ARM_SEC_GENENTS)) {
+                const uint32_t *e =
+                    gf->sym + 1 ? ltrr_arm_artents_find(
+                                      ix, LTRR_ARM_SEC_GENENTS, gf->sym + 1,
+                                      &cnt)
+                                : NULL;
+                if (e)
+                        set_list(bits, e, cnt, ix->n);
+                return;
+        }
+        for (uint32_t e = 0; e < ix->n; e++)
+                for (int i = 0; i < LTRR_ARM_ENTATTR_SLOTS; i++) {
+                        uint32_t g = gf->ea[e].genre[i];
+                        if (g && g - 1 == gf->sym)
+                                bits[e / 64] |= 1ull << (e % 64);
+                }
+}
+
+/* Sets in @p bits the entities of every artist of the profile (the
+ * artist section's lists of the keys artist_weight() finds) and the
+ * profile's entities. */
+static void set_artists_ents(const pers_t *v, const ltrr_index_t *ix,
+                             uint64_t *bits)
+{
+        for (size_t i = 0; i < PERS_HT; i++) {
+                const pers_slot_t *sl = &v->ht[1][i];
+                uint32_t cnt;
+                const uint32_t *e =
+                    sl->w > 0 && sl->key
+                        ? ltrr_arm_artents_find(ix, LTRR_ARM_SEC_ARTENTS,
+                                                sl->key, &cnt)
+                        : NULL;
+                if (e)
+                        set_list(bits, e, cnt, ix->n);
+        }
+        for (size_t i = 0; i < PERS_HT; i++) {
+                const pers_slot_t *sl = &v->ht[0][i];
+                if (sl->w > 0 && sl->key < ix->n)
+                        bits[sl->key / 64] |= 1ull << (sl->key % 64);
+        }
+}
+
+/* Builds in slot memory @p m the bitmap of the entities keep_personal()
+ * keeps: the union of the top genres' cached bitmaps, the profile
+ * artists' entities and the profile's entities. */
+static const uint64_t *pers_bits(const pers_t *v, const ltrr_index_t *ix,
+                                 uint8_t *m)
+{
+        size_t words = words_of(ix->n), ng = 0;
+        uint64_t *req = (uint64_t *)(m + req_off(ix->n));
+        const uint64_t *g[PERS_GENRES];
+        for (size_t j = 0; j < v->ng; j++) {
+                if (!(v->gw[j] > 0))
+                        continue;
+                genre_fill_t gf = {v->ea, v->gsym[j]};
+                uint64_t key = v->gsym[j];
+                /* a miss evicts the least recently used bitmap, never
+                 * one of those just returned: PERS_GENRES < SLOTS */
+                g[ng] = ltrr_arm_bits_get(m + bits_off(), ix, &key, 1,
+                                          fill_genre, &gf);
+                if (!g[ng++])
+                        return NULL;
+        }
+        if (ng == 0)
+                memset(req, 0, words * sizeof(*req));
+        else if (ng == 1)
+                memcpy(req, g[0], words * sizeof(*req));
+        else if (ng == 2)
+                for (size_t w = 0; w < words; w++)
+                        req[w] = g[0][w] | g[1][w];
+        else
+                for (size_t w = 0; w < words; w++)
+                        req[w] = g[0][w] | g[1][w] | g[2][w];
+        set_artists_ents(v, ix, req);
+        return req;
+}
+
+/* 1 if the query's posting lists are long enough for the request
+ * bitmap to pay (an unknown token of two or more bytes may expand to a
+ * prefix's lists: counted as long). */
+static int bits_worth(const ltrr_index_t *ix, const ltrr_arm_query_t *q)
+{
+        uint64_t post = 0;
+        for (size_t i = 0; i < q->cnt; i++) {
+                const ltrr_token_t *t = &q->toks[i];
+                const ltrr_index_term_t *it =
+                    ltrr_index_term_find(ix, t->stem, t->stem_len);
+                post += it ? it->df : t->norm_len >= 2 ? ix->n : 0;
+        }
+        return post * PERS_BITS_SHARE >= ix->n;
+}
+
+/* The filtered lexical pass (entity attribute section present): by the
+ * request bitmap when it pays and can be built, else by
+ * keep_personal() asked about candidates, the same entities kept. */
+static ltrr_err_t pers_pass(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
+                            const ltrr_arm_ctx_t *ctx,
+                            ltrr_arm_scratch_t *scr, unsigned slot,
+                            const pers_t *v, size_t want,
+                            ltrr_arm_cand_t *pool, size_t *np, char *errstr,
+                            size_t errstr_size)
+{
+        const uint64_t *bits = NULL;
+        if ((!v->p->artists_cnt ||
+             ltrr_arm_artents_has(ix, LTRR_ARM_SEC_ARTENTS)) &&
+            bits_worth(ix, q)) {
+                uint8_t *m = ltrr_arm_scratch_get(
+                    scr, slot, req_off(ix->n) + words_of(ix->n) * 8);
+                bits = m ? pers_bits(v, ix, m) : NULL;
+        }
+        if (bits)
+                return ltrr_arm_lex_filtered(ix, q, ctx, scr, slot,
+                                             ltrr_arm_bits_keep, bits, 1,
+                                             want, pool, np, errstr,
+                                             errstr_size);
+        return ltrr_arm_lex_filtered_late(ix, q, ctx, scr, slot,
+                                          keep_personal, where_personal, v,
+                                          want, pool, np, errstr,
+                                          errstr_size);
+}
+
 /* Scores candidate @p c (feat[3] holds its lexical match 0..1) from its
  * affinities and the genre hits; 0 when nothing personal. */
 static float pers_score(const pers_t *v, const ltrr_index_t *ix,
@@ -308,10 +483,8 @@ static ltrr_err_t pers_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         if (want > LTRR_ARM_POOL_MAX)
                 want = LTRR_ARM_POOL_MAX;
         ltrr_err_t err =
-            v.ea ? (k && q->cnt ? ltrr_arm_lex_filtered_late(
-                                      ix, q, ctx, scr, slot, keep_personal,
-                                      where_personal, &v, want, pool, &np,
-                                      errstr, errstr_size)
+            v.ea ? (k && q->cnt ? pers_pass(ix, q, ctx, scr, slot, &v, want,
+                                            pool, &np, errstr, errstr_size)
                                 : LTRR_OK)
                  : ltrr_arm_lex_pool(ix, q, ctx, scr, slot, pool,
                                      LTRR_ARM_POOL_MAX, &np, errstr,

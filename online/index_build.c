@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "arm.h"
+#include "arm_artents.h"
 #include "index_int.h"
 #include "text.h"
 
@@ -744,6 +745,14 @@ static int write_impact(writer_t *w, const builder_t *b, uint32_t min_df,
         return rc ? -1 : 0;
 }
 
+/* Writes the artist and genre sections of @p a that were derived. */
+static void w_artents(writer_t *w, const ltrr_arm_artents_set_t *a)
+{
+        for (int k = 0; k < 2; k++)
+                if (a->p[k])
+                        w_section(w, a->kind[k], a->p[k], a->len[k]);
+}
+
 /* Writes the whole file from a filled builder to @p fp. */
 static ltrr_err_t write_file(builder_t *b, FILE *fp, char *errstr,
                              size_t errstr_size)
@@ -756,9 +765,14 @@ static ltrr_err_t write_file(builder_t *b, FILE *fp, char *errstr,
         size_t extra = b->conf ? b->conf->extra_cnt : 0;
         uint32_t imp_len, imp_min = impact_params(b, &imp_len);
         uint8_t zeros[LTRR_INDEX_HDR_SIZE] = {0};
+        ltrr_arm_artents_set_t art;
+        if (ltrr_arm_artents_derive(b->conf, &art))
+                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                                 "out of memory building the artist section");
         w_bytes(&w, zeros, LTRR_INDEX_HDR_SIZE);
         for (size_t i = 0; i < LTRR_INDEX_SEC_REQUIRED_MAX + extra +
-                                   (imp_min != UINT32_MAX ? 3 : 0); i++)
+                                   (imp_min != UINT32_MAX ? 3 : 0) +
+                                   !!art.p[0] + !!art.p[1]; i++)
                 /* the table, filled last */
                 w_bytes(&w, zeros, LTRR_INDEX_SEC_SIZE);
         uint64_t *first = malloc(((size_t)b->term_cnt + 1) * sizeof(*first));
@@ -789,11 +803,13 @@ static ltrr_err_t write_file(builder_t *b, FILE *fp, char *errstr,
         for (size_t i = 0; i < extra; i++)
                 w_section(&w, b->conf->extra[i].kind, b->conf->extra[i].data,
                           b->conf->extra[i].len);
+        w_artents(&w, &art);
         write_header(&w, n);
         if (w.failed || fflush(fp) != 0)
                 err = ltrr_errf(LTRR_ERR_IO, errstr, errstr_size,
                                 "writing the index failed");
 done:
+        ltrr_arm_artents_clear(&art);
         free(posts);
         free(order);
         free(first);

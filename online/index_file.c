@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arm_artents.h"
 #include "index_int.h"
 
 _Static_assert(sizeof(ltrr_index_hdr_t) == LTRR_INDEX_HDR_SIZE, "header");
@@ -121,6 +122,8 @@ const char *ltrr_index_sec_name(uint32_t kind)
         case LTRR_INDEX_SEC_IMPACT: return "impact";
         case LTRR_INDEX_SEC_PFXIMPACT: return "pfximpact";
         case LTRR_INDEX_SEC_RECENT: return "recent";
+        case LTRR_ARM_SEC_ARTENTS: return "artents";
+        case LTRR_ARM_SEC_GENENTS: return "genents";
         default: return "unknown";
         }
 }
