@@ -32,7 +32,8 @@ enum {
         FX_HIST_QUERIES = 24,
         FX_HIST_ENGAGED = 25,
         FX_HIST_RATE = 26,
-        FX_FRESH_CUE = 27
+        FX_FRESH_CUE = 27,
+        FX_UNKNOWN_WORD = 28
 };
 
 /* Per-arm vector positions. */
@@ -107,6 +108,10 @@ static const ltrr_feature_fdesc_t fx_layout[] = {
     {C, FX_FRESH_CUE, "q_fresh_cue", "flag", "{0, 1}",
      "1 if a word of the query asks for recency (new, newest, latest, "
      "recent)"},
+    {C, FX_UNKNOWN_WORD, "q_unknown_word", "flag", "{0, 1}",
+     "1 if a query word is not in the index's dictionary (the last word: "
+     "nor the start of a term); stop words do not count; 0 without an "
+     "index"},
     {A, FA_SUCCESS, "arm_success", "rate", "[0, 1]",
      "historical query-arm success rate as handed in; 0 if unknown"},
     {A, FA_SUCCESS_KNOWN, "arm_success_known", "flag", "{0, 1}",
@@ -134,7 +139,7 @@ _Static_assert(FX_LAYOUT_CNT == LTRR_FEATURE_CTX_DIM + LTRR_FEATURE_ARM_DIM,
                "one layout row per vector position");
 _Static_assert(LTRR_FEATURE_CTX_DIM <= LTRR_BANDIT_MAX_DIM,
                "the context vector must fit the bandit");
-_Static_assert(FX_FRESH_CUE + 1 == LTRR_FEATURE_CTX_DIM,
+_Static_assert(FX_UNKNOWN_WORD + 1 == LTRR_FEATURE_CTX_DIM,
                "context positions end at the dimension");
 
 struct ltrr_feature_s {
@@ -368,6 +373,7 @@ static void fx_fill_query(const ltrr_feature_t *fx, const ltrr_feature_in_t *in,
             fx_logscale((double)in->n_chars, LTRR_FEATURE_CHARS_CAP);
         x[FX_QLEN_SHORT + (t <= 1 ? 0 : t <= 3 ? 1 : 2)] = 1.0f;
         x[FX_INTENT + in->intent] = 1.0f;
+        x[FX_UNKNOWN_WORD] = in->n_unknown > 0;
 }
 
 /* Time, calendar and user positions. */
@@ -616,16 +622,18 @@ uint32_t ltrr_feature_bucket_subsets(uint32_t bucket, const float *x,
                                      size_t dim)
 {
         ltrr_feature_intent_t intent;
-        int cls = 0, lg, off;
+        int cls = 0, unknown = 0;
 
-        if (ltrr_feature_bucket_parts(bucket, &intent, &lg, &off) != LTRR_OK)
+        if (ltrr_feature_bucket_parts(bucket, &intent, NULL, NULL) != LTRR_OK)
                 return bucket;
-        if (x && dim == LTRR_FEATURE_CTX_DIM)
+        if (x && dim == LTRR_FEATURE_CTX_DIM) {
                 cls = x[FX_QLEN_SHORT + 2] > 0.5f   ? 2
                       : x[FX_QLEN_SHORT + 1] > 0.5f ? 1
                                                     : 0;
+                unknown = x[FX_UNKNOWN_WORD] > 0.5f;
+        }
         return ltrr_feature_bucket_id(ltrr_feature_bucket_shape(bucket),
-                                      intent, cls, off);
+                                      intent, cls, unknown);
 }
 
 const ltrr_feature_fdesc_t *ltrr_feature_layout(size_t *cnt)

@@ -33,10 +33,10 @@
 #include "records.h"
 
 /** Version of the layout table; bump on any change (see the header). */
-#define LTRR_FEATURE_LAYOUT_VERSION 2
+#define LTRR_FEATURE_LAYOUT_VERSION 3
 
 /** Length of the context vector (<= LTRR_BANDIT_MAX_DIM). */
-#define LTRR_FEATURE_CTX_DIM 28
+#define LTRR_FEATURE_CTX_DIM 29
 /** Length of the per-arm vector. */
 #define LTRR_FEATURE_ARM_DIM 8
 
@@ -140,6 +140,9 @@ typedef struct ltrr_feature_in_s {
         const char *text;             /**< the normalized query (tokens
                                          separated by spaces, lower case);
                                          NULL: unknown, no shape features */
+        size_t n_unknown;             /**< query words the index does not
+                                         know (ltrr_index_knows()); 0 when
+                                         unknown */
 } ltrr_feature_in_t;
 
 /**
@@ -261,7 +264,7 @@ const char *ltrr_feature_segment2str(ltrr_feature_segment_t seg);
  * lang_group) * 2 + day_off; the inverse of ltrr_feature_bucket_parts()
  * and ltrr_feature_bucket_shape().
  * @param lang_group 0..2 (the subsets policy puts a length class there)
- * @param day_off    0 or 1
+ * @param day_off    0 or 1 (the subsets policy puts q_unknown_word there)
  */
 uint32_t ltrr_feature_bucket_id(ltrr_feature_shape_t shape,
                                 ltrr_feature_intent_t intent, int lang_group,
@@ -284,16 +287,20 @@ ltrr_feature_shape_t ltrr_feature_bucket_shape(uint32_t bucket);
 /**
  * @brief The bucket of the subsets policy: @p bucket with its language
  * group slot holding the query's length class instead (0: one token or
- * none, 1: two or three, 2: four or more), read from the context vector.
- * A whole arm set needs more rewards per bucket than a per-arm score, so
- * subsets pools the language groups; the length class is what tells a
- * short ambiguous query ("love", resolved by taste) from a known-item
- * query the QU tagged the same (docs/BANDIT.md, decision 0041).
+ * none, 1: two or three, 2: four or more) and its day-off slot the
+ * q_unknown_word flag, both read from the context vector. A whole arm
+ * set needs more rewards per bucket than a per-arm score, so subsets
+ * pools the language groups and days; the length class tells a short
+ * ambiguous query ("love", resolved by taste) from a known-item query
+ * the QU tagged the same, and a word the index does not know marks a
+ * typo, which only the fuzzy arm finds (docs/BANDIT.md, decisions 0043
+ * and 0045).
  * @param bucket an id from ltrr_feature_context(); one >=
  *               LTRR_FEATURE_BUCKETS is returned unchanged
- * @param x      the request's context vector (may be NULL: class 0)
+ * @param x      the request's context vector (may be NULL: class 0,
+ *               no unknown word)
  * @param dim    its length; another length than LTRR_FEATURE_CTX_DIM
- *               gives class 0
+ *               gives class 0 and no unknown word
  */
 uint32_t ltrr_feature_bucket_subsets(uint32_t bucket, const float *x,
                                      size_t dim);

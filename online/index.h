@@ -238,6 +238,14 @@ const char *ltrr_index_field_name(ltrr_index_field_t f);
  */
 uint32_t ltrr_index_crc32c(uint32_t crc, const void *data, size_t len);
 
+/**
+ * @brief 1 if the dictionary holds the term of @p len bytes at @p term
+ *        (with @p as_prefix: a term that starts with it), else 0. NULL
+ *        @p ix or an empty term give 0. A binary search; thread-safe.
+ */
+int ltrr_index_knows(const ltrr_index_t *ix, const char *term, size_t len,
+                     int as_prefix);
+
 /** @brief 1 if @p norm (folded, unstemmed) is an English stop word. */
 int ltrr_index_is_stopword(const char *norm, size_t len);
 

@@ -492,10 +492,34 @@ static ltrr_err_t req_copy(const ltrr_search_req_t *req,
         return LTRR_OK;
 }
 
+/* Query words @p ix does not know: neither a term of its dictionary nor,
+ * for the last word (of two bytes or more, as the lexical arm expands
+ * it), the start of one. Stop words do not count when the index drops
+ * them. */
+static size_t unknown_words(const ltrr_index_t *ix, const ltrr_token_t *toks,
+                            size_t n)
+{
+        int stop = ix && ltrr_index_stopwords(ix);
+        size_t i, cnt = 0;
+
+        for (i = 0; ix && i < n; i++) {
+                const ltrr_token_t *t = &toks[i];
+
+                if (stop && ltrr_index_is_stopword(t->norm, t->norm_len))
+                        continue;
+                if (ltrr_index_knows(ix, t->stem, t->stem_len, 0) ||
+                    (i + 1 == n && t->norm_len >= 2 &&
+                     ltrr_index_knows(ix, t->norm, t->norm_len, 1)))
+                        continue;
+                cnt++;
+        }
+        return cnt;
+}
+
 /* Analysis, normalization, QU and context features of @p sq. */
-static ltrr_err_t analyze(ltrr_search_t *se, const ltrr_qu_dict_t *qu,
-                          ltrr_search_query_t *sq, size_t q_len,
-                          char *errstr, size_t errstr_size)
+static ltrr_err_t analyze(ltrr_search_t *se, const ltrr_index_t *ix,
+                          const ltrr_qu_dict_t *qu, ltrr_search_query_t *sq,
+                          size_t q_len, char *errstr, size_t errstr_size)
 {
         ltrr_qu_intent_t intent = LTRR_QU_INTENT_AMBIGUOUS;
         ltrr_feature_in_t in = {0};
@@ -521,6 +545,7 @@ static ltrr_err_t analyze(ltrr_search_t *se, const ltrr_qu_dict_t *qu,
         in.lang = sq->lang;
         in.text = sq->norm;
         in.n_tokens = sq->tb.cnt;
+        in.n_unknown = unknown_words(ix, sq->toks, sq->tb.cnt);
         in.n_chars = ltrr_feature_utf8_chars(sq->norm, strlen(sq->norm));
         in.intent = (ltrr_feature_intent_t)intent;
         in.time_ms = sq->now_ms;
@@ -529,15 +554,16 @@ static ltrr_err_t analyze(ltrr_search_t *se, const ltrr_qu_dict_t *qu,
                                         errstr_size)))
                 return err;
         /* subsets learns whole arm sets: it pools the language groups
-         * and splits by query length (the learner does the same for its
-         * rewards) */
+         * and days and splits by query length and unknown words (the
+         * learner does the same for its rewards) */
         if (se->conf.policy == LTRR_POLICY_SUBSETS)
                 sq->fctx.bucket = ltrr_feature_bucket_subsets(
                     sq->fctx.bucket, sq->fctx.x, LTRR_FEATURE_CTX_DIM);
         return LTRR_OK;
 }
 
-ltrr_err_t ltrr_search_prepare(ltrr_search_t *se, const ltrr_qu_dict_t *qu,
+ltrr_err_t ltrr_search_prepare(ltrr_search_t *se, const ltrr_index_t *ix,
+                               const ltrr_qu_dict_t *qu,
                                const ltrr_search_req_t *req,
                                ltrr_search_query_t *sq, char *errstr,
                                size_t errstr_size)
@@ -551,7 +577,8 @@ ltrr_err_t ltrr_search_prepare(ltrr_search_t *se, const ltrr_qu_dict_t *qu,
         memset(&sq->out, 0, sizeof(sq->out));
         sq->cpu_times = req->cpu_times != 0;
         if ((err = req_copy(req, sq, errstr, errstr_size)) ||
-            (err = analyze(se, qu, sq, req->q_len, errstr, errstr_size)))
+            (err = analyze(se, ix, qu, sq, req->q_len, errstr,
+                           errstr_size)))
                 return err;
         stage_end(sq, LTRR_SEARCH_STAGE_ANALYZE, t0);
         return LTRR_OK;

@@ -218,6 +218,8 @@ void ltrr_search_query_destroy(ltrr_search_query_t *sq);
 
 /**
  * @brief Validates and analyzes a request into @p sq.
+ * @param ix the index the query will run on, asked which query words it
+ *           knows (the q_unknown_word feature); NULL: every word known.
  * @param qu the index's QU dictionary, or NULL (intent "ambiguous").
  * @returns LTRR_OK; LTRR_ERR_INVALID_ARG (missing or empty q, a query
  *          without any token, bad static arm set), LTRR_ERR_RANGE (q
@@ -225,7 +227,8 @@ void ltrr_search_query_destroy(ltrr_search_query_t *sq);
  *          (q is not valid UTF-8); the reason, fit for a client, is in
  *          @p errstr.
  */
-ltrr_err_t ltrr_search_prepare(ltrr_search_t *se, const ltrr_qu_dict_t *qu,
+ltrr_err_t ltrr_search_prepare(ltrr_search_t *se, const ltrr_index_t *ix,
+                               const ltrr_qu_dict_t *qu,
                                const ltrr_search_req_t *req,
                                ltrr_search_query_t *sq, char *errstr,
                                size_t errstr_size);

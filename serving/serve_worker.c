@@ -552,8 +552,8 @@ void serve_worker_search(serve_worker_t *w, struct evhttp_request *req,
         qy = query_new(w, req);
         qy->debug = p->debug;
         qy->start_us = start_us;
-        if ((err = ltrr_search_prepare(w->se, qy->si->qu, &r, qy->sq, errstr,
-                                       sizeof(errstr)))) {
+        if ((err = ltrr_search_prepare(w->se, qy->si->ix, qy->si->qu, &r,
+                                       qy->sq, errstr, sizeof(errstr)))) {
                 serve_reply_error(w->sv, req, SERVE_CODE_400, errstr);
                 query_free(qy);
                 return;

@@ -50,17 +50,17 @@ enum {
  * then replace GOLDEN_VERSION, golden_x and GOLDEN_HASH with the new
  * values (docs/FEATURES.md, "Changing the layout").
  */
-#define GOLDEN_VERSION 2
-#define GOLDEN_HASH    0x7e2f025c3f8995a9ULL
+#define GOLDEN_VERSION 3
+#define GOLDEN_HASH    0x978608c9796029c9ULL
 static const float golden_x[LTRR_FEATURE_CTX_DIM] = {
     1.0f,          1.0f,          0.0f,         0.0f,          0.0f,
     0.0f,          0.25f,         0.595274568f, 0.0f,          1.0f,
     0.0f,          0.0f,          1.0f,         0.0f,          0.0f,
     -0.659345806f, -0.751839817f, 0.974927902f, -0.222520933f, 0.0f,
     0.0f,          0.0f,          1.0f,         0.0f,          0.408362687f,
-    0.313814729f,  0.40476191f,   0.0f};
-/* Layout 2, tag of the default conf ("en,es,fr,de", 5, 200). */
-#define GOLDEN_FULL_VERSION 0x27bdbu
+    0.313814729f,  0.40476191f,   0.0f,         1.0f};
+/* Layout 3, tag of the default conf ("en,es,fr,de", 5, 200). */
+#define GOLDEN_FULL_VERSION 0x37bdbu
 /* artist (1) x primary language (0) x working day (0). */
 #define GOLDEN_BUCKET 6u
 
@@ -106,6 +106,7 @@ static void golden_in(ltrr_feature_in_t *in)
         in->utc_offset_min = LTRR_FEATURE_OFFSET_DEFAULT;
         in->hist_queries = 42;
         in->hist_engaged = 17;
+        in->n_unknown = 1;
 }
 
 static void compute(const ltrr_feature_t *fx, const ltrr_feature_in_t *in,
@@ -489,43 +490,47 @@ static void test_history(void **state)
  * intent and day off, holds the length class in the language slot, and
  * is a fixed point. */
 static void check_subsets(const ltrr_feature_t *fx, ltrr_feature_in_t *in,
-                          int sh, int it, int dof)
+                          int sh, int it)
 {
         static const size_t toks[] = {0, 1, 2, 3, 4, 9};
         static const int cls[] = {0, 0, 1, 1, 2, 2};
-        size_t n_tokens = in->n_tokens, i;
+        size_t n_tokens = in->n_tokens, n_unknown = in->n_unknown, i;
 
-        for (i = 0; i < sizeof(toks) / sizeof(toks[0]); i++) {
+        for (i = 0; i < 2 * sizeof(toks) / sizeof(toks[0]); i++) {
                 ltrr_feature_ctx_t out;
                 ltrr_feature_intent_t pi;
                 uint32_t p;
-                int pl, pd;
+                int pl, pd, dof = (int)(i & 1);
 
-                in->n_tokens = toks[i];
+                in->n_tokens = toks[i / 2];
+                in->n_unknown = dof ? 1 + i % 3 : 0;
                 compute(fx, in, &out);
                 p = ltrr_feature_bucket_subsets(out.bucket, out.x,
                                                 LTRR_FEATURE_CTX_DIM);
                 assert_true(p < LTRR_FEATURE_BUCKETS);
                 ltrr_feature_bucket_parts(p, &pi, &pl, &pd);
                 assert_int_equal(pi, it);
-                assert_int_equal(pl, cls[i]);
-                assert_int_equal(pd, dof);
+                assert_int_equal(pl, cls[i / 2]);
+                assert_int_equal(pd, dof); /* the unknown-word slot */
                 assert_int_equal(ltrr_feature_bucket_shape(p), sh);
                 assert_int_equal(ltrr_feature_bucket_subsets(
                                      p, out.x, LTRR_FEATURE_CTX_DIM),
                                  p);
-                /* no vector, or one of another length: class 0 */
+                /* no vector, or one of another length: class 0, known */
                 ltrr_feature_bucket_parts(
                     ltrr_feature_bucket_subsets(out.bucket, NULL, 0), NULL,
-                    &pl, NULL);
+                    &pl, &pd);
                 assert_int_equal(pl, 0);
+                assert_int_equal(pd, 0);
                 ltrr_feature_bucket_parts(
                     ltrr_feature_bucket_subsets(out.bucket, out.x,
                                                 LTRR_FEATURE_CTX_DIM - 1),
-                    NULL, &pl, NULL);
+                    NULL, &pl, &pd);
                 assert_int_equal(pl, 0);
+                assert_int_equal(pd, 0);
         }
         in->n_tokens = n_tokens;
+        in->n_unknown = n_unknown;
 }
 
 static uint32_t check_bucket(const ltrr_feature_t *fx, int sh, int it, int lg,
@@ -556,7 +561,7 @@ static uint32_t check_bucket(const ltrr_feature_t *fx, int sh, int it, int lg,
         assert_int_equal(ltrr_feature_bucket_shape(out.bucket), sh);
         assert_int_equal(ltrr_feature_shape_of(out.x, LTRR_FEATURE_CTX_DIM),
                          sh);
-        check_subsets(fx, &in, sh, it, dof);
+        check_subsets(fx, &in, sh, it);
         return out.bucket;
 }
 
@@ -617,7 +622,7 @@ static void test_text_shape(void **state)
         for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
                 assert_int_equal(ltrr_feature_text_shape(cases[i].text),
                                  cases[i].want);
-        x[LTRR_FEATURE_CTX_DIM - 1] = 1.0f; /* q_fresh_cue */
+        x[LTRR_FEATURE_CTX_DIM - 2] = 1.0f; /* q_fresh_cue */
         assert_int_equal(ltrr_feature_shape_of(x, LTRR_FEATURE_CTX_DIM),
                          LTRR_FEATURE_SHAPE_FRESH);
         assert_int_equal(ltrr_feature_shape_of(x, LTRR_FEATURE_CTX_DIM - 1),

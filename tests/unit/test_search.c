@@ -19,6 +19,7 @@
 #include "arm.h"
 #include "arm_state.h"
 #include "catalog.h"
+#include "feature.h"
 #include "index.h"
 #include "search.h"
 
@@ -122,7 +123,7 @@ static int teardown(void **state)
 static ltrr_err_t prep(fx_t *fx)
 {
         fx->errstr[0] = '\0';
-        return ltrr_search_prepare(fx->se, NULL, &fx->req, fx->sq,
+        return ltrr_search_prepare(fx->se, fx->ix, NULL, &fx->req, fx->sq,
                                    fx->errstr, sizeof(fx->errstr));
 }
 
@@ -192,8 +193,9 @@ static void test_prepare_refusals(void **state)
         assert_int_equal(prep(fx), LTRR_ERR_INVALID_ARG);
         req_set(&fx->req, "!!! ???", 5);
         assert_int_equal(prep(fx), LTRR_ERR_INVALID_ARG);
-        assert_int_equal(ltrr_search_prepare(NULL, NULL, &fx->req, fx->sq,
-                                             fx->errstr, sizeof(fx->errstr)),
+        assert_int_equal(ltrr_search_prepare(NULL, NULL, NULL, &fx->req,
+                                             fx->sq, fx->errstr,
+                                             sizeof(fx->errstr)),
                          LTRR_ERR_INVALID_ARG);
 }
 
@@ -603,6 +605,69 @@ static void test_keys(void **state)
         assert_string_equal(k.recent, "");
 }
 
+/* q_unknown_word: the last context position is 1 when a query word is
+ * not in the index's dictionary; the last word may be the start of one. */
+static float unknown_flag(fx_t *fx, const char *q)
+{
+        const ltrr_impression_t *imp;
+
+        req_set(&fx->req, q, 5);
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        imp = ltrr_search_out(fx->sq)->imp;
+        assert_int_equal(imp->context.feature_cnt, LTRR_FEATURE_CTX_DIM);
+        return imp->context.features[LTRR_FEATURE_CTX_DIM - 1];
+}
+
+/* The subsets bucket of @p q on a subsets handle. */
+static uint32_t subsets_bucket(fx_t *fx, ltrr_search_t *se, const char *q)
+{
+        req_set(&fx->req, q, 5);
+        assert_int_equal(ltrr_search_prepare(se, fx->ix, NULL, &fx->req,
+                                             fx->sq, fx->errstr,
+                                             sizeof(fx->errstr)),
+                         LTRR_OK);
+        return ltrr_search_query_bucket(fx->sq);
+}
+
+static void test_unknown_word(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_search_conf_t conf;
+        ltrr_search_t *se;
+
+        assert_true(unknown_flag(fx, "apple") == 0.0f);
+        assert_true(unknown_flag(fx, "red apple") == 0.0f);
+        assert_true(unknown_flag(fx, "apples") == 0.0f); /* stemmed */
+        assert_true(unknown_flag(fx, "red app") == 0.0f); /* a prefix */
+        assert_true(unknown_flag(fx, "appel") == 1.0f);
+        assert_true(unknown_flag(fx, "red appel") == 1.0f);
+        assert_true(unknown_flag(fx, "app red") == 1.0f); /* not last */
+        assert_true(unknown_flag(fx, "red a") == 1.0f); /* one byte */
+        /* no index: every word counts as known */
+        req_set(&fx->req, "appel", 5);
+        assert_int_equal(ltrr_search_prepare(fx->se, NULL, NULL, &fx->req,
+                                             fx->sq, fx->errstr,
+                                             sizeof(fx->errstr)),
+                         LTRR_OK);
+        assert_true(ltrr_index_knows(NULL, "apple", 5, 0) == 0);
+        assert_true(ltrr_index_knows(fx->ix, "appl", 4, 0) == 1); /* stem */
+        assert_true(ltrr_index_knows(fx->ix, "app", 3, 1) == 1);
+        assert_true(ltrr_index_knows(fx->ix, "app", 3, 0) == 0);
+        assert_true(ltrr_index_knows(fx->ix, "zzz", 3, 1) == 0);
+        /* subsets splits its buckets on the flag (the day-off slot) */
+        ltrr_search_conf_init(&conf);
+        conf.policy = LTRR_POLICY_SUBSETS;
+        se = ltrr_search_new(&conf, fx->errstr, sizeof(fx->errstr));
+        assert_non_null(se);
+        assert_int_equal(subsets_bucket(fx, se, "red appel"),
+                         subsets_bucket(fx, se, "red apple") + 1);
+        assert_int_equal(subsets_bucket(fx, se, "red app") % 2, 0);
+        ltrr_search_destroy(se);
+}
+
 static void test_params_query(void **state)
 {
         ltrr_search_params_t p;
@@ -750,6 +815,8 @@ int main(void)
                                             setup, teardown),
             cmocka_unit_test(test_policy_settings),
             cmocka_unit_test_setup_teardown(test_learned_never_empty, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_unknown_word, setup,
                                             teardown),
             cmocka_unit_test(test_params_query),
             cmocka_unit_test(test_params_bounds),
