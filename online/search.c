@@ -619,10 +619,13 @@ ltrr_err_t ltrr_search_keys(const ltrr_search_t *se,
                 first = first ? first : err;
         }
         if (sq->user[0] &&
-            (err = ltrr_profile_key(keys->recent, sizeof(keys->recent),
-                                    sq->user, LTRR_PROFILE_RECENT, errstr,
-                                    errstr_size))) {
-                keys->recent[0] = '\0';
+            ((err = ltrr_profile_key(keys->recent, sizeof(keys->recent),
+                                     sq->user, LTRR_PROFILE_RECENT, errstr,
+                                     errstr_size)) ||
+             (err = ltrr_profile_key(keys->affinity, sizeof(keys->affinity),
+                                     sq->user, LTRR_PROFILE_AFFINITY, errstr,
+                                     errstr_size)))) {
+                keys->recent[0] = keys->affinity[0] = '\0';
                 first = first ? first : err;
         }
         return first;

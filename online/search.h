@@ -43,6 +43,9 @@
 #define LTRR_SEARCH_NORM_MAX 512
 /** Most candidates of one query over all arms. */
 #define LTRR_SEARCH_CANDS_MAX 4096
+/** Entity affinities read per query: the largest, as many as the
+ *  personal arm's profile takes (LTRR_ARM_PROFILE_ENTS_MAX). */
+#define LTRR_SEARCH_PROFILE_READ 128
 /** Q2E entries, seen entities and popularity entries kept per query. */
 #define LTRR_SEARCH_STATE_LIST_MAX 256
 /** Longest user, session or language string kept, NUL included. */
@@ -125,6 +128,8 @@ typedef struct ltrr_search_keys_s {
         char q2e[LTRR_SEARCH_KEY_MAX];      /**< ZREVRANGE: Q2E scores */
         char q2e_meta[LTRR_SEARCH_KEY_MAX]; /**< HGET n: impressions */
         char recent[LTRR_SEARCH_KEY_MAX];   /**< ZREVRANGE: seen entities */
+        char affinity[LTRR_SEARCH_KEY_MAX]; /**< ZREVRANGE 0 ..PROFILE_READ-1
+                                               WITHSCORES: the profile */
 } ltrr_search_keys_t;
 
 /** @brief One ranked result. */
@@ -294,12 +299,23 @@ ltrr_err_t ltrr_search_state_q2e(ltrr_search_state_t *st,
                                  size_t errstr_size);
 
 /**
- * @brief The user's recent entities from ZREVRANGE .. WITHSCORES.
+ * @brief The user's recent entities from ZREVRANGE .. WITHSCORES: the
+ *        ranker's `user_seen`, and the profile when no affinity was read.
  * @returns LTRR_OK or LTRR_ERR_PARSE (the part is then empty).
  */
 ltrr_err_t ltrr_search_state_recent(ltrr_search_state_t *st,
                                     const char *const *mv, size_t n,
                                     char *errstr, size_t errstr_size);
+
+/**
+ * @brief The user's largest entity affinities from ZREVRANGE ..
+ *        WITHSCORES (the sums of engagement values the learner keeps):
+ *        the personal arm's profile, weighted by them.
+ * @returns LTRR_OK or LTRR_ERR_PARSE (the part is then empty).
+ */
+ltrr_err_t ltrr_search_state_affinity(ltrr_search_state_t *st,
+                                      const char *const *mv, size_t n,
+                                      char *errstr, size_t errstr_size);
 
 /** @brief Marks the state as stale (cached or missing): `degraded`. */
 void ltrr_search_state_set_degraded(ltrr_search_state_t *st, int degraded);

@@ -20,6 +20,11 @@
  * dropped (the list is ordered best first, so the tail goes). */
 #define STATE_ARENA_MAX 16384
 
+_Static_assert(LTRR_SEARCH_PROFILE_READ <= LTRR_ARM_PROFILE_ENTS_MAX,
+               "the profile takes every affinity read");
+_Static_assert(LTRR_SEARCH_PROFILE_READ <= LTRR_SEARCH_STATE_LIST_MAX,
+               "a state list holds every affinity read");
+
 /* One entity with a number. */
 typedef struct state_ent_s {
         const char *id; /* in the list's arena */
@@ -40,6 +45,7 @@ struct ltrr_search_state_s {
         double q2e_n;         /* impressions of the query */
         double q2e_alpha;     /* prior strength */
         state_list_t recent;  /* user's recent entities */
+        state_list_t aff;     /* user's largest entity affinities */
         int degraded;         /* 1: stale or missing */
 };
 
@@ -79,6 +85,7 @@ void ltrr_search_state_reset(ltrr_search_state_t *st)
         ltrr_bstats_reset(st->bs);
         st->q2e.cnt = st->q2e.used = 0;
         st->recent.cnt = st->recent.used = 0;
+        st->aff.cnt = st->aff.used = 0;
         st->q2e_n = 0;
         st->degraded = 0;
 }
@@ -175,6 +182,13 @@ ltrr_err_t ltrr_search_state_recent(ltrr_search_state_t *st,
                                     char *errstr, size_t errstr_size)
 {
         return list_parse(&st->recent, mv, n, "recent", errstr, errstr_size);
+}
+
+ltrr_err_t ltrr_search_state_affinity(ltrr_search_state_t *st,
+                                      const char *const *mv, size_t n,
+                                      char *errstr, size_t errstr_size)
+{
+        return list_parse(&st->aff, mv, n, "affinity", errstr, errstr_size);
 }
 
 void ltrr_search_state_set_degraded(ltrr_search_state_t *st, int degraded)
@@ -307,6 +321,30 @@ int64_t ltrr_search_ids_find(const ltrr_search_ids_t *ids, const char *id)
         return -1;
 }
 
+/* The profile: the user's affinities weighted by their sums (what the
+ * user keeps coming back to), or without any, the recent entities at
+ * weight 1. The recent ones alone follow whatever the last searches
+ * were about (a decade, a new release) and crowd out the taste a short
+ * ambiguous query needs (decision 0046). */
+static size_t profile_fill(const ltrr_search_state_t *st,
+                           const ltrr_search_ids_t *ids,
+                           struct ltrr_user_profile_s *prof)
+{
+        const state_list_t *l = st->aff.cnt ? &st->aff : &st->recent;
+        size_t i, got = 0;
+        int64_t ent;
+
+        for (i = 0; prof && i < l->cnt; i++) {
+                float w = l == &st->aff ? (float)l->ents[i].value : 1.0f;
+
+                ent = ltrr_search_ids_find(ids, l->ents[i].id);
+                if (ent >= 0 && w > 0 &&
+                    !ltrr_user_profile_add(prof, 0, (uint32_t)ent, w))
+                        got++;
+        }
+        return got;
+}
+
 size_t ltrr_search_state_arm_fill(const ltrr_search_state_t *st,
                                   const ltrr_index_t *ix,
                                   const ltrr_search_ids_t *ids,
@@ -327,12 +365,7 @@ size_t ltrr_search_state_arm_fill(const ltrr_search_state_t *st,
                     !ltrr_q2e_state_add(q2e, (uint32_t)ent, e->value))
                         got++;
         }
-        for (i = 0; prof && i < st->recent.cnt; i++) {
-                ent = ltrr_search_ids_find(ids, st->recent.ents[i].id);
-                if (ent >= 0 &&
-                    !ltrr_user_profile_add(prof, 0, (uint32_t)ent, 1.0f))
-                        got++;
-        }
+        got += profile_fill(st, ids, prof);
         if (prof && prof->ents_cnt)
                 ltrr_user_profile_derive(prof, ix); /* NOSPACE: a partial
                                                        profile still helps */

@@ -27,6 +27,9 @@
 #define SERVE_DRAIN_TICK_MS 10
 /* Q2E entries and recent entities read per query. */
 #define SERVE_LIST_READ "255"
+/* Last rank of the entity affinities read (LTRR_SEARCH_PROFILE_READ - 1). */
+#define SERVE_PROFILE_LAST "127"
+_Static_assert(LTRR_SEARCH_PROFILE_READ == 128, "SERVE_PROFILE_LAST");
 
 /* What one pipelined command reads. */
 typedef enum {
@@ -34,6 +37,7 @@ typedef enum {
         CMD_Q2E_META,
         CMD_Q2E,
         CMD_RECENT,
+        CMD_AFFINITY,
         CMD_RANKER,
         CMD__CNT
 } serve_cmd_kind_t;
@@ -366,6 +370,9 @@ static void reply_parse(serve_query_t *qy, serve_cmd_kind_t kind,
         } else if (kind == CMD_RECENT) {
                 err = ltrr_search_state_recent(qy->st, w->strs, n, errstr,
                                                sizeof(errstr));
+        } else if (kind == CMD_AFFINITY) {
+                err = ltrr_search_state_affinity(qy->st, w->strs, n, errstr,
+                                                 sizeof(errstr));
         }
         if (err)
                 log_warn("serve", "bad state reply", "err", errstr);
@@ -438,6 +445,8 @@ static int fetch(serve_query_t *qy, const ltrr_search_keys_t *k)
                              "WITHSCORES"};
         const char *recent[] = {"ZREVRANGE", k->recent, "0", SERVE_LIST_READ,
                                 "WITHSCORES"};
+        const char *aff[] = {"ZREVRANGE", k->affinity, "0", SERVE_PROFILE_LAST,
+                             "WITHSCORES"};
         const char *ranker[] = {"MGET", LTRR_SEARCH_RANKER_VERSION_KEY,
                                 LTRR_RANKER_ONLINE_COUNT_KEY};
         int bad = 0;
@@ -451,6 +460,8 @@ static int fetch(serve_query_t *qy, const ltrr_search_keys_t *k)
                        send_cmd(qy, CMD_Q2E, 5, q2e);
         if (k->recent[0])
                 bad |= send_cmd(qy, CMD_RECENT, 5, recent);
+        if (k->affinity[0])
+                bad |= send_cmd(qy, CMD_AFFINITY, 5, aff);
         bad |= send_cmd(qy, CMD_RANKER, 3, ranker);
         qy->pending--;
         if (bad)

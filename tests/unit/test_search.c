@@ -319,9 +319,9 @@ static void test_ids(void **state)
         ltrr_search_ids_destroy(ids);
 }
 
-/* The arms see the parsed Q2E and recent entities only through the id
- * map: unknown ids are skipped, the impressions and prior carry over,
- * and the profile gets the recent entities' artists. */
+/* The arms see the parsed Q2E, affinities and recent entities only
+ * through the id map: unknown ids are skipped, the impressions and prior
+ * carry over, and the profile gets its entities' artists. */
 static void test_arm_fill(void **state)
 {
         fx_t *fx = *state;
@@ -361,6 +361,42 @@ static void test_arm_fill(void **state)
                          0);
         assert_int_equal(qs->cnt, 0);
         assert_int_equal(pr->ents_cnt, 0);
+        /* With affinities read, they are the profile, weighted by their
+         * sums (non-positive ones left out); recent only says "seen". */
+        {
+                const char *aff[] = {"e2", "3.5", "e4", "0", "e5", "1.25"};
+
+                assert_int_equal(ltrr_search_state_affinity(
+                                     fx->st, aff, 6, fx->errstr,
+                                     sizeof(fx->errstr)),
+                                 LTRR_OK);
+                assert_int_equal(ltrr_search_state_arm_fill(fx->st, fx->ix,
+                                                            ids, qs, pr),
+                                 2 + 2);
+                assert_int_equal(pr->ents_cnt, 2);
+                assert_float_equal(ltrr_user_profile_weight(pr, 0, 2), 3.5,
+                                   1e-6);
+                assert_float_equal(ltrr_user_profile_weight(pr, 0, 5), 1.25,
+                                   1e-6);
+                assert_float_equal(ltrr_user_profile_weight(pr, 0, 0), 0, 0);
+                assert_float_equal(ltrr_user_profile_weight(pr, 0, 4), 0, 0);
+                /* Ann: e2; Dan: e5 */
+                assert_float_equal(ltrr_user_profile_weight(
+                                       pr, 1, ltrr_arm_artist_hash("Ann", 3)),
+                                   3.5, 1e-6);
+                assert_true(ltrr_search_state_seen(fx->st, "e0"));
+                assert_false(ltrr_search_state_seen(fx->st, "e2"));
+                assert_int_equal(ltrr_search_state_affinity(
+                                     fx->st, aff, 5, fx->errstr,
+                                     sizeof(fx->errstr)),
+                                 LTRR_ERR_PARSE);
+                /* a bad reply leaves it empty: recent again */
+                assert_int_equal(ltrr_search_state_arm_fill(fx->st, fx->ix,
+                                                            ids, qs, pr),
+                                 2 + 1);
+                assert_int_equal(pr->ents_cnt, 1);
+                assert_int_equal(pr->ents[0].key, 0);
+        }
         ltrr_search_ids_destroy(ids);
         ltrr_user_profile_destroy(pr);
         ltrr_q2e_state_destroy(qs);
@@ -596,6 +632,7 @@ static void test_keys(void **state)
         assert_non_null(strstr(k.q2e_meta, "{q:apple}"));
         assert_true(strcmp(k.q2e_meta, k.q2e) != 0);
         assert_non_null(strstr(k.recent, "u1"));
+        assert_non_null(strstr(k.affinity, "{u:u1}:aff"));
         assert_true(k.bandit[0] != '\0');
         fx->req.user_id = NULL; /* anonymous: no profile key */
         assert_int_equal(prep(fx), LTRR_OK);
@@ -603,6 +640,7 @@ static void test_keys(void **state)
                                           sizeof(fx->errstr)),
                          LTRR_OK);
         assert_string_equal(k.recent, "");
+        assert_string_equal(k.affinity, "");
 }
 
 /* q_unknown_word: the last context position is 1 when a query word is
