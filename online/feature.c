@@ -110,8 +110,8 @@ static const ltrr_feature_fdesc_t fx_layout[] = {
      "recent)"},
     {C, FX_UNKNOWN_WORD, "q_unknown_word", "flag", "{0, 1}",
      "1 if a query word is not in the index's dictionary (the last word: "
-     "nor the start of a term); stop words do not count; 0 without an "
-     "index"},
+     "nor the start of a term); stop words and recency words do not "
+     "count; 0 without an index"},
     {A, FA_SUCCESS, "arm_success", "rate", "[0, 1]",
      "historical query-arm success rate as handed in; 0 if unknown"},
     {A, FA_SUCCESS_KNOWN, "arm_success_known", "flag", "{0, 1}",
@@ -406,22 +406,31 @@ static void fx_fill_time_user(const ltrr_feature_t *fx,
 static const char *const fx_fresh_words[] = {"new", "newest", "latest",
                                              "recent"};
 
+int ltrr_feature_fresh_word(const char *word, size_t len)
+{
+        size_t i;
+
+        for (i = 0; word && i < sizeof(fx_fresh_words) /
+                                    sizeof(fx_fresh_words[0]);
+             i++)
+                if (strlen(fx_fresh_words[i]) == len &&
+                    !memcmp(word, fx_fresh_words[i], len))
+                        return 1;
+        return 0;
+}
+
 ltrr_feature_shape_t ltrr_feature_text_shape(const char *text)
 {
         const char *p = text;
-        size_t n, i;
+        size_t n;
 
         while (p && *p) {
                 while (*p == ' ')
                         p++;
                 for (n = 0; p[n] && p[n] != ' '; n++)
                         ;
-                for (i = 0; n && i < sizeof(fx_fresh_words) /
-                                         sizeof(fx_fresh_words[0]);
-                     i++)
-                        if (strlen(fx_fresh_words[i]) == n &&
-                            !memcmp(p, fx_fresh_words[i], n))
-                                return LTRR_FEATURE_SHAPE_FRESH;
+                if (n && ltrr_feature_fresh_word(p, n))
+                        return LTRR_FEATURE_SHAPE_FRESH;
                 p += n;
         }
         return LTRR_FEATURE_SHAPE_PLAIN;

@@ -321,6 +321,13 @@ ltrr_feature_shape_t ltrr_feature_shape_of(const float *x, size_t dim);
  */
 ltrr_feature_shape_t ltrr_feature_text_shape(const char *text);
 
+/**
+ * @brief 1 if the @p len bytes at @p word are a recency word ("new",
+ * "newest", "latest", "recent": the words that make a query's shape
+ * FRESH), else 0.
+ */
+int ltrr_feature_fresh_word(const char *word, size_t len);
+
 /** @brief Returns the layout table; @p cnt receives its row count. */
 const ltrr_feature_fdesc_t *ltrr_feature_layout(size_t *cnt);
 

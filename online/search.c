@@ -495,7 +495,7 @@ static ltrr_err_t req_copy(const ltrr_search_req_t *req,
 /* Query words @p ix does not know: neither a term of its dictionary nor,
  * for the last word (of two bytes or more, as the lexical arm expands
  * it), the start of one. Stop words do not count when the index drops
- * them. */
+ * them, nor do recency words, which the query's shape reads. */
 static size_t unknown_words(const ltrr_index_t *ix, const ltrr_token_t *toks,
                             size_t n)
 {
@@ -505,7 +505,8 @@ static size_t unknown_words(const ltrr_index_t *ix, const ltrr_token_t *toks,
         for (i = 0; ix && i < n; i++) {
                 const ltrr_token_t *t = &toks[i];
 
-                if (stop && ltrr_index_is_stopword(t->norm, t->norm_len))
+                if ((stop && ltrr_index_is_stopword(t->norm, t->norm_len)) ||
+                    ltrr_feature_fresh_word(t->norm, t->norm_len))
                         continue;
                 if (ltrr_index_knows(ix, t->stem, t->stem_len, 0) ||
                     (i + 1 == n && t->norm_len >= 2 &&

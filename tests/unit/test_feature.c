@@ -622,6 +622,10 @@ static void test_text_shape(void **state)
         for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
                 assert_int_equal(ltrr_feature_text_shape(cases[i].text),
                                  cases[i].want);
+        assert_int_equal(ltrr_feature_fresh_word("latest", 6), 1);
+        assert_int_equal(ltrr_feature_fresh_word("newer", 3), 1);
+        assert_int_equal(ltrr_feature_fresh_word("newer", 5), 0);
+        assert_int_equal(ltrr_feature_fresh_word(NULL, 0), 0);
         x[LTRR_FEATURE_CTX_DIM - 2] = 1.0f; /* q_fresh_cue */
         assert_int_equal(ltrr_feature_shape_of(x, LTRR_FEATURE_CTX_DIM),
                          LTRR_FEATURE_SHAPE_FRESH);

@@ -684,6 +684,9 @@ static void test_unknown_word(void **state)
         assert_true(unknown_flag(fx, "red appel") == 1.0f);
         assert_true(unknown_flag(fx, "app red") == 1.0f); /* not last */
         assert_true(unknown_flag(fx, "red a") == 1.0f); /* one byte */
+        /* recency words are read by the shape, not looked up */
+        assert_true(unknown_flag(fx, "new red apple") == 0.0f);
+        assert_true(unknown_flag(fx, "latest appel") == 1.0f);
         /* no index: every word counts as known */
         req_set(&fx->req, "appel", 5);
         assert_int_equal(ltrr_search_prepare(fx->se, NULL, NULL, &fx->req,
