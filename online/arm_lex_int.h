@@ -88,6 +88,14 @@ typedef struct lex_query_s {
                                           * under which an entity that
                                           * list alone brings cannot
                                           * pass theta */
+        uint64_t *ubits;                 /* entities (bit per
+                                          * entity >> bshift) of the
+                                          * non-essential lists without
+                                          * a bitmap of their own, or
+                                          * NULL */
+        size_t uess;                     /* lists [0, uess) are in
+                                          * ubits (or have bitmaps) */
+        int uon;                         /* 1: ubits cleared, in use */
 } lex_query_t;
 
 /** Postings the recent pass gathers at most (more: the full pass). */
@@ -114,6 +122,7 @@ typedef struct lex_scr_s {
         uint32_t ord[2][LEX_RECENT_MAX]; /* recent pass: radix sort */
         ltrr_arm_popmax_t pm;            /* popularity bounds (ties) */
         ltrr_arm_termbits_t tb;          /* membership bitmaps */
+        uint64_t ubits[LTRR_ARM_TERMBITS_BITS / 64]; /* lex_query_t's */
 } lex_scr_t;
 
 /* Score of posting @p p of term @p lt (0 for an out-of-range entity). */
@@ -297,6 +306,43 @@ static inline void rewind_all(lex_query_t *lq)
         for (size_t i = 0; i < lq->cnt; i++)
                 lq->terms[i].pos = 0;
 }
+
+/**
+ * Adds the lists that became non-essential, [lq->uess, @p ess), without
+ * a membership bitmap of their own to lq->ubits, from their cursor on:
+ * MaxScore meets no entity before it again (arm_lex_union.c). A list
+ * with more postings left than the essential lists together is not read:
+ * lq->ubits becomes NULL (no such pruning for the rest of the query).
+ */
+void ltrr_arm_lex_union_grow(lex_query_t *lq, size_t ess);
+
+/** Share of the seed's k-th score taken off the threshold it returns
+ *  (far above float rounding). */
+#define LEX_SEED_MARGIN 1e-4f
+
+/**
+ * A lower bound of the k-th best score of a query of two terms without
+ * a filter, under the index's bound parameters (arm_lex_seed.c): the
+ * k-th best full score among the first entries of one term's impact
+ * head, the other term read at its rank. Call after the terms have their
+ * bitmaps. Returns 0 when there is none (other queries, no head or rank
+ * table, fewer than k usable entries, k above 1024).
+ */
+float ltrr_arm_lex_seed(const lex_query_t *lq, size_t k);
+
+/**
+ * Offers every entity whose name is exactly the query's tokens (the last
+ * one as any of its prefix expansions) to the exact-match heap @p ex of
+ * *nep entries, k at most (arm_lex_exact.c). Rewinds every cursor.
+ */
+void ltrr_arm_lex_exact_pass(lex_query_t *lq, lex_top_t *ex, size_t *nep,
+                             size_t k);
+
+/**
+ * How many exact name matches ltrr_arm_lex_exact_pass() could find at
+ * most: the NAMES records under the hashes it looks up.
+ */
+uint64_t ltrr_arm_lex_exact_bound(const lex_query_t *lq);
 
 /**
  * The filtered pass when the filter keeps only entities released on or

@@ -16,7 +16,12 @@
  * pass theta with every other term at its best are passed over without
  * scoring; with several essential lists, an entity only one of them
  * holds is passed over when its tf~ there is under that list's floor
- * against the non-essential bounds.
+ * against the non-essential bounds. When the bounds of the essential
+ * lists that hold an entity cannot reach theta together, the entity
+ * must hold a non-essential term too: it is passed over unless a
+ * non-essential list's bitmap (its own, or a per-query union of those
+ * without one) holds it. A query of two terms starts with a threshold
+ * from an impact head (arm_lex_seed.c).
  * A bounded min-heap in the thread's scratch memory keeps the k best;
  * equal scores rank by popularity, then entity index: a tied candidate
  * whose group of entities is no more popular than the k-th entry
@@ -24,10 +29,10 @@
  * longest lists of a query of several terms have membership bitmaps
  * (arm_termbits.h): an entity a bitmap rules out is not sought in that
  * list, and a member is read at its rank. The recent pass of
- * ltrr_arm_lex_recent() is in arm_lex_recent.c, the shared types in
- * arm_lex_int.h. An unknown last token of two or more bytes is read as
- * a prefix of the LEX_PREFIX_MAX most frequent terms that start with
- * it.
+ * ltrr_arm_lex_recent() is in arm_lex_recent.c, the exact name matches
+ * in arm_lex_exact.c, the shared types in arm_lex_int.h. An unknown
+ * last token of two or more bytes is read as a prefix of the
+ * LEX_PREFIX_MAX most frequent terms that start with it.
  *
  * An entity whose name consists of exactly the query's tokens (the last
  * one possibly as a prefix) is an exact match: exact matches rank above
@@ -203,6 +208,9 @@ static void query_prepare(lex_query_t *lq, const ltrr_index_t *ix,
         lq->qn = 0;
         lq->pfx = NULL;
         lq->pfx_len = 0;
+        lq->ubits = NULL;
+        lq->uess = 0;
+        lq->uon = 0;
         lq->k1 = p->k1;
         for (int f = 0; f < LTRR_INDEX_FIELDS; f++) {
                 double avg = ix->meta->avglen[f];
@@ -349,6 +357,57 @@ static void skip_floor(lex_query_t *lq, lex_term_t *lt, float theta,
         }
 }
 
+/* 1 if a non-essential list [0, ess) may hold @p doc (< n), by the
+ * lists' bitmaps and lq->ubits (ltrr_arm_lex_union_grow() up to
+ * @p ess). */
+static inline int held_elsewhere(const lex_query_t *lq, size_t ess,
+                                 uint32_t doc)
+{
+        if (lq->uon && ltrr_arm_termbits_may(lq->ubits, lq->bshift, doc))
+                return 1;
+        for (size_t i = 0; i < ess; i++)
+                if (lq->terms[i].bits &&
+                    ltrr_arm_termbits_may(lq->terms[i].bits, lq->bshift, doc))
+                        return 1;
+        return 0;
+}
+
+/* With one essential list left (the last) and the non-essential lists'
+ * entities known (held_elsewhere()), the tf~ under which a posting of
+ * the essential list cannot reach @p theta on its own, less
+ * LEX_FLOOR_MARGIN: its entity enters the heap only if it holds another
+ * query term too. 0 when there is no such floor. */
+static float alone_floor(const lex_query_t *lq, size_t ess, float theta)
+{
+        if (!lq->tight || !lq->ubits || theta <= 0.0f || !ess ||
+            ess + 1 != lq->cnt)
+                return 0.0f;
+        const lex_term_t *lt = &lq->terms[ess];
+        float x = theta - LEX_FLOOR_MARGIN * theta;
+        if (x >= lt->weight)
+                return INFINITY; /* contributions stay under weight */
+        return lq->k1 * x / (lt->weight - x);
+}
+
+/* skip_floor() that also passes over postings under tf~ @p alone
+ * (alone_floor()) whose entity no other list holds: such an entity
+ * scores its posting's contribution alone, under theta. */
+static void skip_alone(lex_query_t *lq, lex_term_t *lt, size_t ess,
+                       float theta, float floor, float alone)
+{
+        const uint32_t n = lq->ix->n;
+        while (lt->pos < lt->df) {
+                const ltrr_index_post_t *p = &lt->p[lt->pos];
+                if (p->tfw >= floor &&
+                    (p->tfw >= alone || p->doc >= n ||
+                     held_elsewhere(lq, ess, p->doc)))
+                        return;
+                lt->pos++;
+                if (lt->pos % LTRR_INDEX_BLOCK == 0)
+                        skip_blocks(lq, lt, theta);
+        }
+}
+
 /* Moves @p lt's cursor past postings of entities the cheap filter
  * rejects (they cannot enter the heaps, whatever list brings them). */
 static void skip_unkept(const lex_query_t *lq, lex_term_t *lt)
@@ -361,17 +420,20 @@ static void skip_unkept(const lex_query_t *lq, lex_term_t *lt)
 
 /* Smallest current entity over the essential lists [ess, cnt), or
  * UINT32_MAX when they are exhausted. Postings of the one essential
- * list under @p floor (tfw_floor()), and of entities a cheap filter
- * rejects, are passed over. */
+ * list under @p floor (tfw_floor()), or under @p alone (alone_floor())
+ * with no other query term, and of entities a cheap filter rejects, are
+ * passed over. */
 static uint32_t next_doc(lex_query_t *lq, size_t ess, float theta,
-                         float floor)
+                         float floor, float alone)
 {
         uint32_t doc = UINT32_MAX;
         for (size_t i = ess; i < lq->cnt; i++) {
                 lex_term_t *lt = &lq->terms[i];
                 if (theta > 0.0f)
                         skip_blocks_at(lq, lt, theta);
-                if (floor > 0.0f)
+                if (alone > 0.0f)
+                        skip_alone(lq, lt, ess, theta, floor, alone);
+                else if (floor > 0.0f)
                         skip_floor(lq, lt, theta, floor);
                 if (lq->keep_cheap)
                         skip_unkept(lq, lt);
@@ -381,15 +443,45 @@ static uint32_t next_doc(lex_query_t *lq, size_t ess, float theta,
         return doc;
 }
 
+/* With list @p at alone on its current entity (every other essential
+ * list is at @p second or beyond), moves it past that entity and its
+ * next ones before @p second that cannot pass theta: a tf~ under the
+ * list's floor, or (@p alone: its bound cannot reach theta on its own)
+ * an entity no non-essential list holds. Returns 0 if the current
+ * entity must be scored. */
+static int pass_single(lex_query_t *lq, size_t ess, size_t at,
+                       uint32_t second, int alone)
+{
+        const uint32_t n = lq->ix->n;
+        lex_term_t *lt = &lq->terms[at];
+        float fl = lq->floor[at];
+        uint32_t j = lt->pos;
+        for (; j < lt->df; j++) {
+                const ltrr_index_post_t *p = &lt->p[j];
+                if (j > lt->pos && p->doc >= second)
+                        break;
+                if (p->tfw >= fl && (!alone || p->doc >= n ||
+                                     held_elsewhere(lq, ess, p->doc))) {
+                        if (j == lt->pos)
+                                return 0;
+                        break;
+                }
+        }
+        lt->pos = j;
+        return 1;
+}
+
 /* next_doc() with two or more essential lists and their floors
  * (multi_floors()): an entity that only one essential list holds, with
  * a tf~ there under that list's floor, is passed over (its cursor moves
  * on) without scoring. */
 static uint32_t next_doc_multi(lex_query_t *lq, size_t ess, float theta)
 {
+        const uint32_t n = lq->ix->n;
         for (;;) {
                 uint32_t doc = UINT32_MAX, second = UINT32_MAX;
                 size_t at = ess;
+                float sub = 0.0f; /* bounds of the lists on doc */
                 for (size_t i = ess; i < lq->cnt; i++) {
                         lex_term_t *lt = &lq->terms[i];
                         skip_blocks_at(lq, lt, theta);
@@ -401,19 +493,30 @@ static uint32_t next_doc_multi(lex_query_t *lq, size_t ess, float theta)
                                 second = doc;
                                 doc = d;
                                 at = i;
+                                sub = lt->ub;
+                        } else if (d == doc) {
+                                second = d;
+                                sub += lt->ub;
                         } else if (d < second) {
                                 second = d;
                         }
                 }
-                lex_term_t *lt = &lq->terms[at];
-                float fl = lq->floor[at];
-                if (doc == UINT32_MAX || doc == second ||
-                    lt->p[lt->pos].tfw >= fl)
+                if (doc == UINT32_MAX)
                         return doc;
-                do
-                        lt->pos++;
-                while (lt->pos < lt->df && lt->p[lt->pos].doc < second &&
-                       lt->p[lt->pos].tfw < fl);
+                int alone = lq->ubits && sub <= theta; /* needs another */
+                if (doc == second) {
+                        if (!alone || doc >= n ||
+                            held_elsewhere(lq, ess, doc))
+                                return doc;
+                        for (size_t i = ess; i < lq->cnt; i++)
+                                lq->terms[i].pos +=
+                                    lq->terms[i].pos < lq->terms[i].df &&
+                                    lq->terms[i].p[lq->terms[i].pos].doc ==
+                                        doc;
+                        continue;
+                }
+                if (!pass_single(lq, ess, at, second, alone))
+                        return doc;
         }
 }
 
@@ -484,116 +587,6 @@ static void skip_doc(lex_query_t *lq, size_t ess, uint32_t doc)
 }
 
 
-/* Scores entity @p doc against every term; sets c->exact. Cursors only
- * move forward: call with ascending entities after rewind_all(). */
-static void eval_full(lex_query_t *lq, uint32_t doc, lex_top_t *c)
-{
-        uint32_t nametf = 0;
-        memset(c, 0, sizeof(*c));
-        c->ent = doc;
-        for (size_t i = 0; i < lq->cnt; i++)
-                add_term(lq, &lq->terms[i], doc, c, &nametf);
-        c->exact = c->namemask == lq->all && nametf == lq->qn &&
-                   c->namelen == lq->qn;
-}
-
-/* Offers every entity filed under name hash @p h that really is an
- * exact match (hashes may collide) to the heap @p ex. */
-static void exact_lookup(lex_query_t *lq, uint64_t h, lex_top_t *ex,
-                         size_t *nep, size_t k)
-{
-        const ltrr_index_t *ix = lq->ix;
-        rewind_all(lq);
-        for (uint32_t i = ltrr_index_name_lower(ix, h);
-             i < ix->n && ix->names[i].hash == h; i++) {
-                lex_top_t c;
-                uint32_t doc = ix->names[i].doc;
-                if (doc >= ix->n)
-                        continue; /* corrupt record */
-                if (lq->keep && !lq->keep(lq->keep_opaque, ix, doc))
-                        continue; /* asked first: cheaper than scoring */
-                eval_full(lq, doc, &c);
-                if (!c.exact)
-                        continue;
-                heap_offer(ix, ex, nep, k, &c);
-        }
-}
-
-/* Records of the NAMES section under hash @p h. */
-static uint64_t names_count(const ltrr_index_t *ix, uint64_t h)
-{
-        uint32_t a = ltrr_index_name_lower(ix, h);
-        uint32_t b = h == UINT64_MAX ? ix->n : ltrr_index_name_lower(ix, h + 1);
-        return b > a ? b - a : 0;
-}
-
-/* The query's name hash without its prefix terms (*basep) and the query
- * slots no exact term covers (*missingp). */
-static void exact_base(const lex_query_t *lq, uint64_t *basep,
-                       uint32_t *missingp)
-{
-        uint64_t base = 0;
-        uint32_t covered = 0;
-        for (size_t i = 0; i < lq->cnt; i++) {
-                const lex_term_t *lt = &lq->terms[i];
-                if (lt->prefix)
-                        continue;
-                uint64_t th = ltrr_index_name_hash(
-                    lq->ix->termstr + lt->t->str_off, lt->t->str_len);
-                base += th * (uint64_t)__builtin_popcount(lt->slots);
-                covered |= lt->slots;
-        }
-        *basep = base;
-        *missingp = lq->all & ~covered;
-}
-
-/* How many exact name matches exact_pass() could find at most: the NAMES
- * records under the hashes it looks up. */
-static uint64_t exact_bound(const lex_query_t *lq)
-{
-        uint64_t base, cnt = 0;
-        uint32_t missing;
-        exact_base(lq, &base, &missing);
-        if (lq->qn == 0 || lq->qn > 32)
-                return 0;
-        if (!missing)
-                return names_count(lq->ix, base);
-        if (__builtin_popcount(missing) != 1)
-                return 0;
-        for (size_t i = 0; i < lq->cnt; i++) {
-                const lex_term_t *lt = &lq->terms[i];
-                if (lt->prefix && (lt->slots & missing))
-                        cnt += names_count(lq->ix, base + ltrr_index_name_hash(
-                                lq->ix->termstr + lt->t->str_off,
-                                lt->t->str_len));
-        }
-        return cnt;
-}
-
-/* Finds the entities whose name is exactly the query's tokens through
- * the NAMES section: the query's token hash sum, with each expansion of
- * a prefix token in turn. */
-static void exact_pass(lex_query_t *lq, lex_top_t *ex, size_t *nep, size_t k)
-{
-        uint64_t base;
-        uint32_t missing;
-        exact_base(lq, &base, &missing);
-        if (lq->qn == 0 || lq->qn > 32)
-                return;
-        if (!missing) {
-                exact_lookup(lq, base, ex, nep, k);
-        } else if (__builtin_popcount(missing) == 1) {
-                for (size_t i = 0; i < lq->cnt; i++) {
-                        const lex_term_t *lt = &lq->terms[i];
-                        if (lt->prefix && (lt->slots & missing))
-                                exact_lookup(lq, base + ltrr_index_name_hash(
-                                        lq->ix->termstr + lt->t->str_off,
-                                        lt->t->str_len), ex, nep, k);
-                }
-        }
-        rewind_all(lq);
-}
-
 /** Postings ahead in the one essential list whose seeks into the
  *  non-essential lists with rank tables are prefetched. */
 #define LEX_AHEAD 10
@@ -624,7 +617,23 @@ typedef struct lex_ms_s {
         size_t ess;                /* first essential list */
         float theta;               /* k-th best score, 0: heap not full */
         float floor;               /* tfw_floor() */
+        float alone;               /* alone_floor() */
+        float theta0;              /* ltrr_arm_lex_seed(): a lower bound
+                                    * of the final theta, or 0 */
 } lex_ms_t;
+
+/* Raises theta to @p theta (at least the seed's), then moves the
+ * essential lists and the floors. */
+static void ms_raise(lex_query_t *lq, lex_ms_t *ms, float theta)
+{
+        ms->theta = theta > ms->theta0 ? theta : ms->theta0;
+        while (ms->ess < lq->cnt && lq->cum[ms->ess] <= ms->theta)
+                ms->ess++;
+        ltrr_arm_lex_union_grow(lq, ms->ess);
+        ms->floor = tfw_floor(lq, ms->ess, ms->theta);
+        ms->alone = alone_floor(lq, ms->ess, ms->theta);
+        multi_floors(lq, ms->ess, ms->theta);
+}
 
 /* Offers candidate @p c (scored, not an exact match, in range) to heap
  * @p top, asking an expensive filter only about an entity that would
@@ -644,31 +653,31 @@ static void ms_offer(lex_query_t *lq, lex_ms_t *ms, lex_top_t *top,
         if (ask && !tie && !lq->keep(lq->keep_opaque, lq->ix, c->ent))
                 return; /* asked only about entities that would enter */
         heap_offer(lq->ix, top, ntp, k, c);
-        ms->theta = *ntp == k ? top[0].score : 0.0f;
-        while (ms->ess < lq->cnt && lq->cum[ms->ess] <= ms->theta)
-                ms->ess++;
-        ms->floor = tfw_floor(lq, ms->ess, ms->theta);
-        multi_floors(lq, ms->ess, ms->theta);
+        ms_raise(lq, ms, *ntp == k ? top[0].score : 0.0f);
 }
 
 /* Document at a time with MaxScore: lists whose bounds add up to no more
  * than the k-th best score (theta) cannot bring a new entity on their
  * own, so only the others produce candidates, and a candidate stops
  * being scored once it cannot pass theta. Exact name matches are left
- * out: exact_pass() found them. */
+ * out: ltrr_arm_lex_exact_pass() found them. */
 static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
                           size_t k)
 {
-        lex_ms_t ms = {.ess = 0, .theta = 0.0f, .floor = 0.0f};
+        lex_ms_t ms = {.ess = 0, .theta = 0.0f, .floor = 0.0f,
+                       .alone = 0.0f, .theta0 = ltrr_arm_lex_seed(lq, k)};
         lq->multi = 0;
+        if (ms.theta0 > 0.0f)
+                ms_raise(lq, &ms, 0.0f);
         for (;;) {
                 uint32_t doc = lq->multi
                                    ? next_doc_multi(lq, ms.ess, ms.theta)
-                                   : next_doc(lq, ms.ess, ms.theta, ms.floor);
+                                   : next_doc(lq, ms.ess, ms.theta, ms.floor,
+                                              ms.alone);
                 if (doc == UINT32_MAX)
                         break;
                 lex_top_t c;
-                int full = *ntp == k;
+                int full = *ntp == k, prune = full || ms.theta0 > 0.0f;
                 if (lq->keep_cheap && doc < lq->ix->n &&
                     !lq->keep(lq->keep_opaque, lq->ix, doc)) {
                         skip_doc(lq, ms.ess, doc);
@@ -679,12 +688,13 @@ static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
                 if (lq->where && doc < lq->ix->n) /* the filter's */
                         __builtin_prefetch(
                             lq->where(lq->keep_opaque, lq->ix, doc));
-                if (!score_doc(lq, ms.ess, doc, full, ms.theta, &c))
+                if (!score_doc(lq, ms.ess, doc, prune, ms.theta, &c))
                         continue;
                 if (c.exact || doc >= lq->ix->n)
-                        continue; /* exact matches come from exact_pass;
+                        continue; /* exact matches: the exact pass;
                                    * a doc past the end is corrupt */
-                if (full && c.score < top[0].score)
+                if ((full && c.score < top[0].score) ||
+                    c.score < ms.theta0)
                         continue;
                 ms_offer(lq, &ms, top, ntp, k, &c);
         }
@@ -867,18 +877,19 @@ static ltrr_err_t lex_pass(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
                                  "no scratch memory");
         lq.pm_mem = &s->pm;
         lq.pm = NULL;
+        lq.ubits = s->ubits;
         size_t ne = 0, nt = 0;
         lex_head_t h;
         if (since != INT32_MIN &&
             ltrr_arm_lex_recent_pass(&lq, s, since, k, &ne, &nt)) {
                 /* done: every recent match was scored */
         } else if (!head_find(&lq, &h) ||
-            !head_pass(&lq, &h, exact_bound(&lq), k, s->exact, &ne, s->top,
-                       &nt)) {
+            !head_pass(&lq, &h, ltrr_arm_lex_exact_bound(&lq), k, s->exact,
+                       &ne, s->top, &nt)) {
                 ne = nt = 0;
                 query_bits(&lq, &s->tb); /* heads and the recent pass
                                           * seek little */
-                exact_pass(&lq, s->exact, &ne, k);
+                ltrr_arm_lex_exact_pass(&lq, s->exact, &ne, k);
                 if (ne < k) /* only the places exact matches left are open */
                         maxscore_pass(&lq, s->top, &nt, k - ne);
         }
