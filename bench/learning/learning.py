@@ -424,8 +424,9 @@ def curves(r, best, arms):
     """(label, [(x, success@10)]) for the plot."""
     out = []
     pol = r["policies"]
+    short = "all arms" if best == subset_name(arms) else best
     series = [("learned", pol["learned"]), ("oracle", pol["oracle"]),
-              ("best static (" + best + ")", r["static"][best]),
+              ("best static (" + short + ")", r["static"][best]),
               ("all arms", r["static"][subset_name(arms)]),
               ("uniform", pol["uniform"])]
     for label, res in series:
@@ -442,7 +443,7 @@ COLORS = ["#d62728", "#2ca02c", "#1f77b4", "#9467bd", "#7f7f7f"]
 
 
 def svg_plot(lines, title):
-    w, h, ml, mr, mt, mb = 720, 420, 60, 200, 40, 50
+    w, h, ml, mr, mt, mb = 800, 420, 60, 280, 40, 50
     pw, ph = w - ml - mr, h - mt - mb
     xmax = max([x for _, pts in lines for x, _ in pts] + [1])
     ys = [y for _, pts in lines for _, y in pts] or [0.0, 1.0]
