@@ -37,6 +37,10 @@ static void exact_lookup(lex_query_t *lq, uint64_t h, lex_top_t *ex,
                 eval_full(lq, doc, &c);
                 if (!c.exact)
                         continue;
+                if (*nep == k && c.score == ex[0].score &&
+                    tie_loses(lq, &ex[0], doc))
+                        continue; /* a tie that cannot win: no FEATURES
+                                   * read (entities come in order) */
                 heap_offer(ix, ex, nep, k, &c);
         }
 }

@@ -96,6 +96,13 @@ typedef struct lex_query_s {
         size_t uess;                     /* lists [0, uess) are in
                                           * ubits (or have bitmaps) */
         int uon;                         /* 1: ubits cleared, in use */
+        float uub;                       /* sum of the bounds of the
+                                          * lists in ubits */
+        float utop;                      /* the largest of them */
+        uint64_t *ubits2;                /* entities (bits as ubits) two
+                                          * or more of those lists hold,
+                                          * or NULL */
+        int u2on;                        /* 1: ubits2 cleared, in use */
 } lex_query_t;
 
 /** Postings the recent pass gathers at most (more: the full pass). */
@@ -123,6 +130,7 @@ typedef struct lex_scr_s {
         ltrr_arm_popmax_t pm;            /* popularity bounds (ties) */
         ltrr_arm_termbits_t tb;          /* membership bitmaps */
         uint64_t ubits[LTRR_ARM_TERMBITS_BITS / 64]; /* lex_query_t's */
+        uint64_t ubits2[LTRR_ARM_TERMBITS_BITS / 64]; /* lex_query_t's */
 } lex_scr_t;
 
 /* Score of posting @p p of term @p lt (0 for an out-of-range entity). */
@@ -298,6 +306,19 @@ static inline void heap_offer(const ltrr_index_t *ix, lex_top_t *h,
                 h[0] = *c;
                 heap_down(ix, h, n, 0);
         }
+}
+
+/* 1 if candidate @p doc, tied on score with the heap's last entry @p t
+ * and after it in entity order, cannot rank above it: the popularity
+ * bound of @p doc's group (filled at the query's first tie) does not
+ * pass t's popularity. Saves the candidate's FEATURES read. */
+static inline int tie_loses(lex_query_t *lq, lex_top_t *t, uint32_t doc)
+{
+        if (t->ent >= doc || !lq->pm_mem)
+                return 0;
+        if (!lq->pm)
+                lq->pm = ltrr_arm_popmax_get(lq->pm_mem, lq->ix);
+        return ltrr_arm_popmax_at_most(lq->pm, doc, top_pop(lq->ix, t));
 }
 
 /* Rewinds every cursor. */

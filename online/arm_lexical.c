@@ -211,6 +211,10 @@ static void query_prepare(lex_query_t *lq, const ltrr_index_t *ix,
         lq->ubits = NULL;
         lq->uess = 0;
         lq->uon = 0;
+        lq->uub = 0.0f;
+        lq->utop = 0.0f;
+        lq->ubits2 = NULL;
+        lq->u2on = 0;
         lq->k1 = p->k1;
         for (int f = 0; f < LTRR_INDEX_FIELDS; f++) {
                 double avg = ix->meta->avglen[f];
@@ -242,20 +246,6 @@ static void query_prepare(lex_query_t *lq, const ltrr_index_t *ix,
                 lt->imp = ltrr_index_impact(ix, (uint32_t)(lt->t - ix->terms),
                                             &lt->imp_cnt);
         }
-}
-
-
-/* 1 if candidate @p doc, tied on score with the heap's last entry @p t
- * and after it in entity order, cannot rank above it: the popularity
- * bound of @p doc's group (filled at the query's first tie) does not
- * pass t's popularity. Saves the candidate's FEATURES read. */
-static int tie_loses(lex_query_t *lq, lex_top_t *t, uint32_t doc)
-{
-        if (t->ent >= doc || !lq->pm_mem)
-                return 0;
-        if (!lq->pm)
-                lq->pm = ltrr_arm_popmax_get(lq->pm_mem, lq->ix);
-        return ltrr_arm_popmax_at_most(lq->pm, doc, top_pop(lq->ix, t));
 }
 
 
@@ -372,6 +362,26 @@ static inline int held_elsewhere(const lex_query_t *lq, size_t ess,
         return 0;
 }
 
+/* Sum of the bounds of the non-essential lists [0, ess) that may hold
+ * @p doc (< n), by the lists' bitmaps and lq->ubits (an entity of one
+ * of its lists: the largest of their bounds; of two or more, as
+ * lq->ubits2 says: their sum). An entity whose essential lists' bounds
+ * with this sum cannot pass theta cannot enter the heap. */
+static inline float elsewhere_ub(const lex_query_t *lq, size_t ess,
+                                 uint32_t doc)
+{
+        float u = 0.0f;
+        if (lq->uon && ltrr_arm_termbits_may(lq->ubits, lq->bshift, doc))
+                u = lq->u2on && ltrr_arm_termbits_may(lq->ubits2, lq->bshift,
+                                                      doc)
+                        ? lq->uub : lq->utop;
+        for (size_t i = 0; i < ess; i++)
+                if (lq->terms[i].bits &&
+                    ltrr_arm_termbits_may(lq->terms[i].bits, lq->bshift, doc))
+                        u += lq->terms[i].ub;
+        return u;
+}
+
 /* With one essential list left (the last) and the non-essential lists'
  * entities known (held_elsewhere()), the tf~ under which a posting of
  * the essential list cannot reach @p theta on its own, less
@@ -450,18 +460,20 @@ static uint32_t next_doc(lex_query_t *lq, size_t ess, float theta,
  * an entity no non-essential list holds. Returns 0 if the current
  * entity must be scored. */
 static int pass_single(lex_query_t *lq, size_t ess, size_t at,
-                       uint32_t second, int alone)
+                       uint32_t second, int alone, float theta)
 {
         const uint32_t n = lq->ix->n;
         lex_term_t *lt = &lq->terms[at];
         float fl = lq->floor[at];
+        float need = theta - lt->ub;
         uint32_t j = lt->pos;
         for (; j < lt->df; j++) {
                 const ltrr_index_post_t *p = &lt->p[j];
                 if (j > lt->pos && p->doc >= second)
                         break;
-                if (p->tfw >= fl && (!alone || p->doc >= n ||
-                                     held_elsewhere(lq, ess, p->doc))) {
+                if (p->tfw >= fl &&
+                    (!alone || p->doc >= n ||
+                     elsewhere_ub(lq, ess, p->doc) > need)) {
                         if (j == lt->pos)
                                 return 0;
                         break;
@@ -506,7 +518,7 @@ static uint32_t next_doc_multi(lex_query_t *lq, size_t ess, float theta)
                 int alone = lq->ubits && sub <= theta; /* needs another */
                 if (doc == second) {
                         if (!alone || doc >= n ||
-                            held_elsewhere(lq, ess, doc))
+                            elsewhere_ub(lq, ess, doc) > theta - sub)
                                 return doc;
                         for (size_t i = ess; i < lq->cnt; i++)
                                 lq->terms[i].pos +=
@@ -515,7 +527,7 @@ static uint32_t next_doc_multi(lex_query_t *lq, size_t ess, float theta)
                                         doc;
                         continue;
                 }
-                if (!pass_single(lq, ess, at, second, alone))
+                if (!pass_single(lq, ess, at, second, alone, theta))
                         return doc;
         }
 }
@@ -878,6 +890,7 @@ static ltrr_err_t lex_pass(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         lq.pm_mem = &s->pm;
         lq.pm = NULL;
         lq.ubits = s->ubits;
+        lq.ubits2 = s->ubits2;
         size_t ne = 0, nt = 0;
         lex_head_t h;
         if (since != INT32_MIN &&

@@ -1,0 +1,292 @@
+/*
+ * Unit tests for the pruning of round 6 of the lexical pass: the bound of
+ * the non-essential lists an entity may be in, from the union bitmap and
+ * its second bitmap (arm_lex_union.c, arm_lexical.c: elsewhere_ub()),
+ * and the tie bound of the exact-name pass (arm_lex_exact.c). Answers
+ * against runs that never prune.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "arm_testlib.h"
+
+#include "arm.h"
+#include "arm_state.h"
+#include "catalog.h"
+#include "index.h"
+#include "text.h"
+
+/** Entities of the test indexes. */
+#define NENTS 4000
+/** Words of the union index's names: each list under n / 16 postings,
+ *  so no list of a query has a membership bitmap of its own. */
+#define NWORDS 64
+
+/* Per-test state. */
+typedef struct fx_s {
+        ltrr_index_t *ix;          /* the test's index */
+        ltrr_analyzer_t *an;       /* English analyzer */
+        ltrr_arm_scratch_t *scr;   /* scratch */
+        ltrr_token_t toks[64];     /* query tokens */
+        char arena[LTRR_TEXT_ARENA_SIZE]; /* token strings */
+        ltrr_arm_query_t q;        /* the analyzed query */
+        ltrr_arm_cand_t ref[LTRR_ARM_K_MAX]; /* never cut */
+        size_t nref;               /* entries in ref */
+        ltrr_arm_cand_t out[LTRR_ARM_K_MAX]; /* cut at k */
+        size_t cnt;                /* entries in out */
+} fx_t;
+
+static char path[256];
+
+/* Next value of generator @p x. */
+static uint64_t rnd(uint64_t *x)
+{
+        *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+        return *x >> 33;
+}
+
+/* Word @p w of the union index ("wa".."wz", "xa"...). */
+static void word(char *buf, size_t size, unsigned w)
+{
+        snprintf(buf, size, "%c%c", 'w' + (char)(w / 26),
+                 'a' + (char)(w % 26));
+}
+
+/* Names of two to five words of NWORDS, a word possibly twice; the
+ * artist one of the first eight words in one entity of five. */
+static ltrr_index_t *build_union(void)
+{
+        static char names[NENTS][64], artists[NENTS][8];
+        static const char *d[NENTS][2];
+        uint64_t x = 5;
+        for (size_t i = 0; i < NENTS; i++) {
+                size_t nw = 2 + rnd(&x) % 4, at = 0;
+                for (size_t w = 0; w < nw; w++) {
+                        char b[4];
+                        word(b, sizeof(b), (unsigned)(rnd(&x) % NWORDS));
+                        at += (size_t)snprintf(names[i] + at,
+                                               sizeof(names[i]) - at, "%s%s",
+                                               at ? " " : "", b);
+                }
+                if (rnd(&x) % 5 == 0)
+                        word(artists[i], sizeof(artists[i]),
+                             (unsigned)(rnd(&x) % 8));
+                else
+                        snprintf(artists[i], sizeof(artists[i]), "solo");
+                d[i][0] = names[i];
+                d[i][1] = artists[i];
+        }
+        ltrr_catalog_t *cat =
+            armtest_catalog((const char *const (*)[2])d, NENTS);
+        ltrr_index_t *ix = armtest_index(cat, NULL, path);
+        ltrr_catalog_destroy(cat);
+        return ix;
+}
+
+/* Half the entities named "Blue Moon" (exact matches of the query "blue
+ * moon"), the others near it; popularity in six values or unknown, so
+ * that many exact matches tie. */
+static ltrr_index_t *build_exact(void)
+{
+        static const char *const near[] = {"Blue Moon Live", "Moon River",
+                                           "Blue Night"};
+        char errstr[256], id[16];
+        ltrr_catalog_t *cat = ltrr_catalog_new(0, errstr, sizeof(errstr));
+        assert_non_null(cat);
+        for (uint32_t i = 0; i < NENTS; i++) {
+                ltrr_entity_in_t in;
+                const char *artist = i % 13 ? "Solo" : "Blue Band";
+                ltrr_entity_in_init(&in);
+                snprintf(id, sizeof(id), "e%u", i);
+                in.id = id;
+                in.name = i % 2 ? near[(i / 2) % 3] : "Blue Moon";
+                in.artists = &artist;
+                in.artists_cnt = 1;
+                in.popularity = i % 11 == 0 ? -1.0f
+                                            : (float)((i * 7919u) % 6) / 5;
+                assert_int_equal(ltrr_catalog_add(cat, &in, errstr,
+                                                  sizeof(errstr)),
+                                 LTRR_OK);
+        }
+        ltrr_index_t *ix = armtest_index(cat, NULL, path);
+        ltrr_catalog_destroy(cat);
+        return ix;
+}
+
+/* Fixture around index builder @p build. */
+static int setup_with(void **state, ltrr_index_t *(*build)(void))
+{
+        char errstr[256];
+        fx_t *fx = calloc(1, sizeof(*fx));
+        if (!fx)
+                return -1;
+        armtest_path(path, sizeof(path), "test_arm_lex_tails");
+        fx->ix = build();
+        fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
+        fx->scr = ltrr_arm_scratch_new();
+        *state = fx;
+        return fx->ix && fx->an && fx->scr ? 0 : -1;
+}
+
+static int setup_union(void **state)
+{
+        return setup_with(state, build_union);
+}
+
+static int setup_exact(void **state)
+{
+        return setup_with(state, build_exact);
+}
+
+static int teardown(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_index_destroy(fx->ix);
+        ltrr_analyzer_destroy(fx->an);
+        ltrr_arm_scratch_destroy(fx->scr);
+        free(fx);
+        return 0;
+}
+
+/* Analyzes @p text into fx->q. */
+static void analyze(fx_t *fx, const char *text)
+{
+        char errstr[256];
+        ltrr_tokbuf_t tb;
+        ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena, sizeof(fx->arena));
+        assert_int_equal(ltrr_analyzer_analyze(fx->an, text, strlen(text),
+                                               &tb, errstr, sizeof(errstr)),
+                         LTRR_OK);
+        fx->q = (ltrr_arm_query_t){tb.toks, tb.cnt, NULL};
+}
+
+/* Filter: entities not divisible by 3. */
+static int keep_two_thirds(const void *opaque, const ltrr_index_t *ix,
+                           uint32_t ent)
+{
+        (void)opaque;
+        (void)ix;
+        return ent % 3 != 0;
+}
+
+/* The current query cut at @p k with filter @p keep (NULL: none) into
+ * fx->out. */
+static void run(fx_t *fx, size_t k, ltrr_arm_lex_filter_fn *keep, int cheap)
+{
+        char errstr[256];
+        assert_int_equal(ltrr_arm_lex_filtered(fx->ix, &fx->q, NULL, fx->scr,
+                                               0, keep, NULL, cheap, k,
+                                               fx->out, &fx->cnt, errstr,
+                                               sizeof(errstr)),
+                         LTRR_OK);
+}
+
+/* The unpruned answer of the current query into fx->ref. */
+static void reference(fx_t *fx)
+{
+        run(fx, LTRR_ARM_K_MAX, NULL, 0);
+        memcpy(fx->ref, fx->out, fx->cnt * sizeof(fx->out[0]));
+        fx->nref = fx->cnt;
+        assert_true(fx->nref > 300 && fx->nref < LTRR_ARM_K_MAX);
+}
+
+/* Queries of four to ten words, none with a bitmap of its own: once two
+ * or more lists are non-essential they are gathered in the union bitmap,
+ * and an entity one of them holds counts with the largest bound only,
+ * one that two or more hold with them all.
+ * The scores of the unpruned run rank by rank, k 1..300 (entities may
+ * differ only between ties: the order of a sum of several terms changes
+ * its rounding). */
+static void test_union_counts(void **state)
+{
+        fx_t *fx = *state;
+        static const char *const queries[] = {
+            "wa wb wc wd", "wa wb wc wd we wf", "wa wb xa xb wz",
+            "wc wc wd we wk", "wh wi wj wk wl wm wn wo",
+            "wa wb wc wd we wf wg wh wi wj"};
+        for (size_t qi = 0; qi < sizeof(queries) / sizeof(queries[0]);
+             qi++) {
+                analyze(fx, queries[qi]);
+                reference(fx);
+                for (size_t k = 1; k <= 300; k += 1 + k / 5) {
+                        run(fx, k, NULL, 0);
+                        assert_int_equal(fx->cnt, k);
+                        for (size_t i = 0; i < k; i++) {
+                                assert_float_equal(fx->out[i].score,
+                                                   fx->ref[i].score,
+                                                   1e-5f * fx->ref[i].score);
+                                assert_float_equal(fx->out[i].feat[1],
+                                                   fx->ref[i].feat[1], 0);
+                        }
+                }
+        }
+}
+
+/* 1 if @p a ranks before @p b in the exact matches' order: higher score,
+ * then higher popularity, then lower entity. */
+static int ranks_before(const ltrr_index_t *ix, const ltrr_arm_cand_t *a,
+                        const ltrr_arm_cand_t *b)
+{
+        ltrr_index_entity_t ea, eb;
+        if (a->score != b->score)
+                return a->score > b->score;
+        assert_int_equal(ltrr_index_entity(ix, a->ent, &ea), LTRR_OK);
+        assert_int_equal(ltrr_index_entity(ix, b->ent, &eb), LTRR_OK);
+        if (ea.popularity != eb.popularity)
+                return ea.popularity > eb.popularity;
+        return a->ent < b->ent;
+}
+
+/* 2,000 exact matches, most of them tied: the reference (whose exact
+ * heap never fills) in (score, popularity, entity) order, exact matches
+ * first; then k 1..700 unfiltered, cheap- and expensive-filtered, byte
+ * for byte the (filtered) reference's first k. */
+static void test_exact_ties(void **state)
+{
+        fx_t *fx = *state;
+        analyze(fx, "blue moon");
+        reference(fx);
+        assert_true(fx->nref > NENTS / 2);
+        for (size_t i = 0; i < NENTS / 2; i++) {
+                assert_float_equal(fx->ref[i].feat[1], 1.0f, 0);
+                if (i)
+                        assert_true(ranks_before(fx->ix, &fx->ref[i - 1],
+                                                 &fx->ref[i]));
+        }
+        assert_float_equal(fx->ref[NENTS / 2].feat[1], 0.0f, 0);
+        for (int f = 0; f < 3; f++) {
+                ltrr_arm_lex_filter_fn *keep = f ? keep_two_thirds : NULL;
+                for (size_t k = 1; k <= 700; k += 1 + k / 4) {
+                        run(fx, k, keep, f == 1);
+                        size_t m = 0;
+                        for (size_t i = 0; i < fx->nref && m < k; i++) {
+                                if (keep && !keep(NULL, NULL, fx->ref[i].ent))
+                                        continue;
+                                assert_true(m < fx->cnt);
+                                assert_memory_equal(&fx->out[m], &fx->ref[i],
+                                                    sizeof(fx->out[0]));
+                                m++;
+                        }
+                        assert_int_equal(fx->cnt, m);
+                }
+        }
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_union_counts, setup_union,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_exact_ties, setup_exact,
+                                            teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
