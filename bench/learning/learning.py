@@ -552,9 +552,12 @@ def doc_text(args, arms, budget, sums, elapsed, svgname):
           "decisions/0039-subset-sets.md (each menu entry learned on its "
           "own set's reward; the menu), "
           "decisions/0042-bandit-half-life-in-object.md (serving reads "
-          "decayed counts, so Thompson sampling explores) and "
+          "decayed counts, so Thompson sampling explores), "
           "decisions/0043-subsets-length-buckets.md (subsets buckets by "
-          "query length).",
+          "query length), decisions/0045-unknown-word-bucket.md (and by "
+          "a query word the index does not know) and "
+          "decisions/0046-profile-from-affinities.md (the personal "
+          "profile from affinities, not recent plays).",
           "",
           "## Candidates retrieved per query",
           "",
