@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "arm_testlib.h"
+#include "lex_testlib.h"
 
 #include "arm.h"
 #include "arm_lex_late.h"
@@ -28,19 +29,7 @@
 /** Entities of the test index. */
 #define NENTS 3000
 
-/* Per-test state. */
-typedef struct fx_s {
-        ltrr_index_t *ix;          /* names of query words and fillers */
-        ltrr_analyzer_t *an;       /* English analyzer */
-        ltrr_arm_scratch_t *scr;   /* scratch */
-        ltrr_token_t toks[64];     /* query tokens */
-        char arena[LTRR_TEXT_ARENA_SIZE]; /* token strings */
-        ltrr_arm_query_t q;        /* the analyzed query */
-        ltrr_arm_cand_t ref[LTRR_ARM_K_MAX]; /* never cut */
-        size_t nref;               /* entries in ref */
-        ltrr_arm_cand_t out[LTRR_ARM_K_MAX]; /* cut at k */
-        size_t cnt;                /* entries in out */
-} fx_t;
+typedef lextest_fx_t fx_t;
 
 static char path[256];
 
@@ -99,38 +88,7 @@ static int setup(void **state)
         return fx->ix && fx->an && fx->scr ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-        fx_t *fx = *state;
-        ltrr_index_destroy(fx->ix);
-        ltrr_analyzer_destroy(fx->an);
-        ltrr_arm_scratch_destroy(fx->scr);
-        free(fx);
-        return 0;
-}
-
-/* Analyzes @p text into fx->q. */
-static void analyze(fx_t *fx, const char *text)
-{
-        char errstr[256];
-        ltrr_tokbuf_t tb;
-        ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena, sizeof(fx->arena));
-        assert_int_equal(ltrr_analyzer_analyze(fx->an, text, strlen(text),
-                                               &tb, errstr, sizeof(errstr)),
-                         LTRR_OK);
-        fx->q = (ltrr_arm_query_t){tb.toks, tb.cnt, NULL};
-}
-
-/* Filter: entities not divisible by 3. */
-static int keep_two_thirds(const void *opaque, const ltrr_index_t *ix,
-                           uint32_t ent)
-{
-        (void)opaque;
-        (void)ix;
-        return ent % 3 != 0;
-}
-
-/* Record of keep_two_thirds() for the late pass: an element of the
+/* Record of lextest_keep_two_thirds() for the late pass: an element of the
  * counter array @p opaque points to; counts its calls. */
 static const void *where_count(const void *opaque, const ltrr_index_t *ix,
                                uint32_t ent)
@@ -174,7 +132,7 @@ static void test_multi_floors(void **state)
         size_t calls[3] = {0, 0, 0};
         for (size_t qi = 0; qi < sizeof(queries) / sizeof(queries[0]);
              qi++) {
-                analyze(fx, queries[qi]);
+                lextest_analyze(fx, queries[qi]);
                 assert_int_equal(ltrr_arm_lex_filtered(
                                      fx->ix, &fx->q, NULL, fx->scr, 0, NULL,
                                      NULL, 0, LTRR_ARM_K_MAX, fx->ref,
@@ -184,7 +142,7 @@ static void test_multi_floors(void **state)
                 for (size_t k = 1; k <= 200; k += 1 + k / 3) {
                         for (int f = 0; f < 4; f++) {
                                 ltrr_arm_lex_filter_fn *keep =
-                                    f ? keep_two_thirds : NULL;
+                                    f ? lextest_keep_two_thirds : NULL;
                                 ltrr_err_t err =
                                     f == 3 ? ltrr_arm_lex_filtered_late(
                                                  fx->ix, &fx->q, NULL,
@@ -215,17 +173,19 @@ static void test_late_same_answer(void **state)
         size_t calls[3] = {0, 0, 0};
         static ltrr_arm_cand_t late[LTRR_ARM_K_MAX];
         size_t nlate = 0;
-        analyze(fx, "night star dream");
+        lextest_analyze(fx, "night star dream");
         for (size_t k = 1; k <= 300; k += 37) {
                 assert_int_equal(ltrr_arm_lex_filtered(
                                      fx->ix, &fx->q, NULL, fx->scr, 0,
-                                     keep_two_thirds, NULL, 0, k, fx->out,
-                                     &fx->cnt, errstr, sizeof(errstr)),
+                                     lextest_keep_two_thirds, NULL, 0, k,
+                                     fx->out, &fx->cnt, errstr,
+                                     sizeof(errstr)),
                                  LTRR_OK);
                 assert_int_equal(ltrr_arm_lex_filtered_late(
                                      fx->ix, &fx->q, NULL, fx->scr, 0,
-                                     keep_two_thirds, where_count, calls, k,
-                                     late, &nlate, errstr, sizeof(errstr)),
+                                     lextest_keep_two_thirds, where_count,
+                                     calls, k, late, &nlate, errstr,
+                                     sizeof(errstr)),
                                  LTRR_OK);
                 assert_int_equal(nlate, fx->cnt);
                 assert_true(nlate > 0);
@@ -241,12 +201,12 @@ static void test_late_same_answer(void **state)
         assert_non_null(strstr(errstr, "where"));
         assert_int_equal(ltrr_arm_lex_filtered_late(
                              fx->ix, &fx->q, NULL, fx->scr, 0,
-                             keep_two_thirds, NULL, calls, 10, late, &nlate,
-                             errstr, sizeof(errstr)),
+                             lextest_keep_two_thirds, NULL, calls, 10, late,
+                             &nlate, errstr, sizeof(errstr)),
                          LTRR_ERR_INVALID_ARG);
         assert_int_equal(ltrr_arm_lex_filtered_late(
                              fx->ix, &fx->q, NULL, fx->scr, 0,
-                             keep_two_thirds, where_count, calls,
+                             lextest_keep_two_thirds, where_count, calls,
                              LTRR_ARM_K_MAX + 1, late, &nlate, errstr,
                              sizeof(errstr)),
                          LTRR_ERR_RANGE);
@@ -256,9 +216,9 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_multi_floors, setup,
-                                            teardown),
+                                            lextest_teardown),
             cmocka_unit_test_setup_teardown(test_late_same_answer, setup,
-                                            teardown),
+                                            lextest_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

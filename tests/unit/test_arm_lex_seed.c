@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "arm_testlib.h"
+#include "lex_testlib.h"
 
 #include "arm.h"
 #include "arm_state.h"
@@ -27,19 +28,7 @@
 /** Entities of the test index. */
 #define NENTS 4000
 
-/* Per-test state. */
-typedef struct fx_s {
-        ltrr_index_t *ix;          /* names with "the" and query words */
-        ltrr_analyzer_t *an;       /* English analyzer */
-        ltrr_arm_scratch_t *scr;   /* scratch */
-        ltrr_token_t toks[64];     /* query tokens */
-        char arena[LTRR_TEXT_ARENA_SIZE]; /* token strings */
-        ltrr_arm_query_t q;        /* the analyzed query */
-        ltrr_arm_cand_t ref[LTRR_ARM_K_MAX]; /* never cut */
-        size_t nref;               /* entries in ref */
-        ltrr_arm_cand_t out[LTRR_ARM_K_MAX]; /* cut at k */
-        size_t cnt;                /* entries in out */
-} fx_t;
+typedef lextest_fx_t fx_t;
 
 static char path[256];
 
@@ -118,37 +107,6 @@ static int setup_short(void **state)
         return setup_len(state, 96);
 }
 
-static int teardown(void **state)
-{
-        fx_t *fx = *state;
-        ltrr_index_destroy(fx->ix);
-        ltrr_analyzer_destroy(fx->an);
-        ltrr_arm_scratch_destroy(fx->scr);
-        free(fx);
-        return 0;
-}
-
-/* Analyzes @p text into fx->q. */
-static void analyze(fx_t *fx, const char *text)
-{
-        char errstr[256];
-        ltrr_tokbuf_t tb;
-        ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena, sizeof(fx->arena));
-        assert_int_equal(ltrr_analyzer_analyze(fx->an, text, strlen(text),
-                                               &tb, errstr, sizeof(errstr)),
-                         LTRR_OK);
-        fx->q = (ltrr_arm_query_t){tb.toks, tb.cnt, NULL};
-}
-
-/* Filter: entities not divisible by 3. */
-static int keep_two_thirds(const void *opaque, const ltrr_index_t *ix,
-                           uint32_t ent)
-{
-        (void)opaque;
-        (void)ix;
-        return ent % 3 != 0;
-}
-
 /* The unpruned answer of the current query into fx->ref. */
 static void reference(fx_t *fx)
 {
@@ -175,7 +133,7 @@ static void test_seed_same_answer(void **state)
         char errstr[256];
         for (size_t qi = 0; qi < sizeof(queries) / sizeof(queries[0]);
              qi++) {
-                analyze(fx, queries[qi]);
+                lextest_analyze(fx, queries[qi]);
                 reference(fx);
                 for (size_t k = 1; k <= 400; k += 1 + k / 4) {
                         assert_int_equal(ltrr_arm_lex_filtered(
@@ -198,19 +156,20 @@ static void test_seed_filtered(void **state)
 {
         fx_t *fx = *state;
         char errstr[256];
-        analyze(fx, "the fire");
+        lextest_analyze(fx, "the fire");
         reference(fx);
         for (int cheap = 0; cheap < 2; cheap++) {
                 for (size_t k = 1; k <= 300; k += 13) {
                         assert_int_equal(ltrr_arm_lex_filtered(
                                              fx->ix, &fx->q, NULL, fx->scr,
-                                             0, keep_two_thirds, NULL, cheap,
-                                             k, fx->out, &fx->cnt, errstr,
+                                             0, lextest_keep_two_thirds,
+                                             NULL, cheap, k, fx->out,
+                                             &fx->cnt, errstr,
                                              sizeof(errstr)),
                                          LTRR_OK);
                         size_t m = 0;
                         for (size_t i = 0; i < fx->nref && m < k; i++) {
-                                if (!keep_two_thirds(NULL, NULL,
+                                if (!lextest_keep_two_thirds(NULL, NULL,
                                                      fx->ref[i].ent))
                                         continue;
                                 assert_true(m < fx->cnt);
@@ -244,7 +203,7 @@ static void test_union_same_scores(void **state)
         char errstr[256];
         for (size_t qi = 0; qi < sizeof(queries) / sizeof(queries[0]);
              qi++) {
-                analyze(fx, queries[qi]);
+                lextest_analyze(fx, queries[qi]);
                 reference(fx);
                 for (size_t k = 1; k <= 300; k += 1 + k / 3) {
                         assert_int_equal(ltrr_arm_lex_filtered(
@@ -269,13 +228,13 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_seed_same_answer,
-                                            setup_whole, teardown),
+                                            setup_whole, lextest_teardown),
             cmocka_unit_test_setup_teardown(test_seed_same_answer,
-                                            setup_short, teardown),
+                                            setup_short, lextest_teardown),
             cmocka_unit_test_setup_teardown(test_seed_filtered, setup_whole,
-                                            teardown),
+                                            lextest_teardown),
             cmocka_unit_test_setup_teardown(test_union_same_scores,
-                                            setup_whole, teardown),
+                                            setup_whole, lextest_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

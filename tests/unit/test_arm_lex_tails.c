@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "arm_testlib.h"
+#include "lex_testlib.h"
 
 #include "arm.h"
 #include "arm_state.h"
@@ -30,19 +31,7 @@
  *  so no list of a query has a membership bitmap of its own. */
 #define NWORDS 64
 
-/* Per-test state. */
-typedef struct fx_s {
-        ltrr_index_t *ix;          /* the test's index */
-        ltrr_analyzer_t *an;       /* English analyzer */
-        ltrr_arm_scratch_t *scr;   /* scratch */
-        ltrr_token_t toks[64];     /* query tokens */
-        char arena[LTRR_TEXT_ARENA_SIZE]; /* token strings */
-        ltrr_arm_query_t q;        /* the analyzed query */
-        ltrr_arm_cand_t ref[LTRR_ARM_K_MAX]; /* never cut */
-        size_t nref;               /* entries in ref */
-        ltrr_arm_cand_t out[LTRR_ARM_K_MAX]; /* cut at k */
-        size_t cnt;                /* entries in out */
-} fx_t;
+typedef lextest_fx_t fx_t;
 
 static char path[256];
 
@@ -146,37 +135,6 @@ static int setup_exact(void **state)
         return setup_with(state, build_exact);
 }
 
-static int teardown(void **state)
-{
-        fx_t *fx = *state;
-        ltrr_index_destroy(fx->ix);
-        ltrr_analyzer_destroy(fx->an);
-        ltrr_arm_scratch_destroy(fx->scr);
-        free(fx);
-        return 0;
-}
-
-/* Analyzes @p text into fx->q. */
-static void analyze(fx_t *fx, const char *text)
-{
-        char errstr[256];
-        ltrr_tokbuf_t tb;
-        ltrr_tokbuf_init(&tb, fx->toks, 64, fx->arena, sizeof(fx->arena));
-        assert_int_equal(ltrr_analyzer_analyze(fx->an, text, strlen(text),
-                                               &tb, errstr, sizeof(errstr)),
-                         LTRR_OK);
-        fx->q = (ltrr_arm_query_t){tb.toks, tb.cnt, NULL};
-}
-
-/* Filter: entities not divisible by 3. */
-static int keep_two_thirds(const void *opaque, const ltrr_index_t *ix,
-                           uint32_t ent)
-{
-        (void)opaque;
-        (void)ix;
-        return ent % 3 != 0;
-}
-
 /* The current query cut at @p k with filter @p keep (NULL: none) into
  * fx->out. */
 static void run(fx_t *fx, size_t k, ltrr_arm_lex_filter_fn *keep, int cheap)
@@ -214,7 +172,7 @@ static void test_union_counts(void **state)
             "wa wb wc wd we wf wg wh wi wj"};
         for (size_t qi = 0; qi < sizeof(queries) / sizeof(queries[0]);
              qi++) {
-                analyze(fx, queries[qi]);
+                lextest_analyze(fx, queries[qi]);
                 reference(fx);
                 for (size_t k = 1; k <= 300; k += 1 + k / 5) {
                         run(fx, k, NULL, 0);
@@ -252,7 +210,7 @@ static int ranks_before(const ltrr_index_t *ix, const ltrr_arm_cand_t *a,
 static void test_exact_ties(void **state)
 {
         fx_t *fx = *state;
-        analyze(fx, "blue moon");
+        lextest_analyze(fx, "blue moon");
         reference(fx);
         assert_true(fx->nref > NENTS / 2);
         for (size_t i = 0; i < NENTS / 2; i++) {
@@ -263,7 +221,8 @@ static void test_exact_ties(void **state)
         }
         assert_float_equal(fx->ref[NENTS / 2].feat[1], 0.0f, 0);
         for (int f = 0; f < 3; f++) {
-                ltrr_arm_lex_filter_fn *keep = f ? keep_two_thirds : NULL;
+                ltrr_arm_lex_filter_fn *keep =
+                    f ? lextest_keep_two_thirds : NULL;
                 for (size_t k = 1; k <= 700; k += 1 + k / 4) {
                         run(fx, k, keep, f == 1);
                         size_t m = 0;
@@ -284,9 +243,9 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_union_counts, setup_union,
-                                            teardown),
+                                            lextest_teardown),
             cmocka_unit_test_setup_teardown(test_exact_ties, setup_exact,
-                                            teardown),
+                                            lextest_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
