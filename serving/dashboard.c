@@ -94,7 +94,9 @@ int dashboard_arm_index(dashboard_t *dash, const char *name)
         for (i = 0; i < dash->narms; i++)
                 if (!strcmp(dash->arms[i], name))
                         return (int)i;
-        if (dash->narms == DASH_ARMS_MAX || !*name)
+        /* "@<id>" fields are the subsets policy's arm sets, not arms
+         * (docs/BANDIT.md): they would crowd the arms out of the table */
+        if (dash->narms == DASH_ARMS_MAX || !*name || *name == '@')
                 return -1;
         pthread_mutex_lock(&dash->lock);
         dashboard_copy_str(dash->arms[dash->narms], DASH_ARM_NAME_MAX, name);

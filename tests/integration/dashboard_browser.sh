@@ -96,6 +96,10 @@ rewards_seen() {
 }
 harness_wait "rewards, freshness and top queries on the dashboard" 90 rewards_seen
 harness_log "newest point: $(latest)"
+# The subsets policy's set fields ("@<id>") are not arms.
+assert_eq "$(curl -s "$URL/dashboard/data" | /usr/bin/python3 -c \
+        'import json,sys; a=json.load(sys.stdin)["arms"]; print("fuzzy" in a, any(x.startswith("@") for x in a))')" \
+        "True False" "arms listed, arm sets not"
 since=$(curl -s "$URL/dashboard/data" | /usr/bin/python3 -c \
         'import json,sys; print(json.load(sys.stdin)["points"][-1]["t"])')
 assert_eq "$(curl -s "$URL/dashboard/data?since=$since" | /usr/bin/python3 -c \
