@@ -95,3 +95,17 @@ int ltrr_arm_bits_keep(const void *opaque, const ltrr_index_t *ix,
         (void)ix;
         return (int)(bits[ent / 64] >> (ent % 64)) & 1;
 }
+
+int ltrr_arm_bits_worth(const ltrr_index_t *ix, const ltrr_token_t *toks,
+                        size_t n)
+{
+        uint64_t post = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const ltrr_token_t *t = &toks[i];
+                const ltrr_index_term_t *it =
+                    ltrr_index_term_find(ix, t->stem, t->stem_len);
+                post += it ? it->df : t->norm_len >= 2 ? ix->n : 0;
+        }
+        return post * LTRR_ARM_BITS_SHARE >= ix->n;
+}

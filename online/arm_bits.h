@@ -61,6 +61,19 @@ const uint64_t *ltrr_arm_bits_get(void *mem, const ltrr_index_t *ix,
                                   ltrr_arm_bits_fill_fn *fill,
                                   const void *opaque);
 
+/** A filter bitmap pays for its fill when the query's posting lists
+ *  hold at least the index's entities / LTRR_ARM_BITS_SHARE postings. */
+#define LTRR_ARM_BITS_SHARE 32
+
+/**
+ * @brief 1 if the posting lists of @p toks[0..n) hold enough postings
+ *        for a filter bitmap to pay (LTRR_ARM_BITS_SHARE); a token the
+ *        dictionary lacks, of two or more bytes, may expand to a
+ *        prefix's lists and counts as the whole index.
+ */
+int ltrr_arm_bits_worth(const ltrr_index_t *ix, const ltrr_token_t *toks,
+                        size_t n);
+
 /**
  * @brief Filter for ltrr_arm_lex_filtered() (a cheap one): 1 if the bit
  *        of @p ent is set in bitmap @p opaque (from ltrr_arm_bits_get()).

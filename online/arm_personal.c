@@ -36,9 +36,6 @@ _Static_assert(PERS_GENRES < LTRR_ARM_BITS_SLOTS,
 #define PERS_HT 512
 /** Lexical candidates gathered per wanted candidate (filtered pass). */
 #define PERS_POOL_FACTOR 4
-/** The request bitmap is built when the query's posting lists hold at
- *  least 1 / this of the entities. */
-#define PERS_BITS_SHARE 32
 
 /* One slot of a profile hash table: key and scaled weight (0: empty). */
 typedef struct pers_slot_s {
@@ -317,21 +314,6 @@ static const uint64_t *pers_bits(const pers_t *v, const ltrr_index_t *ix,
         return req;
 }
 
-/* 1 if the query's posting lists are long enough for the request
- * bitmap to pay (an unknown token of two or more bytes may expand to a
- * prefix's lists: counted as long). */
-static int bits_worth(const ltrr_index_t *ix, const ltrr_arm_query_t *q)
-{
-        uint64_t post = 0;
-        for (size_t i = 0; i < q->cnt; i++) {
-                const ltrr_token_t *t = &q->toks[i];
-                const ltrr_index_term_t *it =
-                    ltrr_index_term_find(ix, t->stem, t->stem_len);
-                post += it ? it->df : t->norm_len >= 2 ? ix->n : 0;
-        }
-        return post * PERS_BITS_SHARE >= ix->n;
-}
-
 /* The filtered lexical pass (entity attribute section present): by the
  * request bitmap when it pays and can be built, else by
  * keep_personal() asked about candidates, the same entities kept. */
@@ -345,7 +327,7 @@ static ltrr_err_t pers_pass(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         const uint64_t *bits = NULL;
         if ((!v->p->artists_cnt ||
              ltrr_arm_artents_has(ix, LTRR_ARM_SEC_ARTENTS)) &&
-            bits_worth(ix, q)) {
+            ltrr_arm_bits_worth(ix, q->toks, q->cnt)) {
                 uint8_t *m = ltrr_arm_scratch_get(
                     scr, slot, req_off(ix->n) + words_of(ix->n) * 8);
                 bits = m ? pers_bits(v, ix, m) : NULL;

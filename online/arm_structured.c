@@ -345,10 +345,6 @@ static void str_score(const ltrr_index_t *ix, const ltrr_arm_ctx_t *ctx,
         ltrr_arm_cand_sort(c, n);
 }
 
-/** A filter bitmap is filled when the remaining tokens' postings
- *  number at least the entities / STR_BITS_SHARE. */
-#define STR_BITS_SHARE 32
-
 /* The key of the filter keep_str() applies (its feature spans, and its
  * genre spans when @p ea is set) in @p key. Returns its words, or
  * SIZE_MAX when too many spans. */
@@ -442,21 +438,6 @@ static void fill_str(const void *opaque, const ltrr_index_t *ix,
         }
 }
 
-/* 1 if the remaining tokens' posting lists are long enough for a
- * bitmap fill to pay (an unknown token of two or more bytes may expand
- * to a prefix's lists: counted as long). */
-static int bits_worth(const ltrr_index_t *ix, const str_filter_t *f)
-{
-        uint64_t post = 0;
-        for (size_t i = 0; i < f->nrest; i++) {
-                const ltrr_token_t *t = &f->rest[i];
-                const ltrr_index_term_t *it =
-                    ltrr_index_term_find(ix, t->stem, t->stem_len);
-                post += it ? it->df : t->norm_len >= 2 ? ix->n : 0;
-        }
-        return post * STR_BITS_SHARE >= ix->n;
-}
-
 /* The lexical pass over the remaining tokens, filtered: by a cached
  * bitmap of the filter when there is one or the lists are long, else by
  * keep_str() asked about entities that would enter the heap; unfiltered
@@ -477,7 +458,7 @@ static ltrr_err_t rest_pass(const ltrr_index_t *ix, const ltrr_arm_ctx_t *ctx,
         uint8_t *m = ltrr_arm_scratch_get(scr, slot, slot_bytes(ix));
         if (m && kl != SIZE_MAX)
                 bits = ltrr_arm_bits_get(m + bits_off(), ix, key, kl,
-                                         bits_worth(ix, sk->f) ? fill_str
+                                         ltrr_arm_bits_worth(ix, sk->f->rest, sk->f->nrest) ? fill_str
                                                                : NULL,
                                          sk);
         if (bits)
