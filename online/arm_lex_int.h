@@ -54,6 +54,9 @@ typedef struct lex_term_s {
         uint32_t imp_cnt;             /* entries in imp */
         const uint64_t *bits;         /* membership bitmap, or NULL */
         const uint32_t *rank;         /* its rank table, or NULL */
+        const uint8_t *qtf;           /* its quantized tf~ table, or
+                                       * NULL */
+        const float *qlevel;          /* the table's levels */
 } lex_term_t;
 
 /* The prepared query. */
@@ -243,6 +246,34 @@ add_term(const lex_query_t *lq, lex_term_t *lt, uint32_t doc, lex_top_t *c,
         }
 }
 
+/** Share of theta taken off the score a non-essential posting must bring
+ *  in qtf_loses() (far above float rounding). */
+#define LEX_Q_MARGIN 1e-4f
+
+/* 1 if non-essential list @p lt, with a quantized tf~ table, cannot
+ * bring @p doc past @p theta: its posting for @p doc (a member) has a
+ * tf~ bound under the one it would need, with the entity's score so far
+ * @p score and every list still to add after this one at its bound
+ * (@p rest), less LEX_Q_MARGIN x theta. Saves the random read of a
+ * posting whose contribution is too small. */
+static inline int qtf_loses(const lex_query_t *lq, const lex_term_t *lt,
+                            uint32_t doc, float score, float rest,
+                            float theta)
+{
+        if (doc >= lq->ix->n ||
+            !ltrr_arm_termbits_may(lt->bits, lq->bshift, doc))
+                return 0; /* no posting: add_term() adds nothing */
+        float x = theta - score - rest - LEX_Q_MARGIN * theta;
+        if (x <= 0.0f)
+                return 0;
+        if (x >= lt->weight)
+                return 1; /* contributions stay under weight */
+        uint32_t at = ltrr_arm_termbits_pos(lt->bits, lt->rank, doc);
+        return at < lt->df &&
+               ltrr_arm_termbits_qtf_at(lt->qtf, lt->qlevel, at) <
+                   lq->k1 * x / (lt->weight - x);
+}
+
 /* Popularity of @p t, read from FEATURES of @p ix once. */
 static inline float top_pop(const ltrr_index_t *ix, lex_top_t *t)
 {
@@ -336,6 +367,14 @@ static inline void rewind_all(lex_query_t *lq)
  * lq->ubits becomes NULL (no such pruning for the rest of the query).
  */
 void ltrr_arm_lex_union_grow(lex_query_t *lq, size_t ess);
+
+/**
+ * Gives the longest lists of a query of several terms their membership
+ * bitmaps from cache @p tb, with their rank tables and (under the
+ * index's bound parameters) their quantized tf~ tables (arm_lex_bits.c).
+ * Sets lq->bshift.
+ */
+void ltrr_arm_lex_query_bits(lex_query_t *lq, ltrr_arm_termbits_t *tb);
 
 /** Share of the seed's k-th score taken off the threshold it returns
  *  (far above float rounding). */

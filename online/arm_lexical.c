@@ -532,36 +532,6 @@ static uint32_t next_doc_multi(lex_query_t *lq, size_t ess, float theta)
         }
 }
 
-/** A list gets a membership bitmap from LTRR_INDEX_BLOCK postings and
- *  1 / LEX_BITS_SHARE of the entities: long enough that seeks into it
- *  read much of it. */
-#define LEX_BITS_SHARE 16
-/** Bitmaps per query (fewer than the cache's slots, so that none of
- *  them evicts another). */
-#define LEX_BITS_QUERY 4
-
-/* Gives the longest lists of a query of several terms their membership
- * bitmaps from cache @p tb. */
-static void query_bits(lex_query_t *lq, ltrr_arm_termbits_t *tb)
-{
-        const ltrr_index_t *ix = lq->ix;
-        size_t got = 0;
-        lq->bshift = ltrr_arm_termbits_shift(ix->n);
-        for (size_t i = 0; i < lq->cnt; i++)
-                lq->terms[i].bits = NULL;
-        for (size_t i = 0; lq->cnt > 1 && i < lq->cnt; i++) {
-                lex_term_t *lt = &lq->terms[i];
-                if (got == LEX_BITS_QUERY ||
-                    lt->df < (uint32_t)LTRR_INDEX_BLOCK ||
-                    lt->df < ix->n / LEX_BITS_SHARE)
-                        continue;
-                lt->bits = ltrr_arm_termbits_get(
-                    tb, ix, (uint32_t)(lt->t - ix->terms));
-                lt->rank = ltrr_arm_termbits_rank(tb, lt->bits);
-                got += lt->bits != NULL;
-        }
-}
-
 /* Scores @p doc: essential lists first (advancing them), then the others
  * from the largest bound down while the doc can still pass @p theta.
  * Returns 0 if pruned. */
@@ -581,6 +551,10 @@ static int score_doc(lex_query_t *lq, size_t ess, uint32_t doc, int full,
         for (size_t i = ess; i-- > 0;) {
                 if (full && c->score + lq->cum[i] <= theta)
                         return 0;
+                if (full && lq->terms[i].qtf &&
+                    qtf_loses(lq, &lq->terms[i], doc, c->score,
+                              i ? lq->cum[i - 1] : 0.0f, theta))
+                        return 0; /* its posting cannot bring doc in */
                 add_term(lq, &lq->terms[i], doc, c, &nametf);
         }
         c->exact = c->namemask == lq->all && nametf == lq->qn &&
@@ -605,8 +579,11 @@ static void skip_doc(lex_query_t *lq, size_t ess, uint32_t doc)
 
 /* With one essential list left (the last), prefetches the postings of
  * the non-essential lists with rank tables that the entity LEX_AHEAD
- * postings ahead will be read at, unless its tf~ is under @p floor. */
-static void prefetch_ahead(const lex_query_t *lq, size_t ess, float floor)
+ * postings ahead will be read at, unless its tf~ is under @p floor or
+ * (a quantized tf~ table) score_doc() will find, at @p theta, that the
+ * posting cannot bring it in. */
+static void prefetch_ahead(const lex_query_t *lq, size_t ess, float floor,
+                           float theta)
 {
         const lex_term_t *e = &lq->terms[ess];
         uint32_t at = e->pos + LEX_AHEAD;
@@ -617,6 +594,12 @@ static void prefetch_ahead(const lex_query_t *lq, size_t ess, float floor)
                 const lex_term_t *lt = &lq->terms[i];
                 if (!lt->rank || !ltrr_arm_termbits_may(lt->bits, lq->bshift,
                                                         d))
+                        continue;
+                if (lt->qtf && theta > 0.0f &&
+                    qtf_loses(lq, lt, d,
+                              contrib(lq, e, &e->p[at]) + lq->cum[ess - 1] -
+                                  lq->cum[i],
+                              i ? lq->cum[i - 1] : 0.0f, theta))
                         continue;
                 uint32_t r = ltrr_arm_termbits_pos(lt->bits, lt->rank, d);
                 if (r < lt->df)
@@ -696,7 +679,7 @@ static void maxscore_pass(lex_query_t *lq, lex_top_t *top, size_t *ntp,
                         continue;
                 }
                 if (ms.ess && ms.ess + 1 == lq->cnt)
-                        prefetch_ahead(lq, ms.ess, ms.floor);
+                        prefetch_ahead(lq, ms.ess, ms.floor, ms.theta);
                 if (lq->where && doc < lq->ix->n) /* the filter's */
                         __builtin_prefetch(
                             lq->where(lq->keep_opaque, lq->ix, doc));
@@ -900,8 +883,8 @@ static ltrr_err_t lex_pass(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
             !head_pass(&lq, &h, ltrr_arm_lex_exact_bound(&lq), k, s->exact,
                        &ne, s->top, &nt)) {
                 ne = nt = 0;
-                query_bits(&lq, &s->tb); /* heads and the recent pass
-                                          * seek little */
+                /* heads and the recent pass seek little */
+                ltrr_arm_lex_query_bits(&lq, &s->tb);
                 ltrr_arm_lex_exact_pass(&lq, s->exact, &ne, k);
                 if (ne < k) /* only the places exact matches left are open */
                         maxscore_pass(&lq, s->top, &nt, k - ne);

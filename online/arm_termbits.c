@@ -1,6 +1,7 @@
 /*
  * ltrr - a per-thread cache of term membership bitmaps (arm_termbits.h).
  */
+#include <math.h>
 #include <string.h>
 
 #include "arm_termbits.h"
@@ -34,26 +35,68 @@ static unsigned slot_find(const ltrr_arm_termbits_t *tb,
         return old;
 }
 
-/* Sets in @p bits the bit of every entity of @p term's postings.
- * Returns 1 if a bit's rank is the position of its posting (one bit per
- * entity, postings strictly ascending, none out of range). */
-static int fill(uint64_t *bits, const ltrr_index_t *ix, uint32_t term)
+/** Relative margin of a level above its bucket's upper end: far above
+ *  the rounding of tf~ x (levels / largest tf~). */
+#define QTF_MARGIN 1e-5f
+
+/* The levels of @p term's quantized tf~ table into @p level: tf~ in
+ * [0, max_tfw] falls in one of LTRR_ARM_TERMBITS_QTF_LEVELS equal
+ * buckets (the top one closed), and a bucket's level is its upper end
+ * plus QTF_MARGIN. Returns 0 (no table) for a list too long or a largest
+ * tf~ that is not a positive finite number. */
+static int qtf_levels(float *level, const ltrr_index_t *ix, uint32_t term)
+{
+        const ltrr_index_term_t *t = &ix->terms[term];
+        const int nl = LTRR_ARM_TERMBITS_QTF_LEVELS;
+        float hi = t->max_tfw;
+        if (t->df == 0 || t->df > LTRR_ARM_TERMBITS_QTF_MAX ||
+            !(hi > 0.0f) || !isfinite(hi))
+                return 0;
+        for (int q = 0; q < nl; q++)
+                level[q] = hi * (float)(q + 1) / (float)nl *
+                           (1.0f + QTF_MARGIN);
+        return 1;
+}
+
+/* Sets in @p bits the bit of every entity of @p term's postings and,
+ * when *@p qtfp, each posting's bucket (qtf_levels()) in @p qtf, two a
+ * byte (*qtfp cleared when a tf~ is negative, not a number or above
+ * @p hi). Returns 1 if a bit's rank is the position of its posting (one
+ * bit per entity, postings strictly ascending, none out of range). */
+static int fill(uint64_t *bits, uint8_t *qtf, float hi, int *qtfp,
+                const ltrr_index_t *ix, uint32_t term)
 {
         const ltrr_index_term_t *t = &ix->terms[term];
         const ltrr_index_post_t *p = ix->posts + t->post_off;
-        uint32_t shift = ltrr_arm_termbits_shift(ix->n);
-        int ranked = shift == 0;
+        const uint32_t n = ix->n, df = t->df;
+        const int top = LTRR_ARM_TERMBITS_QTF_LEVELS - 1;
+        uint32_t shift = ltrr_arm_termbits_shift(n);
+        int ranked = shift == 0, ok = *qtfp, bad = 0;
+        float inv = ok ? (float)(top + 1) / hi : 0.0f;
         memset(bits, 0, LTRR_ARM_TERMBITS_BITS / 8);
-        for (uint32_t i = 0; i < t->df; i++) {
-                if (p[i].doc >= ix->n) {
+        /* a pass of its own: faster than within the one below */
+        for (uint32_t i = 0; ok && i < df; i++) {
+                float v = p[i].tfw;
+                bad |= !(v >= 0.0f && v <= hi); /* NaN too */
+                int q = bad ? 0 : (int)(v * inv);
+                q = q > top ? top : q;
+                if (i & 1)
+                        qtf[i >> 1] |= (uint8_t)(q << 4);
+                else
+                        qtf[i >> 1] = (uint8_t)q;
+        }
+        for (uint32_t i = 0; i < df; i++) {
+                uint32_t d = p[i].doc;
+                if (d >= n) {
                         ranked = 0;
                         continue; /* corrupt: never asked about */
                 }
-                if (i && p[i].doc <= p[i - 1].doc)
+                if (i && d <= p[i - 1].doc)
                         ranked = 0;
-                uint32_t b = p[i].doc >> shift;
+                uint32_t b = d >> shift;
                 bits[b >> 6] |= 1ull << (b & 63);
         }
+        *qtfp = ok && !bad;
         return ranked;
 }
 
@@ -76,10 +119,15 @@ const uint64_t *ltrr_arm_termbits_get(ltrr_arm_termbits_t *tb,
         unsigned i = slot_find(tb, ix, term, &hit);
         ltrr_arm_termbits_key_t *k = &tb->key[i];
         if (!hit) {
+                int q = ltrr_arm_termbits_shift(ix->n) == 0 &&
+                        qtf_levels(tb->qlevel[i], ix, term);
                 k->used = 0;
-                k->ranked = (uint32_t)fill(tb->bits[i], ix, term);
+                k->ranked = (uint32_t)fill(tb->bits[i], tb->qtf[i],
+                                           ix->terms[term].max_tfw, &q, ix,
+                                           term);
                 if (k->ranked)
                         rank_fill(tb->rank[i], tb->bits[i]);
+                k->qtf = k->ranked && q;
                 k->feats = ix->feats;
                 k->n = ix->n;
                 k->term = term;
@@ -95,5 +143,21 @@ const uint32_t *ltrr_arm_termbits_rank(const ltrr_arm_termbits_t *tb,
                 if (bits == tb->bits[i])
                         return tb->key[i].used && tb->key[i].ranked
                                    ? tb->rank[i] : NULL;
+        return NULL;
+}
+
+const uint8_t *ltrr_arm_termbits_qtf(const ltrr_arm_termbits_t *tb,
+                                     const uint64_t *bits,
+                                     const float **levelp)
+{
+        for (unsigned i = 0; tb && levelp && i < LTRR_ARM_TERMBITS_SLOTS;
+             i++) {
+                if (bits != tb->bits[i])
+                        continue;
+                if (!tb->key[i].used || !tb->key[i].qtf)
+                        return NULL;
+                *levelp = tb->qlevel[i];
+                return tb->qtf[i];
+        }
         return NULL;
 }

@@ -16,6 +16,15 @@
  * posting list is one table read and one popcount away: a seek becomes
  * a direct read.
  *
+ * A ranked bitmap of a list of at most LTRR_ARM_TERMBITS_QTF_MAX postings
+ * also has a quantized tf~ table: per posting (by rank) 4 bits naming
+ * which of 16 equal buckets of [0, largest tf~ of the term (TERMS
+ * max_tfw)] its tf~ falls in; a bucket's level, its upper end plus a
+ * 1e-5 margin, is never under the tf~ of a posting in it. The table (half a byte per posting)
+ * stays in cache where the postings (20 bytes each, read at random)
+ * do not, so the lexical pass can rule out a posting it would read only
+ * to find its contribution too small.
+ *
  * The cache keeps LTRR_ARM_TERMBITS_SLOTS bitmaps, keyed by the index and
  * the term, and drops the least recently used one; a fill reads the
  * term's postings once. It lives in caller memory (a scratch slot),
@@ -34,6 +43,11 @@
 /** Bits of one bitmap (a power of two). */
 #define LTRR_ARM_TERMBITS_BITS (1u << 20)
 
+/** Postings of the longest list with a quantized tf~ table. */
+#define LTRR_ARM_TERMBITS_QTF_MAX (1u << 19)
+/** Levels of the quantized tf~ table. */
+#define LTRR_ARM_TERMBITS_QTF_LEVELS 16
+
 /** One cached bitmap's key. */
 typedef struct ltrr_arm_termbits_key_s {
         const void *feats; /**< FEATURES of its index */
@@ -41,10 +55,13 @@ typedef struct ltrr_arm_termbits_key_s {
         uint32_t term;     /**< TERMS position */
         uint32_t ranked;   /**< 1: rank table valid (one bit per entity,
                             *   postings ascending, none out of range) */
+        uint32_t qtf;      /**< 1: quantized tf~ table valid (ranked,
+                            *   at most LTRR_ARM_TERMBITS_QTF_MAX
+                            *   postings, every tf~ in [0, max_tfw]) */
         uint64_t used;     /**< last use, 0: empty */
 } ltrr_arm_termbits_key_t;
 
-/** The cache (1.5 MB). */
+/** The cache (3.5 MB). */
 typedef struct ltrr_arm_termbits_s {
         ltrr_arm_termbits_key_t key[LTRR_ARM_TERMBITS_SLOTS]; /**< keys */
         uint64_t tick;                                      /**< uses */
@@ -54,6 +71,16 @@ typedef struct ltrr_arm_termbits_s {
                      [LTRR_ARM_TERMBITS_BITS / 64];         /**< set bits
                                                              *   before
                                                              *   each word */
+        float qlevel[LTRR_ARM_TERMBITS_SLOTS]
+                    [LTRR_ARM_TERMBITS_QTF_LEVELS];          /**< tf~ of
+                                                             *   each level,
+                                                             *   ascending */
+        uint8_t qtf[LTRR_ARM_TERMBITS_SLOTS]
+                   [LTRR_ARM_TERMBITS_QTF_MAX / 2];          /**< level per
+                                                             *   posting,
+                                                             *   two a byte
+                                                             *   (even rank
+                                                             *   low) */
 } ltrr_arm_termbits_t;
 
 /**
@@ -83,6 +110,30 @@ const uint64_t *ltrr_arm_termbits_get(ltrr_arm_termbits_t *tb,
  */
 const uint32_t *ltrr_arm_termbits_rank(const ltrr_arm_termbits_t *tb,
                                        const uint64_t *bits);
+
+/**
+ * @brief The quantized tf~ table of bitmap @p bits (returned by
+ *        ltrr_arm_termbits_get() on @p tb), with its levels in
+ *        *@p levelp, or NULL when it has none (no rank table, a list of
+ *        more than LTRR_ARM_TERMBITS_QTF_MAX postings, a tf~ that is
+ *        negative, not a number or above the term's max_tfw) or
+ *        @p bits is not one of @p tb's.
+ */
+const uint8_t *ltrr_arm_termbits_qtf(const ltrr_arm_termbits_t *tb,
+                                     const uint64_t *bits,
+                                     const float **levelp);
+
+/**
+ * @brief An upper bound of the tf~ of the posting at position @p pos of
+ *        a list with quantized tf~ table @p qtf and levels @p level
+ *        (ltrr_arm_termbits_qtf()): never under the posting's tf~.
+ */
+static inline float ltrr_arm_termbits_qtf_at(const uint8_t *qtf,
+                                             const float *level,
+                                             uint32_t pos)
+{
+        return level[(qtf[pos >> 1] >> ((pos & 1) * 4)) & 15];
+}
 
 /**
  * @brief Position in the term's posting list of member @p ent (its bit

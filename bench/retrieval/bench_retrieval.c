@@ -2,9 +2,12 @@
  * ltrr-bench-retrieval - index build and arm latency on a synthetic
  * catalog.
  *
- *   ltrr-bench-retrieval [-n ENTITIES] [-q QUERIES] [-s SEED] [-o FILE]
+ *   ltrr-bench-retrieval [-n ENTITIES] [-q QUERIES] [-s SEED]
+ *                        [-o FILE | -i FILE] [-a ARM]
  *
- * Reports the build time and peak RSS, then for each registered arm the
+ * Reports the build time and peak RSS (unless -i names an existing
+ * index, which is opened as it is and kept), then for each registered
+ * arm (or only ARM) the
  * p50/p99 latency at k = 100 over queries drawn from the catalog's
  * names. The reference measured in the same run is a plain scan of the
  * same posting lists (reading every doc id and tf the arm reads, no
@@ -34,6 +37,8 @@ typedef struct bopts_s {
         uint32_t queries;  /* timed queries */
         uint64_t seed;     /* synthetic seed */
         const char *out;   /* index path */
+        int reuse;         /* -i: open @c out as it is, keep it */
+        const char *arm;   /* -a: only this arm, or NULL */
 } bopts_t;
 
 /* Monotonic nanoseconds. */
@@ -254,15 +259,20 @@ static int parse(int argc, char **argv, bopts_t *o)
         o->queries = 5000;
         o->seed = 1;
         o->out = "/tmp/ltrr-bench-retrieval.idx";
-        while ((c = getopt(argc, argv, "n:q:s:o:")) != -1) {
+        o->reuse = 0;
+        o->arm = NULL;
+        while ((c = getopt(argc, argv, "n:q:s:o:i:a:")) != -1) {
                 if (c == 'n')
                         o->n = strtoull(optarg, NULL, 10);
                 else if (c == 'q')
                         o->queries = (uint32_t)strtoul(optarg, NULL, 10);
                 else if (c == 's')
                         o->seed = strtoull(optarg, NULL, 10);
-                else if (c == 'o')
+                else if (c == 'o' || c == 'i') {
                         o->out = optarg;
+                        o->reuse = c == 'i';
+                } else if (c == 'a')
+                        o->arm = optarg;
                 else
                         return -1;
         }
@@ -278,15 +288,19 @@ int main(int argc, char **argv)
 
                 fprintf(help ? stdout : stderr,
                         "usage: ltrr-bench-retrieval [-n ENTITIES] "
-                        "[-q QUERIES] [-s SEED] [-o FILE]\n"
+                        "[-q QUERIES] [-s SEED] [-o FILE | -i FILE] "
+                        "[-a ARM]\n"
                         "  -n  synthetic entities (default 1000000)\n"
                         "  -q  queries timed (default 5000)\n"
                         "  -s  catalog seed (default 1)\n"
-                        "  -o  index file written "
-                        "(default /tmp/ltrr-bench-retrieval.idx)\n");
+                        "  -o  index file written, removed at the end "
+                        "(default /tmp/ltrr-bench-retrieval.idx)\n"
+                        "  -i  existing index file used as it is "
+                        "(not built, kept)\n"
+                        "  -a  time this arm only (default: every arm)\n");
                 return help ? 0 : 2;
         }
-        if (build(&o))
+        if (!o.reuse && build(&o))
                 return 1;
         uint64_t t0 = now_ns();
         ltrr_index_t *ix = ltrr_index_open(o.out, errstr, sizeof(errstr));
@@ -306,6 +320,8 @@ int main(int argc, char **argv)
         if (!rc)
                 pick_queries(ix, qs, o.queries, o.seed);
         for (unsigned a = 0; !rc && a < ltrr_arm_count(); a++) {
+                if (o.arm && strcmp(o.arm, ltrr_arm_get(a)->name) != 0)
+                        continue;
                 tm.cands = 0;
                 tm.worst_ns = 0;
                 int r = time_arm(ix, a, qs, o.queries, &tm);
@@ -321,6 +337,7 @@ int main(int argc, char **argv)
         free(tm.ratio);
         free(qs);
         ltrr_index_destroy(ix);
-        unlink(o.out);
+        if (!o.reuse)
+                unlink(o.out);
         return rc;
 }
