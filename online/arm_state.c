@@ -10,6 +10,7 @@
 #include "index_int.h"
 #include "q2e_predict.h"
 #include "qu.h"
+#include "spell_words.h"
 
 /* ---- Q2E state ---------------------------------------------------------- */
 
@@ -347,6 +348,9 @@ struct ltrr_arm_sections_s {
         ltrr_q2e_tab_t *attrs;      /* entities per attribute */
         uint8_t *entattr;           /* LTRR_ARM_SEC_ENTATTR bytes */
         size_t entattr_len;         /* their length */
+        ltrr_spell_words_t *words;  /* the word section's builder */
+        const void *words_sec;      /* the section (owned by words) */
+        size_t words_len;           /* its bytes */
         ltrr_token_t toks[LTRR_TEXT_TOKENS_MAX]; /* analysis output */
         char arena[LTRR_TEXT_ARENA_SIZE];        /* token strings */
 };
@@ -359,20 +363,25 @@ void ltrr_arm_sections_destroy(ltrr_arm_sections_t *s)
         ltrr_q2e_tab_destroy(s->q2e);
         ltrr_q2e_tab_destroy(s->prefix);
         ltrr_q2e_tab_destroy(s->attrs);
+        ltrr_spell_words_destroy(s->words);
         free(s->entattr);
         free(s);
 }
 
 /* Adds the 1..LTRR_ARM_PREFIX_CPS_MAX code point prefixes of the first
- * token of @p text for entity @p ent. */
-static void prefix_add(ltrr_arm_sections_t *s, ltrr_analyzer_t *an,
-                       const char *text, uint32_t ent, float pop)
+ * token of @p text for entity @p ent, and its words to the word
+ * section; 0 or LTRR_ERR_NOMEM. */
+static ltrr_err_t prefix_add(ltrr_arm_sections_t *s, ltrr_analyzer_t *an,
+                             const char *text, uint32_t ent, float pop)
 {
         ltrr_tokbuf_t tb;
-        ltrr_tokbuf_init(&tb, s->toks, 1, s->arena, sizeof(s->arena));
+        ltrr_tokbuf_init(&tb, s->toks, LTRR_TEXT_TOKENS_MAX, s->arena,
+                         sizeof(s->arena));
         if (ltrr_analyzer_analyze(an, text, strlen(text), &tb, NULL, 0) !=
                 LTRR_OK || tb.cnt == 0)
-                return;
+                return LTRR_OK;
+        if (ltrr_spell_words_add(s->words, ent, s->toks, tb.cnt) != LTRR_OK)
+                return LTRR_ERR_NOMEM;
         const char *t = s->toks[0].norm;
         size_t len = s->toks[0].norm_len, cps = 0;
         for (size_t i = 1; i <= len && cps < LTRR_ARM_PREFIX_CPS_MAX; i++) {
@@ -382,6 +391,7 @@ static void prefix_add(ltrr_arm_sections_t *s, ltrr_analyzer_t *an,
                 ltrr_q2e_tab_add(s->prefix, ltrr_q2e_predict_key(t, i), ent,
                                  pop);
         }
+        return LTRR_OK;
 }
 
 /* Fills entity @p e's LTRR_ARM_SEC_ENTATTR record @p r. */
@@ -401,8 +411,9 @@ static void entattr_fill(const ltrr_catalog_t *cat, const ltrr_entity_t *e,
                 r->genre[i] = e->genres[i] + 1;
 }
 
-/* Adds entity @p e's attributes and prefixes. */
-static void entity_sections(ltrr_arm_sections_t *s, const ltrr_catalog_t *cat,
+/* Adds entity @p e's attributes, prefixes and words; 0 or
+ * LTRR_ERR_NOMEM. */
+static ltrr_err_t entity_sections(ltrr_arm_sections_t *s, const ltrr_catalog_t *cat,
                             ltrr_analyzer_t *an, const ltrr_entity_t *e)
 {
         float pop = e->popularity > 0 ? e->popularity : 0.0f;
@@ -436,13 +447,14 @@ static void entity_sections(ltrr_arm_sections_t *s, const ltrr_catalog_t *cat,
                                                               (uint32_t)y),
                                          e->idx, pop);
         }
-        prefix_add(s, an, e->name, e->idx, pop);
-        for (uint32_t i = 0; i < e->artists_cnt && i < 2; i++) {
+        ltrr_err_t err = prefix_add(s, an, e->name, e->idx, pop);
+        for (uint32_t i = 0; !err && i < e->artists_cnt && i < 2; i++) {
                 const char *nm = ltrr_catalog_sym_name(
                     cat, LTRR_CATALOG_SYM_ARTIST, e->artists[i]);
                 if (nm)
-                        prefix_add(s, an, nm, e->idx, pop);
+                        err = prefix_add(s, an, nm, e->idx, pop);
         }
+        return err;
 }
 
 /* Builds the prefix and attribute tables of @p cat into @p s. */
@@ -455,7 +467,8 @@ static ltrr_err_t build_tables(ltrr_arm_sections_t *s,
         s->attrs = ltrr_q2e_tab_new(LTRR_ARM_ATTR_PER_KEY, bound);
         s->entattr_len = 8 + n * sizeof(ltrr_arm_entattr_t);
         s->entattr = calloc(1, s->entattr_len);
-        if (!s->prefix || !s->attrs || !s->entattr)
+        s->words = ltrr_spell_words_new();
+        if (!s->prefix || !s->attrs || !s->entattr || !s->words)
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "out of memory");
         uint64_t cnt = n;
@@ -465,9 +478,15 @@ static ltrr_err_t build_tables(ltrr_arm_sections_t *s,
                 ltrr_entity_t e;
                 if (ltrr_catalog_get(cat, i, &e) != LTRR_OK)
                         continue;
-                entity_sections(s, cat, an, &e);
+                if (entity_sections(s, cat, an, &e) != LTRR_OK)
+                        return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                                         "out of memory");
                 entattr_fill(cat, &e, &rec[i]);
         }
+        if (ltrr_spell_words_finish(s->words, &s->words_sec,
+                                    &s->words_len) != LTRR_OK)
+                return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
+                                 "word section: out of memory");
         ltrr_err_t err = ltrr_q2e_tab_finish(s->prefix, errstr, errstr_size);
         if (err == LTRR_OK)
                 err = ltrr_q2e_tab_finish(s->attrs, errstr, errstr_size);
@@ -512,7 +531,7 @@ size_t ltrr_arm_sections_extra(const ltrr_arm_sections_t *s,
                                ltrr_index_extra_t *out, size_t cap)
 {
         size_t n = 0;
-        if (!s || cap < 4)
+        if (!s || cap < 5)
                 return 0;
         ltrr_qu_dict_blob(s->qu, &out[n].data, &out[n].len);
         out[n++].kind = LTRR_INDEX_SEC_QU;
@@ -522,13 +541,16 @@ size_t ltrr_arm_sections_extra(const ltrr_arm_sections_t *s,
         out[n++].kind = LTRR_ARM_SEC_PREFIX;
         ltrr_q2e_tab_blob(s->attrs, &out[n].data, &out[n].len);
         out[n++].kind = LTRR_ARM_SEC_ATTRS;
+        out[n].data = s->words_sec;
+        out[n].len = s->words_len;
+        out[n++].kind = LTRR_SPELL_SEC_WORDS;
         return n;
 }
 
 size_t ltrr_arm_sections_extra_all(const ltrr_arm_sections_t *s,
                                    ltrr_index_extra_t *out, size_t cap)
 {
-        if (!s || cap < 5)
+        if (!s || cap < 6)
                 return 0;
         size_t n = ltrr_arm_sections_extra(s, out, cap);
         out[n].data = s->entattr;

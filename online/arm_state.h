@@ -206,9 +206,10 @@ typedef struct ltrr_arm_sections_s ltrr_arm_sections_t;
 
 /**
  * @brief Builds the QU dictionary (kind 18), predicted Q2E (19), prefix
- *        (LTRR_ARM_SEC_PREFIX), attribute (LTRR_ARM_SEC_ATTRS) and
- *        entity attribute (LTRR_ARM_SEC_ENTATTR) sections of @p cat,
- *        whose entity order the index keeps.
+ *        (LTRR_ARM_SEC_PREFIX), attribute (LTRR_ARM_SEC_ATTRS), word
+ *        (LTRR_SPELL_SEC_WORDS, spell_words.h) and entity attribute
+ *        (LTRR_ARM_SEC_ENTATTR) sections of @p cat, whose entity order
+ *        the index keeps.
  * @param lang analyzer language, NULL = "en".
  * @returns the sections, or NULL with the reason in @p errstr.
  */
@@ -218,10 +219,10 @@ ltrr_arm_sections_t *ltrr_arm_sections_new(const ltrr_catalog_t *cat,
 /** @brief Frees @p s; NULL is a no-op. */
 void ltrr_arm_sections_destroy(ltrr_arm_sections_t *s);
 /**
- * @brief The QU, predicted Q2E, prefix and attribute sections as build
- *        extras (not the entity attribute one: see
+ * @brief The QU, predicted Q2E, prefix, attribute and word sections as
+ *        build extras (not the entity attribute one: see
  *        ltrr_arm_sections_extra_all()); valid until @p s is destroyed.
- * @returns the number of entries written to @p out (<= @p cap).
+ * @returns the number of entries written to @p out (0 if @p cap < 5).
  */
 size_t ltrr_arm_sections_extra(const ltrr_arm_sections_t *s,
                                ltrr_index_extra_t *out, size_t cap);
@@ -230,7 +231,7 @@ size_t ltrr_arm_sections_extra(const ltrr_arm_sections_t *s,
  * @brief The sections of ltrr_arm_sections_extra() plus the entity
  *        attribute section (LTRR_ARM_SEC_ENTATTR) the personal arm reads
  *        per candidate; valid until @p s is destroyed.
- * @returns the number of entries written to @p out (0 if @p cap < 5).
+ * @returns the number of entries written to @p out (0 if @p cap < 6).
  */
 size_t ltrr_arm_sections_extra_all(const ltrr_arm_sections_t *s,
                                    ltrr_index_extra_t *out, size_t cap);

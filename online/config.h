@@ -143,6 +143,7 @@ typedef struct ltrr_config_serve_s {
         double shadow_share;         /**< shadow.share */
         double budget_cost;          /**< policy.budget_cost */
         char *baseline;              /**< policy.baseline */
+        bool q2e_spelling;           /**< q2e.spelling */
         int64_t drain_timeout_ms;    /**< drain.timeout */
         char *dash_collect_url;      /**< dashboard.collect_url */
         char *dash_join_url;         /**< dashboard.join_url */

@@ -144,6 +144,10 @@ static const ltrr_config_prop_t serve_props[] = {
             "Arm that runs on every query at least at the smallest "
             "budget, or none: every arm is the policy's choice (it still "
             "never decides zero arms)."),
+    ROW_BOOL("q2e.spelling", S, q2e_spelling, "true",
+             "A query with words the index does not know also reads the "
+             "Q2E memory of its spelling correction (each word one edit "
+             "from the most common dictionary term), pooled with its own."),
     ROW_DURATION("drain.timeout", S, drain_timeout_ms, 0, 10 * MS_M, "10s",
                  "Longest wait for queries in flight on SIGTERM."),
     ROW_STR("dashboard.collect_url", S, dash_collect_url, 255, "",

@@ -12,6 +12,7 @@
 
 #include "arm_artents.h"
 #include "index_int.h"
+#include "spell_words.h"
 
 _Static_assert(sizeof(ltrr_index_hdr_t) == LTRR_INDEX_HDR_SIZE, "header");
 _Static_assert(sizeof(ltrr_index_sec_rec_t) == LTRR_INDEX_SEC_SIZE, "sec");
@@ -124,6 +125,7 @@ const char *ltrr_index_sec_name(uint32_t kind)
         case LTRR_INDEX_SEC_RECENT: return "recent";
         case LTRR_ARM_SEC_ARTENTS: return "artents";
         case LTRR_ARM_SEC_GENENTS: return "genents";
+        case LTRR_SPELL_SEC_WORDS: return "words";
         default: return "unknown";
         }
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "search_int.h"
+#include "spell.h"
 
 _Static_assert(LTRR_SEARCH_CANDS_MAX <= LTRR_RANKER_MAX_CANDS, "ranker cap");
 _Static_assert((int)LTRR_QU_INTENT_ARTIST == (int)LTRR_FEATURE_INTENT_ARTIST &&
@@ -83,6 +84,7 @@ void ltrr_search_conf_init(ltrr_search_conf_t *conf)
         conf->mc_cache = 1;
         conf->shadow_share = 0.01;
         conf->q2e_alpha = 1.0;
+        conf->q2e_spelling = 1;
         conf->budget_cost = SEARCH_BUDGET_COST;
 }
 
@@ -495,9 +497,10 @@ static ltrr_err_t req_copy(const ltrr_search_req_t *req,
 /* Query words @p ix does not know: neither a term of its dictionary nor,
  * for the last word (of two bytes or more, as the lexical arm expands
  * it), the start of one. Stop words do not count when the index drops
- * them, nor do recency words, which the query's shape reads. */
+ * them, nor do recency words, which the query's shape reads. Bit i of
+ * *@p maskp is set for an unknown word i < 32. */
 static size_t unknown_words(const ltrr_index_t *ix, const ltrr_token_t *toks,
-                            size_t n)
+                            size_t n, uint32_t *maskp)
 {
         int stop = ix && ltrr_index_stopwords(ix);
         size_t i, cnt = 0;
@@ -512,6 +515,8 @@ static size_t unknown_words(const ltrr_index_t *ix, const ltrr_token_t *toks,
                     (i + 1 == n && t->norm_len >= 2 &&
                      ltrr_index_knows(ix, t->norm, t->norm_len, 1)))
                         continue;
+                if (i < 32)
+                        *maskp |= (uint32_t)1 << i;
                 cnt++;
         }
         return cnt;
@@ -524,9 +529,11 @@ static ltrr_err_t analyze(ltrr_search_t *se, const ltrr_index_t *ix,
 {
         ltrr_qu_intent_t intent = LTRR_QU_INTENT_AMBIGUOUS;
         ltrr_feature_in_t in = {0};
+        uint32_t unknown = 0;
         ltrr_err_t err;
         int trunc = 0;
 
+        sq->alt[0] = '\0';
         ltrr_tokbuf_init(&sq->tb, sq->toks, LTRR_SEARCH_TOKENS_MAX, sq->arena,
                          sizeof(sq->arena));
         if ((err = ltrr_analyzer_analyze(se->an, sq->q, q_len, &sq->tb,
@@ -546,7 +553,11 @@ static ltrr_err_t analyze(ltrr_search_t *se, const ltrr_index_t *ix,
         in.lang = sq->lang;
         in.text = sq->norm;
         in.n_tokens = sq->tb.cnt;
-        in.n_unknown = unknown_words(ix, sq->toks, sq->tb.cnt);
+        in.n_unknown = unknown_words(ix, sq->toks, sq->tb.cnt, &unknown);
+        if (!in.n_unknown || !se->conf.q2e_spelling ||
+            !ltrr_spell_query(ix, sq->toks, sq->tb.cnt, unknown, sq->alt,
+                              sizeof(sq->alt)))
+                sq->alt[0] = '\0';
         in.n_chars = ltrr_feature_utf8_chars(sq->norm, strlen(sq->norm));
         in.intent = (ltrr_feature_intent_t)intent;
         in.time_ms = sq->now_ms;
@@ -590,6 +601,11 @@ const char *ltrr_search_query_norm(const ltrr_search_query_t *sq)
         return sq->norm;
 }
 
+const char *ltrr_search_query_alt(const ltrr_search_query_t *sq)
+{
+        return sq->alt;
+}
+
 uint32_t ltrr_search_query_bucket(const ltrr_search_query_t *sq)
 {
         return sq->fctx.bucket;
@@ -617,6 +633,15 @@ ltrr_err_t ltrr_search_keys(const ltrr_search_t *se,
             (err = ltrr_q2e_key(keys->q2e_meta, sizeof(keys->q2e_meta),
                                 sq->norm, 1, errstr, errstr_size))) {
                 keys->q2e[0] = keys->q2e_meta[0] = '\0';
+                first = first ? first : err;
+        }
+        if (sq->alt[0] &&
+            ((err = ltrr_q2e_key(keys->q2e_alt, sizeof(keys->q2e_alt),
+                                 sq->alt, 0, errstr, errstr_size)) ||
+             (err = ltrr_q2e_key(keys->q2e_alt_meta,
+                                 sizeof(keys->q2e_alt_meta), sq->alt, 1,
+                                 errstr, errstr_size)))) {
+                keys->q2e_alt[0] = keys->q2e_alt_meta[0] = '\0';
                 first = first ? first : err;
         }
         if (sq->user[0] &&

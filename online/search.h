@@ -88,6 +88,10 @@ typedef struct ltrr_search_conf_s {
                                        ltrr_policy_decide_cached) */
         double shadow_share;        /**< [0, 1]: queries run on all arms */
         double q2e_alpha;           /**< Q2E prior strength (q2e.h) */
+        int q2e_spelling;           /**< 1 (default): a query with words
+                                       the index does not know also reads
+                                       the Q2E memory of its spelling
+                                       correction (spell.h) */
         const char *node_id;        /**< logged node id; copied */
         const char *langs;          /**< feature languages ("en,es");
                                        copied; NULL: the feature default */
@@ -127,6 +131,10 @@ typedef struct ltrr_search_keys_s {
         char bandit[LTRR_SEARCH_KEY_MAX];   /**< HGETALL: statistics */
         char q2e[LTRR_SEARCH_KEY_MAX];      /**< ZREVRANGE: Q2E scores */
         char q2e_meta[LTRR_SEARCH_KEY_MAX]; /**< HGET n: impressions */
+        char q2e_alt[LTRR_SEARCH_KEY_MAX];  /**< ZREVRANGE: Q2E scores of
+                                               the spelling correction */
+        char q2e_alt_meta[LTRR_SEARCH_KEY_MAX]; /**< HGET n: its
+                                                   impressions */
         char recent[LTRR_SEARCH_KEY_MAX];   /**< ZREVRANGE: seen entities */
         char affinity[LTRR_SEARCH_KEY_MAX]; /**< ZREVRANGE 0 ..PROFILE_READ-1
                                                WITHSCORES: the profile */
@@ -241,6 +249,10 @@ ltrr_err_t ltrr_search_prepare(ltrr_search_t *se, const ltrr_index_t *ix,
 /** @brief The normalized query of a prepared @p sq. */
 const char *ltrr_search_query_norm(const ltrr_search_query_t *sq);
 
+/** @brief The spelling correction of a prepared @p sq's normalized
+ *         query (spell.h), "" when it has none. */
+const char *ltrr_search_query_alt(const ltrr_search_query_t *sq);
+
 /** @brief The context bucket of a prepared @p sq. */
 uint32_t ltrr_search_query_bucket(const ltrr_search_query_t *sq);
 
@@ -297,6 +309,18 @@ ltrr_err_t ltrr_search_state_q2e(ltrr_search_state_t *st,
                                  const char *const *mv, size_t n,
                                  const char *impressions, char *errstr,
                                  size_t errstr_size);
+
+/**
+ * @brief Q2E scores and impressions of the query's spelling correction
+ *        (ltrr_search_keys_t.q2e_alt), as ltrr_search_state_q2e(). They
+ *        are pooled with the query's own: an entity's sums add up, and
+ *        so do the impressions.
+ * @returns as ltrr_search_state_q2e().
+ */
+ltrr_err_t ltrr_search_state_q2e_alt(ltrr_search_state_t *st,
+                                     const char *const *mv, size_t n,
+                                     const char *impressions, char *errstr,
+                                     size_t errstr_size);
 
 /**
  * @brief The user's recent entities from ZREVRANGE .. WITHSCORES: the

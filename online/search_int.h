@@ -101,6 +101,8 @@ struct ltrr_search_query_s {
         char arena[SEARCH_ARENA_SIZE];          /* token strings */
         ltrr_tokbuf_t tb;                       /* over toks/arena */
         char norm[LTRR_SEARCH_NORM_MAX];        /* normalized query */
+        char alt[LTRR_SEARCH_NORM_MAX];         /* its spelling
+                                                 * correction, "" none */
         ltrr_qu_span_t spans[SEARCH_SPANS_MAX]; /* QU tags */
         size_t nspans;                          /* entries in spans */
         ltrr_feature_ctx_t fctx;                /* context features */

@@ -31,6 +31,31 @@ static float token_overlap(const ltrr_search_query_t *sq, const char *name)
         return sq->tb.cnt ? (float)hit / (float)sq->tb.cnt : 0.0f;
 }
 
+/* Share of the space-separated words of @p q found as words of the
+ * normalized @p name (the spelling correction's token_overlap). */
+static float word_overlap(const char *q, const char *name)
+{
+        size_t words = 0, hit = 0;
+
+        while (*q) {
+                size_t len = strcspn(q, " ");
+                const char *p = name;
+
+                words++;
+                while (len && (p = memmem(p, strlen(p), q, len)) != NULL) {
+                        if ((p == name || p[-1] == ' ') &&
+                            (p[len] == ' ' || !p[len])) {
+                                hit++;
+                                break;
+                        }
+                        p++;
+                }
+                q += len;
+                q += *q == ' ';
+        }
+        return words ? (float)hit / (float)words : 0.0f;
+}
+
 /* 1 if a QU span of @p sq names entity type @p type. */
 static int type_match(const ltrr_search_query_t *sq, ltrr_entity_type_t type)
 {
@@ -51,7 +76,10 @@ static void cand_fill(ltrr_search_t *se, const ltrr_index_t *ix,
 {
         ltrr_index_entity_t e;
         char name[SEARCH_NAME_MAX];
-        size_t a, qlen = strlen(sq->norm);
+        /* A query with a spelling correction is matched against names
+         * as corrected: the typo matches none. */
+        const char *qn = sq->alt[0] ? sq->alt : sq->norm;
+        size_t a, qlen = strlen(qn);
         int trunc = 0;
 
         memset(rc, 0, sizeof(*rc));
@@ -73,9 +101,10 @@ static void cand_fill(ltrr_search_t *se, const ltrr_index_t *ix,
         if (ltrr_analyzer_normalize(se->an, e.name, strlen(e.name), name,
                                     sizeof(name), &trunc, NULL, 0))
                 return;
-        rc->exact_name = !strcmp(name, sq->norm);
-        rc->prefix_name = !strncmp(name, sq->norm, qlen);
-        rc->token_overlap = token_overlap(sq, name);
+        rc->exact_name = !strcmp(name, qn);
+        rc->prefix_name = !strncmp(name, qn, qlen);
+        rc->token_overlap = sq->alt[0] ? word_overlap(sq->alt, name)
+                                       : token_overlap(sq, name);
 }
 
 static int pos_cmp(const void *a, const void *b)

@@ -43,6 +43,8 @@ struct ltrr_search_state_s {
         ltrr_bstats_t *bs;    /* bandit statistics of the query's context */
         state_list_t q2e;     /* Q2E: entity -> observed engagement */
         double q2e_n;         /* impressions of the query */
+        state_list_t q2e_alt; /* the same of its spelling correction */
+        double q2e_alt_n;     /* impressions of the correction */
         double q2e_alpha;     /* prior strength */
         state_list_t recent;  /* user's recent entities */
         state_list_t aff;     /* user's largest entity affinities */
@@ -84,9 +86,10 @@ void ltrr_search_state_reset(ltrr_search_state_t *st)
 {
         ltrr_bstats_reset(st->bs);
         st->q2e.cnt = st->q2e.used = 0;
+        st->q2e_alt.cnt = st->q2e_alt.used = 0;
         st->recent.cnt = st->recent.used = 0;
         st->aff.cnt = st->aff.used = 0;
-        st->q2e_n = 0;
+        st->q2e_n = st->q2e_alt_n = 0;
         st->degraded = 0;
 }
 
@@ -157,24 +160,42 @@ static const state_ent_t *list_find(const state_list_t *l, const char *id)
         return bsearch(&key, l->ents, l->cnt, sizeof(l->ents[0]), ent_cmp);
 }
 
+/* Fills a Q2E list and its impression count; both empty on error. */
+static ltrr_err_t q2e_parse(state_list_t *l, double *np,
+                            const char *const *mv, size_t n,
+                            const char *impressions, const char *what,
+                            char *errstr, size_t errstr_size)
+{
+        ltrr_err_t err;
+
+        *np = 0;
+        if ((err = list_parse(l, mv, n, what, errstr, errstr_size)))
+                return err;
+        if (impressions && (parse_num(impressions, np) || *np < 0)) {
+                l->cnt = l->used = 0;
+                *np = 0;
+                return ltrr_errf(LTRR_ERR_PARSE, errstr, errstr_size,
+                                 "%s: bad impression count", what);
+        }
+        return LTRR_OK;
+}
+
 ltrr_err_t ltrr_search_state_q2e(ltrr_search_state_t *st,
                                  const char *const *mv, size_t n,
                                  const char *impressions, char *errstr,
                                  size_t errstr_size)
 {
-        ltrr_err_t err;
+        return q2e_parse(&st->q2e, &st->q2e_n, mv, n, impressions, "q2e",
+                         errstr, errstr_size);
+}
 
-        st->q2e_n = 0;
-        if ((err = list_parse(&st->q2e, mv, n, "q2e", errstr, errstr_size)))
-                return err;
-        if (impressions && (parse_num(impressions, &st->q2e_n) ||
-                            st->q2e_n < 0)) {
-                st->q2e.cnt = st->q2e.used = 0;
-                st->q2e_n = 0;
-                return ltrr_errf(LTRR_ERR_PARSE, errstr, errstr_size,
-                                 "q2e: bad impression count");
-        }
-        return LTRR_OK;
+ltrr_err_t ltrr_search_state_q2e_alt(ltrr_search_state_t *st,
+                                     const char *const *mv, size_t n,
+                                     const char *impressions, char *errstr,
+                                     size_t errstr_size)
+{
+        return q2e_parse(&st->q2e_alt, &st->q2e_alt_n, mv, n, impressions,
+                         "q2e_alt", errstr, errstr_size);
 }
 
 ltrr_err_t ltrr_search_state_recent(ltrr_search_state_t *st,
@@ -207,16 +228,23 @@ const ltrr_bstats_t *ltrr_search_state_bstats(const ltrr_search_state_t *st)
 }
 
 /* The observed sum is blended with a zero prediction: it fades in as the
- * query gathers impressions (q2e.h). Clamped to [0, 1] for the ranker. */
+ * query gathers impressions (q2e.h). The spelling correction's memory is
+ * pooled with the query's: sums and impressions add up, as if both were
+ * one query. Clamped to [0, 1] for the ranker. */
 float ltrr_search_state_q2e_score(const ltrr_search_state_t *st,
                                   const char *id)
 {
-        const state_ent_t *e = st ? list_find(&st->q2e, id) : NULL;
+        const state_ent_t *e, *a;
         double v;
 
-        if (!e)
+        if (!st)
                 return 0.0f;
-        v = ltrr_q2e_blend(e->value, 0.0, st->q2e_n, st->q2e_alpha);
+        e = list_find(&st->q2e, id);
+        a = list_find(&st->q2e_alt, id);
+        if (!e && !a)
+                return 0.0f;
+        v = ltrr_q2e_blend((e ? e->value : 0.0) + (a ? a->value : 0.0), 0.0,
+                           st->q2e_n + st->q2e_alt_n, st->q2e_alpha);
         if (v > 1.0)
                 v = 1.0;
         return v > 0.0 ? (float)v : 0.0f;
@@ -224,7 +252,14 @@ float ltrr_search_state_q2e_score(const ltrr_search_state_t *st,
 
 size_t ltrr_search_state_q2e_count(const ltrr_search_state_t *st)
 {
-        return st ? st->q2e.cnt : 0;
+        size_t i, n;
+
+        if (!st)
+                return 0;
+        n = st->q2e.cnt;
+        for (i = 0; i < st->q2e_alt.cnt; i++)
+                n += !list_find(&st->q2e, st->q2e_alt.ents[i].id);
+        return n;
 }
 
 int ltrr_search_state_seen(const ltrr_search_state_t *st, const char *id)
@@ -345,26 +380,48 @@ static size_t profile_fill(const ltrr_search_state_t *st,
         return got;
 }
 
+/* Hands the entities of @p l to the memory arm, each with its sum plus
+ * that of @p other (the pooled list); with @p second set, an entity
+ * @p other holds too was handed over with @p other already. */
+static size_t q2e_fill(const state_list_t *l, const state_list_t *other,
+                       int second, const ltrr_search_ids_t *ids,
+                       struct ltrr_q2e_state_s *q2e)
+{
+        size_t i, got = 0;
+        int64_t ent;
+
+        for (i = 0; i < l->cnt; i++) {
+                const state_ent_t *e = &l->ents[i];
+                const state_ent_t *o = list_find(other, e->id);
+                double v = e->value;
+
+                if (o && second)
+                        continue;
+                if (o)
+                        v += o->value;
+                if ((ent = ltrr_search_ids_find(ids, e->id)) >= 0 &&
+                    !ltrr_q2e_state_add(q2e, (uint32_t)ent, v))
+                        got++;
+        }
+        return got;
+}
+
 size_t ltrr_search_state_arm_fill(const ltrr_search_state_t *st,
                                   const ltrr_index_t *ix,
                                   const ltrr_search_ids_t *ids,
                                   struct ltrr_q2e_state_s *q2e,
                                   struct ltrr_user_profile_s *prof)
 {
-        size_t i, got = 0;
-        int64_t ent;
+        size_t got = 0;
 
-        if (q2e)
-                ltrr_q2e_state_reset(q2e, st->q2e_n, st->q2e_alpha);
+        if (q2e) {
+                ltrr_q2e_state_reset(q2e, st->q2e_n + st->q2e_alt_n,
+                                     st->q2e_alpha);
+                got += q2e_fill(&st->q2e, &st->q2e_alt, 0, ids, q2e);
+                got += q2e_fill(&st->q2e_alt, &st->q2e, 1, ids, q2e);
+        }
         if (prof)
                 ltrr_user_profile_reset(prof);
-        for (i = 0; q2e && i < st->q2e.cnt; i++) {
-                const state_ent_t *e = &st->q2e.ents[i];
-
-                if ((ent = ltrr_search_ids_find(ids, e->id)) >= 0 &&
-                    !ltrr_q2e_state_add(q2e, (uint32_t)ent, e->value))
-                        got++;
-        }
         got += profile_fill(st, ids, prof);
         if (prof && prof->ents_cnt)
                 ltrr_user_profile_derive(prof, ix); /* NOSPACE: a partial

@@ -316,6 +316,7 @@ static int search_conf(serve_t *sv, char *errstr, size_t errstr_size)
         scf->shadow_share = sv->cf->shadow_share;
         scf->budget_cost = sv->cf->budget_cost;
         scf->baseline = sv->cf->baseline;
+        scf->q2e_spelling = sv->cf->q2e_spelling;
         scf->menu = sv->cf->menu;
         scf->node_id = sv->node_id;
         if (budgets_parse(sv->cf->budgets, scf))

@@ -186,6 +186,8 @@ static void debug_json(ltrr_strbuf_t *sb, const ltrr_search_t *se,
         ltrr_strbuf_putc(sb, ',');
         kv_str(sb, "query_norm", ltrr_search_query_norm(sq));
         ltrr_strbuf_putc(sb, ',');
+        kv_str(sb, "query_corrected", ltrr_search_query_alt(sq));
+        ltrr_strbuf_putc(sb, ',');
         kv_int(sb, "bucket", (int64_t)ltrr_search_query_bucket(sq));
         ltrr_strbuf_putc(sb, ',');
         kv_int(sb, "seed", (int64_t)out->dec->seed);

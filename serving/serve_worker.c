@@ -36,6 +36,8 @@ typedef enum {
         CMD_BANDIT = 0,
         CMD_Q2E_META,
         CMD_Q2E,
+        CMD_Q2E_ALT_META,
+        CMD_Q2E_ALT,
         CMD_RECENT,
         CMD_AFFINITY,
         CMD_RANKER,
@@ -66,6 +68,7 @@ struct serve_query_s {
         int64_t start_us;                 /* request receipt */
         int64_t state_us;                 /* fetch start */
         char q2e_n[32];                   /* Q2E meta n, "" if none */
+        char q2e_alt_n[32];               /* the correction's, "" none */
         serve_query_t *next;              /* on the worker's spare list */
 };
 
@@ -347,9 +350,11 @@ static void reply_parse(serve_query_t *qy, serve_cmd_kind_t kind,
                 ranker_check(w, r);
                 return;
         }
-        if (kind == CMD_Q2E_META) {
+        if (kind == CMD_Q2E_META || kind == CMD_Q2E_ALT_META) {
+                char *dst = kind == CMD_Q2E_META ? qy->q2e_n : qy->q2e_alt_n;
+
                 if (r->type == REDIS_REPLY_STRING && r->len < 31)
-                        memcpy(qy->q2e_n, r->str, (size_t)r->len + 1);
+                        memcpy(dst, r->str, (size_t)r->len + 1);
                 return;
         }
         if (r->type != REDIS_REPLY_ARRAY) {
@@ -367,6 +372,10 @@ static void reply_parse(serve_query_t *qy, serve_cmd_kind_t kind,
                 err = ltrr_search_state_q2e(qy->st, w->strs, n,
                                             qy->q2e_n[0] ? qy->q2e_n : NULL,
                                             errstr, sizeof(errstr));
+        } else if (kind == CMD_Q2E_ALT) {
+                err = ltrr_search_state_q2e_alt(
+                    qy->st, w->strs, n, qy->q2e_alt_n[0] ? qy->q2e_alt_n : NULL,
+                    errstr, sizeof(errstr));
         } else if (kind == CMD_RECENT) {
                 err = ltrr_search_state_recent(qy->st, w->strs, n, errstr,
                                                sizeof(errstr));
@@ -443,6 +452,9 @@ static int fetch(serve_query_t *qy, const ltrr_search_keys_t *k)
         const char *meta[] = {"HGET", k->q2e_meta, "n"};
         const char *q2e[] = {"ZREVRANGE", k->q2e, "0", SERVE_LIST_READ,
                              "WITHSCORES"};
+        const char *alt_meta[] = {"HGET", k->q2e_alt_meta, "n"};
+        const char *alt[] = {"ZREVRANGE", k->q2e_alt, "0", SERVE_LIST_READ,
+                             "WITHSCORES"};
         const char *recent[] = {"ZREVRANGE", k->recent, "0", SERVE_LIST_READ,
                                 "WITHSCORES"};
         const char *aff[] = {"ZREVRANGE", k->affinity, "0", SERVE_PROFILE_LAST,
@@ -458,6 +470,9 @@ static int fetch(serve_query_t *qy, const ltrr_search_keys_t *k)
         if (k->q2e[0])
                 bad |= send_cmd(qy, CMD_Q2E_META, 3, meta) ||
                        send_cmd(qy, CMD_Q2E, 5, q2e);
+        if (k->q2e_alt[0])
+                bad |= send_cmd(qy, CMD_Q2E_ALT_META, 3, alt_meta) ||
+                       send_cmd(qy, CMD_Q2E_ALT, 5, alt);
         if (k->recent[0])
                 bad |= send_cmd(qy, CMD_RECENT, 5, recent);
         if (k->affinity[0])
@@ -531,7 +546,7 @@ static serve_query_t *query_new(serve_worker_t *w, struct evhttp_request *req)
         }
         memset(qy->cmds, 0, sizeof(qy->cmds));
         qy->pending = qy->answered = qy->failed = qy->debug = 0;
-        qy->q2e_n[0] = '\0';
+        qy->q2e_n[0] = qy->q2e_alt_n[0] = '\0';
         qy->next = NULL;
         qy->w = w;
         qy->req = req;

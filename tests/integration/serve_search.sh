@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ltrr-serve on the stack: a search's Impression is read back from
 # ltrr.impressions and checked field by field; a Q2E score written to
-# Redis shows in the very next search; bad input gets 400/413; a rate
+# Redis shows in the very next search, and in the search of a typo of
+# the query (spelling correction); bad input gets 400/413; a rate
 # limit gets 429.
 . "$LTRR_SRC/tests/lib/harness.sh"
 command -v kcat >/dev/null || skip "kcat not installed"
@@ -32,6 +33,16 @@ harness_redis_cli ZADD 'ltrr:q2e:{q:love}' 5 "$last" >/dev/null
 top=$(curl -fsS "$url/v1/search?q=love&user=u-test&k=5" |
         /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["id"])')
 assert_eq "$top" "$last" "Q2E-boosted entity at position 0"
+
+# 2b. A typo reads the Q2E memory of its spelling correction: the memory
+# arm alone finds the entity users chose for "love" when asked "lvoe".
+curl -fsS "$url/v1/search?q=lvoe&user=u-test&k=5&arms=memory&debug=1" \
+        >"$HARNESS_DIR/typo.json" || fail "typo search failed"
+got=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"]; print(d["debug"]["query_corrected"], r[0]["id"] if r else "-", r[0]["q2e"] > 0 if r else "-")' "$HARNESS_DIR/typo.json")
+assert_eq "$got" "love $last True" "correction, its Q2E entity, pooled score"
+got=$(curl -fsS "$url/v1/search?q=love&k=5&debug=1" |
+        /usr/bin/python3 -c 'import json,sys; print(repr(json.load(sys.stdin)["debug"]["query_corrected"]))')
+assert_eq "$got" "''" "no correction for a known word"
 
 # 3. Bad input.
 long=$(head -c 2000 /dev/zero | tr '\0' a)

@@ -154,7 +154,7 @@ static ltrr_index_t *build(const ltrr_catalog_t *cat, int spoil)
         assert_non_null(as);
         bc.extra_cnt = ltrr_arm_sections_extra_all(as, extra,
                                                    LTRR_INDEX_EXTRA_MAX);
-        assert_int_equal(bc.extra_cnt, 5);
+        assert_int_equal(bc.extra_cnt, 6);
         for (int k = 0; k < 2; k++) {
                 if (!(spoil & (1 << k)))
                         continue;

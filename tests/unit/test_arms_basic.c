@@ -108,7 +108,7 @@ static ltrr_index_t *build(const ltrr_catalog_t *cat, int sections)
                 assert_non_null(as);
                 bc.extra_cnt = ltrr_arm_sections_extra(as, extra,
                                                        LTRR_INDEX_EXTRA_MAX);
-                assert_int_equal(bc.extra_cnt, 4);
+                assert_int_equal(bc.extra_cnt, 5);
                 bc.extra = extra;
         }
         ltrr_index_t *ix = armtest_index(cat, &bc, path);
