@@ -8,6 +8,8 @@
 #ifndef LTRR_TESTS_LEX_TESTLIB_H
 #define LTRR_TESTS_LEX_TESTLIB_H
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,22 @@ typedef struct lextest_fx_s {
         ltrr_arm_cand_t out[LTRR_ARM_K_MAX]; /* cut at k */
         size_t cnt;                          /* entries in out */
 } lextest_fx_t;
+
+/* Next value of the tests' generator @p x (a 64-bit LCG's high bits). */
+static inline uint64_t lextest_rnd(uint64_t *x)
+{
+        *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+        return *x >> 33;
+}
+
+/* Two-letter word @p w of a test vocabulary starting at letter @p first:
+ * first + 'a', ..., first + 'z', first + 1 + 'a', ... */
+static inline void lextest_word(char *buf, size_t size, char first,
+                                unsigned w)
+{
+        snprintf(buf, size, "%c%c", first + (char)(w / 26),
+                 'a' + (char)(w % 26));
+}
 
 /* Frees the fixture *@p state. */
 static inline int lextest_teardown(void **state)

@@ -38,13 +38,6 @@ static const char *const words[] = {"ocean", "fire",  "night",
 static const char *const fillers[] = {"alpha", "bravo", "delta",
                                       "gamma", "kilo",  "lima"};
 
-/* Next value of generator @p x. */
-static uint64_t rnd(uint64_t *x)
-{
-        *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-        return *x >> 33;
-}
-
 /* Names of one to three query words (a word may repeat) and zero to
  * four fillers, so that tf~ spreads over many values; an artist that
  * holds a query word in one entity of five. */
@@ -54,18 +47,20 @@ static ltrr_index_t *build_index(void)
         static const char *d[NENTS][2];
         uint64_t x = 5;
         for (size_t i = 0; i < NENTS; i++) {
-                size_t nw = 1 + rnd(&x) % 3, nf = rnd(&x) % 5, at = 0;
+                size_t nw = 1 + lextest_rnd(&x) % 3, nf = lextest_rnd(&x) % 5,
+                       at = 0;
                 for (size_t w = 0; w < nw; w++)
                         at += (size_t)snprintf(names[i] + at,
                                                sizeof(names[i]) - at, "%s%s",
                                                at ? " " : "",
-                                               words[rnd(&x) % 6]);
+                                               words[lextest_rnd(&x) % 6]);
                 for (size_t f = 0; f < nf; f++)
                         at += (size_t)snprintf(names[i] + at,
                                                sizeof(names[i]) - at, " %s",
-                                               fillers[rnd(&x) % 6]);
+                                               fillers[lextest_rnd(&x) % 6]);
                 d[i][0] = names[i];
-                d[i][1] = rnd(&x) % 5 == 0 ? words[rnd(&x) % 6] : "Solo";
+                d[i][1] = lextest_rnd(&x) % 5 == 0 ? words[lextest_rnd(&x) % 6]
+                                                   : "Solo";
         }
         ltrr_catalog_t *cat =
             armtest_catalog((const char *const (*)[2])d, NENTS);

@@ -37,20 +37,6 @@ typedef lextest_fx_t fx_t;
 
 static char path[256];
 
-/* Next value of generator @p x. */
-static uint64_t rnd(uint64_t *x)
-{
-        *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-        return *x >> 33;
-}
-
-/* Word @p w of the names ("qa".."qz", "ra"...). */
-static void word(char *buf, size_t size, unsigned w)
-{
-        snprintf(buf, size, "%c%c", 'q' + (char)(w / 26),
-                 'a' + (char)(w % 26));
-}
-
 /* Names of one to seven words of NWORDS, "the" first in three of five
  * (twice in one of those ten), so that "the" has a long list (a bitmap
  * with a rank table and a quantized tf~ table) whose tf~ spreads over
@@ -61,22 +47,24 @@ static ltrr_index_t *build(void)
         static const char *d[NENTS][2];
         uint64_t x = 11;
         for (size_t i = 0; i < NENTS; i++) {
-                size_t nw = 1 + rnd(&x) % 7, at = 0;
-                uint64_t the = rnd(&x) % 50;
+                size_t nw = 1 + lextest_rnd(&x) % 7, at = 0;
+                uint64_t the = lextest_rnd(&x) % 50;
                 if (the < 30)
                         at = (size_t)snprintf(names[i], sizeof(names[i]),
                                               "%s", the < 3 ? "the the"
                                                             : "the");
                 for (size_t w = 0; w < nw; w++) {
                         char b[4];
-                        word(b, sizeof(b), (unsigned)(rnd(&x) % NWORDS));
+                        lextest_word(b, sizeof(b), 'q',
+                                     (unsigned)(lextest_rnd(&x) % NWORDS));
                         at += (size_t)snprintf(names[i] + at,
                                                sizeof(names[i]) - at, "%s%s",
                                                at ? " " : "", b);
                 }
                 char b[4];
-                word(b, sizeof(b), (unsigned)(rnd(&x) % NWORDS));
-                if (rnd(&x) % 6 == 0)
+                lextest_word(b, sizeof(b), 'q',
+                             (unsigned)(lextest_rnd(&x) % NWORDS));
+                if (lextest_rnd(&x) % 6 == 0)
                         snprintf(artists[i], sizeof(artists[i]), "the %s", b);
                 else
                         snprintf(artists[i], sizeof(artists[i]), "solo");

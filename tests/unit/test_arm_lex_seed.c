@@ -37,13 +37,6 @@ static const char *const words[] = {"fire", "ocean", "night", "star",
 static const char *const fillers[] = {"alpha", "bravo", "delta",
                                       "gamma", "kilo",  "lima"};
 
-/* Next value of generator @p x. */
-static uint64_t rnd(uint64_t *x)
-{
-        *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-        return *x >> 33;
-}
-
 /* Names: "the" in front of two in five, then one or two query words (a
  * word may repeat) and zero to three fillers; the artist "The Band" in
  * one entity of seven, a query word in one of nine. */
@@ -53,23 +46,24 @@ static ltrr_index_t *build_index(uint32_t head_len)
         static const char *d[NENTS][2];
         uint64_t x = 11;
         for (size_t i = 0; i < NENTS; i++) {
-                size_t nw = 1 + rnd(&x) % 2, nf = rnd(&x) % 4, at = 0;
-                if (rnd(&x) % 5 < 2)
+                size_t nw = 1 + lextest_rnd(&x) % 2, nf = lextest_rnd(&x) % 4,
+                       at = 0;
+                if (lextest_rnd(&x) % 5 < 2)
                         at += (size_t)snprintf(names[i], sizeof(names[i]),
                                                "The");
                 for (size_t w = 0; w < nw; w++)
                         at += (size_t)snprintf(names[i] + at,
                                                sizeof(names[i]) - at, "%s%s",
                                                at ? " " : "",
-                                               words[rnd(&x) % 5]);
+                                               words[lextest_rnd(&x) % 5]);
                 for (size_t f = 0; f < nf; f++)
                         at += (size_t)snprintf(names[i] + at,
                                                sizeof(names[i]) - at, " %s",
-                                               fillers[rnd(&x) % 6]);
+                                               fillers[lextest_rnd(&x) % 6]);
                 d[i][0] = names[i];
-                uint64_t a = rnd(&x) % 63;
+                uint64_t a = lextest_rnd(&x) % 63;
                 d[i][1] = a % 7 == 0 ? "The Band"
-                          : a % 9 == 0 ? words[rnd(&x) % 5] : "Solo";
+                          : a % 9 == 0 ? words[lextest_rnd(&x) % 5] : "Solo";
         }
         ltrr_catalog_t *cat =
             armtest_catalog((const char *const (*)[2])d, NENTS);

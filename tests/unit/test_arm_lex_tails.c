@@ -35,20 +35,6 @@ typedef lextest_fx_t fx_t;
 
 static char path[256];
 
-/* Next value of generator @p x. */
-static uint64_t rnd(uint64_t *x)
-{
-        *x = *x * 6364136223846793005ull + 1442695040888963407ull;
-        return *x >> 33;
-}
-
-/* Word @p w of the union index ("wa".."wz", "xa"...). */
-static void word(char *buf, size_t size, unsigned w)
-{
-        snprintf(buf, size, "%c%c", 'w' + (char)(w / 26),
-                 'a' + (char)(w % 26));
-}
-
 /* Names of two to five words of NWORDS, a word possibly twice; the
  * artist one of the first eight words in one entity of five. */
 static ltrr_index_t *build_union(void)
@@ -57,17 +43,18 @@ static ltrr_index_t *build_union(void)
         static const char *d[NENTS][2];
         uint64_t x = 5;
         for (size_t i = 0; i < NENTS; i++) {
-                size_t nw = 2 + rnd(&x) % 4, at = 0;
+                size_t nw = 2 + lextest_rnd(&x) % 4, at = 0;
                 for (size_t w = 0; w < nw; w++) {
                         char b[4];
-                        word(b, sizeof(b), (unsigned)(rnd(&x) % NWORDS));
+                        lextest_word(b, sizeof(b), 'w',
+                                     (unsigned)(lextest_rnd(&x) % NWORDS));
                         at += (size_t)snprintf(names[i] + at,
                                                sizeof(names[i]) - at, "%s%s",
                                                at ? " " : "", b);
                 }
-                if (rnd(&x) % 5 == 0)
-                        word(artists[i], sizeof(artists[i]),
-                             (unsigned)(rnd(&x) % 8));
+                if (lextest_rnd(&x) % 5 == 0)
+                        lextest_word(artists[i], sizeof(artists[i]), 'w',
+                                     (unsigned)(lextest_rnd(&x) % 8));
                 else
                         snprintf(artists[i], sizeof(artists[i]), "solo");
                 d[i][0] = names[i];
