@@ -565,9 +565,11 @@ def doc_text(args, arms, budget, sums, elapsed, svgname):
           "decayed counts, so Thompson sampling explores), "
           "decisions/0043-subsets-length-buckets.md (subsets buckets by "
           "query length), decisions/0045-unknown-word-bucket.md (and by "
-          "a query word the index does not know) and "
+          "a query word the index does not know), "
           "decisions/0046-profile-from-affinities.md (the personal "
-          "profile from affinities, not recent plays).",
+          "profile from affinities, not recent plays) and "
+          "decisions/0047-q2e-spelling.md (a typo reads the Q2E memory "
+          "of its spelling correction).",
           "",
           "## Candidates retrieved per query",
           "",
