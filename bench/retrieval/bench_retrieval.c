@@ -184,6 +184,7 @@ static int time_arm(const ltrr_index_t *ix, unsigned a, const char **qs,
         static ltrr_token_t toks[LTRR_TEXT_TOKENS_MAX];
         static char arena[LTRR_TEXT_ARENA_SIZE];
         static ltrr_arm_cand_t out[K];
+        static char norm[1024];
         char errstr[512];
         uint64_t sink = 0;
         ltrr_analyzer_t *an = ltrr_analyzer_new(ltrr_index_lang(ix), errstr,
@@ -198,7 +199,14 @@ static int time_arm(const ltrr_index_t *ix, unsigned a, const char **qs,
                                          arena, sizeof(arena));
                         ltrr_analyzer_analyze(an, qs[i], strlen(qs[i]), &tb,
                                               errstr, sizeof(errstr));
-                        ltrr_arm_query_t q = {tb.toks, tb.cnt, NULL};
+                        /* As serving calls it: with the normalized query
+                         * (the exact-name pass needs it). */
+                        if (ltrr_analyzer_normalize(an, qs[i], strlen(qs[i]),
+                                                    norm, sizeof(norm), NULL,
+                                                    errstr, sizeof(errstr)))
+                                norm[0] = '\0';
+                        ltrr_arm_query_t q = {tb.toks, tb.cnt,
+                                              norm[0] ? norm : NULL};
                         uint64_t t0 = now_ns();
                         ltrr_err_t err = ltrr_arm_run(a, ix, &q, NULL, scr, K,
                                                       out, &cnt, errstr,
