@@ -7,7 +7,7 @@
 . "$LTRR_SRC/tests/lib/harness.sh"
 harness_init
 
-data=${LTRR_SPOTIFY_DIR:-$LTRR_SRC/../shared/data/spotify}
+data=${LTRR_SPOTIFY_DIR:-${LTRR_DATA:-$LTRR_SRC/../shared/data}/spotify}
 csv=$data/spotify_songs.csv
 py=/usr/bin/python3
 [ -r "$csv" ] || skip "music catalog not found at $csv"
