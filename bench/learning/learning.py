@@ -588,7 +588,7 @@ def doc_text(args, arms, budget, sums, elapsed, svgname):
         L += ["", "## Seed %d: static subsets" % s["seed"], "",
               "| subset | screen success@10 | full success@10 |",
               "|---|---|---|"]
-        for k in sorted(s["screen"], key=lambda k: -s["screen"][k]):
+        for k in sorted(s["screen"], key=lambda k: (-s["screen"][k], k)):
             L.append("| `%s` | %.4f | %s |" % (
                 k, s["screen"][k], num(s["static"].get(k))))
         share = s.get("arm_share_learned") or {}
