@@ -136,28 +136,32 @@ const uint64_t *ltrr_arm_termbits_get(ltrr_arm_termbits_t *tb,
         return tb->bits[i];
 }
 
-const uint32_t *ltrr_arm_termbits_rank(const ltrr_arm_termbits_t *tb,
-                                       const uint64_t *bits)
+/* The slot holding bitmap @p bits, or -1 (not one of @p tb's, or
+ * empty). */
+static int slot_of(const ltrr_arm_termbits_t *tb, const uint64_t *bits)
 {
         for (unsigned i = 0; tb && i < LTRR_ARM_TERMBITS_SLOTS; i++)
                 if (bits == tb->bits[i])
-                        return tb->key[i].used && tb->key[i].ranked
-                                   ? tb->rank[i] : NULL;
-        return NULL;
+                        return tb->key[i].used ? (int)i : -1;
+        return -1;
+}
+
+const uint32_t *ltrr_arm_termbits_rank(const ltrr_arm_termbits_t *tb,
+                                       const uint64_t *bits)
+{
+        int i = slot_of(tb, bits);
+
+        return i >= 0 && tb->key[i].ranked ? tb->rank[i] : NULL;
 }
 
 const uint8_t *ltrr_arm_termbits_qtf(const ltrr_arm_termbits_t *tb,
                                      const uint64_t *bits,
                                      const float **levelp)
 {
-        for (unsigned i = 0; tb && levelp && i < LTRR_ARM_TERMBITS_SLOTS;
-             i++) {
-                if (bits != tb->bits[i])
-                        continue;
-                if (!tb->key[i].used || !tb->key[i].qtf)
-                        return NULL;
-                *levelp = tb->qlevel[i];
-                return tb->qtf[i];
-        }
-        return NULL;
+        int i = levelp ? slot_of(tb, bits) : -1;
+
+        if (i < 0 || !tb->key[i].qtf)
+                return NULL;
+        *levelp = tb->qlevel[i];
+        return tb->qtf[i];
 }

@@ -10,24 +10,29 @@
 
 #include "search_int.h"
 
+/* 1 if the @p len bytes at @p w are a whole space-separated word of the
+ * normalized @p name. */
+static int name_has_word(const char *name, const char *w, size_t len)
+{
+        const char *p = name;
+
+        while (len && (p = memmem(p, strlen(p), w, len)) != NULL) {
+                if ((p == name || p[-1] == ' ') &&
+                    (p[len] == ' ' || !p[len]))
+                        return 1;
+                p++;
+        }
+        return 0;
+}
+
 /* Share of query tokens found as words of the normalized @p name. */
 static float token_overlap(const ltrr_search_query_t *sq, const char *name)
 {
         size_t i, hit = 0;
 
-        for (i = 0; i < sq->tb.cnt; i++) {
-                const char *p = name;
-                size_t len = sq->toks[i].norm_len;
-
-                while ((p = strstr(p, sq->toks[i].norm))) {
-                        if ((p == name || p[-1] == ' ') &&
-                            (p[len] == ' ' || !p[len])) {
-                                hit++;
-                                break;
-                        }
-                        p++;
-                }
-        }
+        for (i = 0; i < sq->tb.cnt; i++)
+                hit += (size_t)name_has_word(name, sq->toks[i].norm,
+                                             sq->toks[i].norm_len);
         return sq->tb.cnt ? (float)hit / (float)sq->tb.cnt : 0.0f;
 }
 
@@ -39,17 +44,9 @@ static float word_overlap(const char *q, const char *name)
 
         while (*q) {
                 size_t len = strcspn(q, " ");
-                const char *p = name;
 
                 words++;
-                while (len && (p = memmem(p, strlen(p), q, len)) != NULL) {
-                        if ((p == name || p[-1] == ' ') &&
-                            (p[len] == ' ' || !p[len])) {
-                                hit++;
-                                break;
-                        }
-                        p++;
-                }
+                hit += (size_t)name_has_word(name, q, len);
                 q += len;
                 q += *q == ' ';
         }
