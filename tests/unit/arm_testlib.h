@@ -1,7 +1,8 @@
 /*
  * Shared set-up of the arm unit tests (test_arm_*.c, test_arms_basic.c):
- * a per-process index path, a catalog of (name, artist) pairs, and an
- * index built from a catalog, opened, and unlinked at once. Include after
+ * a per-process index path, a catalog of (name, artist) pairs, an
+ * index built from a catalog, opened, and unlinked at once, and the two
+ * in one call. Include after
  * <cmocka.h>; every function asserts rather than returning errors.
  */
 #ifndef LTRR_TESTS_ARM_TESTLIB_H
@@ -62,6 +63,19 @@ static inline ltrr_index_t *armtest_index(const ltrr_catalog_t *cat,
         ix = ltrr_index_open(path, errstr, sizeof(errstr));
         assert_non_null(ix);
         unlink(path);
+        return ix;
+}
+
+/* The index of @p n (name, artist) pairs (armtest_catalog()) built with
+ * @p bc into @p path (armtest_index()). */
+static inline ltrr_index_t *
+armtest_pairs_index(const char *const (*d)[2], size_t n,
+                    const ltrr_index_build_conf_t *bc, const char *path)
+{
+        ltrr_catalog_t *cat = armtest_catalog(d, n);
+        ltrr_index_t *ix = armtest_index(cat, bc, path);
+
+        ltrr_catalog_destroy(cat);
         return ix;
 }
 

@@ -48,6 +48,24 @@ static inline void lextest_word(char *buf, size_t size, char first,
                  'a' + (char)(w % 26));
 }
 
+/* Sets *@p state to a fixture over index @p ix (taken over), with an
+ * English analyzer and arm scratch; 0, or -1 without memory. */
+static inline int lextest_setup(void **state, ltrr_index_t *ix)
+{
+        char errstr[256];
+        lextest_fx_t *fx = calloc(1, sizeof(*fx));
+
+        if (!fx) {
+                ltrr_index_destroy(ix);
+                return -1;
+        }
+        fx->ix = ix;
+        fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
+        fx->scr = ltrr_arm_scratch_new();
+        *state = fx;
+        return fx->ix && fx->an && fx->scr ? 0 : -1;
+}
+
 /* Frees the fixture *@p state. */
 static inline int lextest_teardown(void **state)
 {

@@ -71,25 +71,14 @@ static ltrr_index_t *build(void)
                 d[i][0] = names[i];
                 d[i][1] = artists[i];
         }
-        ltrr_catalog_t *cat =
-            armtest_catalog((const char *const (*)[2])d, NENTS);
-        ltrr_index_t *ix = armtest_index(cat, NULL, path);
-        ltrr_catalog_destroy(cat);
-        return ix;
+        return armtest_pairs_index((const char *const (*)[2])d, NENTS, NULL,
+                                   path);
 }
 
 static int setup(void **state)
 {
-        char errstr[256];
-        fx_t *fx = calloc(1, sizeof(*fx));
-        if (!fx)
-                return -1;
         armtest_path(path, sizeof(path), "test_arm_lex_qtf");
-        fx->ix = build();
-        fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
-        fx->scr = ltrr_arm_scratch_new();
-        *state = fx;
-        return fx->ix && fx->an && fx->scr ? 0 : -1;
+        return lextest_setup(state, build());
 }
 
 /* Every ranked bitmap's table: each posting's level is not under its

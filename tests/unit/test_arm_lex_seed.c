@@ -65,30 +65,19 @@ static ltrr_index_t *build_index(uint32_t head_len)
                 d[i][1] = a % 7 == 0 ? "The Band"
                           : a % 9 == 0 ? words[lextest_rnd(&x) % 5] : "Solo";
         }
-        ltrr_catalog_t *cat =
-            armtest_catalog((const char *const (*)[2])d, NENTS);
         ltrr_index_build_conf_t bc;
         memset(&bc, 0, sizeof(bc));
         bc.impact_min_df = 64; /* heads for every query word */
         bc.impact_len = head_len;
-        ltrr_index_t *ix = armtest_index(cat, &bc, path);
-        ltrr_catalog_destroy(cat);
-        return ix;
+        return armtest_pairs_index((const char *const (*)[2])d, NENTS, &bc,
+                                   path);
 }
 
 /* Fixture with heads of @p head_len entries (0: whole lists). */
 static int setup_len(void **state, uint32_t head_len)
 {
-        char errstr[256];
-        fx_t *fx = calloc(1, sizeof(*fx));
-        if (!fx)
-                return -1;
         armtest_path(path, sizeof(path), "test_arm_lex_seed");
-        fx->ix = build_index(head_len);
-        fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
-        fx->scr = ltrr_arm_scratch_new();
-        *state = fx;
-        return fx->ix && fx->an && fx->scr ? 0 : -1;
+        return lextest_setup(state, build_index(head_len));
 }
 
 static int setup_whole(void **state)

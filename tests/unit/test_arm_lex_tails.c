@@ -60,11 +60,8 @@ static ltrr_index_t *build_union(void)
                 d[i][0] = names[i];
                 d[i][1] = artists[i];
         }
-        ltrr_catalog_t *cat =
-            armtest_catalog((const char *const (*)[2])d, NENTS);
-        ltrr_index_t *ix = armtest_index(cat, NULL, path);
-        ltrr_catalog_destroy(cat);
-        return ix;
+        return armtest_pairs_index((const char *const (*)[2])d, NENTS, NULL,
+                                   path);
 }
 
 /* Half the entities named "Blue Moon" (exact matches of the query "blue
@@ -100,16 +97,8 @@ static ltrr_index_t *build_exact(void)
 /* Fixture around index builder @p build. */
 static int setup_with(void **state, ltrr_index_t *(*build)(void))
 {
-        char errstr[256];
-        fx_t *fx = calloc(1, sizeof(*fx));
-        if (!fx)
-                return -1;
         armtest_path(path, sizeof(path), "test_arm_lex_tails");
-        fx->ix = build();
-        fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
-        fx->scr = ltrr_arm_scratch_new();
-        *state = fx;
-        return fx->ix && fx->an && fx->scr ? 0 : -1;
+        return lextest_setup(state, build());
 }
 
 static int setup_union(void **state)

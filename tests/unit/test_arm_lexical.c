@@ -51,10 +51,7 @@ static char path[256];
 /* Builds an index of @p n entities given as name/artist pairs. */
 static ltrr_index_t *build(const char *const (*d)[2], size_t n)
 {
-        ltrr_catalog_t *cat = armtest_catalog(d, n);
-        ltrr_index_t *ix = armtest_index(cat, NULL, path);
-        ltrr_catalog_destroy(cat);
-        return ix;
+        return armtest_pairs_index(d, n, NULL, path);
 }
 
 static int setup(void **state)

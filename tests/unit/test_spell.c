@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "arm_testlib.h"
+
 #include "arm.h"
 #include "arm_state.h"
 #include "catalog.h"
@@ -27,13 +29,15 @@
 #include "text.h"
 
 /* "dream" is in 3 names, "drum" in 1: "dreum" is one edit from both
- * and goes to the more common. "heart" (2) beats "head" (1). */
-static const char *const names[] = {
-    "Dream",       "Dream On",    "Dream Nights", "Drum",
-    "Heart",       "Heart Beat",  "Head",         "Rain Story",
-    "Golden Hour", "東京 Nights",
+ * and goes to the more common. "heart" (2) beats "head" (1). Every
+ * entity is by "Ann". */
+static const char *const docs[][2] = {
+    {"Dream", "Ann"},        {"Dream On", "Ann"},   {"Dream Nights", "Ann"},
+    {"Drum", "Ann"},         {"Heart", "Ann"},      {"Heart Beat", "Ann"},
+    {"Head", "Ann"},         {"Rain Story", "Ann"}, {"Golden Hour", "Ann"},
+    {"東京 Nights", "Ann"},
 };
-#define NNAMES (sizeof(names) / sizeof(names[0]))
+#define NNAMES (sizeof(docs) / sizeof(docs[0]))
 
 typedef struct fx_s {
         ltrr_index_t *ix;
@@ -45,32 +49,14 @@ typedef struct fx_s {
  * word section) when @p sections. */
 static ltrr_index_t *build(int sections)
 {
-        char errstr[256], id[16], path[256];
+        char errstr[256], path[256];
         ltrr_index_extra_t extra[LTRR_INDEX_EXTRA_MAX];
         ltrr_index_build_conf_t bc = {.lang = "en"};
         ltrr_arm_sections_t *as = NULL;
-        const char *dir = getenv("LTRR_TEST_OUT");
-        const char *artist = "Ann";
-        ltrr_catalog_t *cat = ltrr_catalog_new(0, errstr, sizeof(errstr));
+        ltrr_catalog_t *cat = armtest_catalog(docs, NNAMES);
         ltrr_index_t *ix;
-        size_t i;
 
-        assert_non_null(cat);
-        snprintf(path, sizeof(path), "%s/test_spell.%d.idx",
-                 dir && access(dir, W_OK) == 0 ? dir : "/tmp", (int)getpid());
-        for (i = 0; i < NNAMES; i++) {
-                ltrr_entity_in_t in;
-
-                ltrr_entity_in_init(&in);
-                snprintf(id, sizeof(id), "e%zu", i);
-                in.id = id;
-                in.name = names[i];
-                in.artists = &artist;
-                in.artists_cnt = 1;
-                assert_int_equal(
-                    ltrr_catalog_add(cat, &in, errstr, sizeof(errstr)),
-                    LTRR_OK);
-        }
+        armtest_path(path, sizeof(path), "test_spell");
         if (sections) {
                 as = ltrr_arm_sections_new(cat, "en", errstr, sizeof(errstr));
                 assert_non_null(as);
@@ -78,14 +64,9 @@ static ltrr_index_t *build(int sections)
                                                        LTRR_INDEX_EXTRA_MAX);
                 bc.extra = extra;
         }
-        assert_int_equal(ltrr_index_build(cat, &bc, path, errstr,
-                                          sizeof(errstr)),
-                         LTRR_OK);
+        ix = armtest_index(cat, &bc, path);
         ltrr_arm_sections_destroy(as);
         ltrr_catalog_destroy(cat);
-        ix = ltrr_index_open(path, errstr, sizeof(errstr));
-        assert_non_null(ix);
-        unlink(path);
         return ix;
 }
 
