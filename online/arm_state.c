@@ -163,6 +163,82 @@ ltrr_err_t ltrr_user_profile_derive(ltrr_user_profile_t *p,
         return ret;
 }
 
+static int item_cmp(const void *a, const void *b)
+{
+        uint32_t x = ((const ltrr_profile_item_t *)a)->key,
+                 y = ((const ltrr_profile_item_t *)b)->key;
+        return (x > y) - (x < y);
+}
+
+/* Copies @p n items of @p t to @p out sorted by key, each weight divided
+ * by the largest. */
+static uint32_t view_table(ltrr_profile_item_t *out,
+                           const ltrr_profile_item_t *t, uint32_t n)
+{
+        float max = 0.0f;
+        for (uint32_t i = 0; i < n; i++)
+                if (t[i].weight > max)
+                        max = t[i].weight;
+        for (uint32_t i = 0; i < n; i++)
+                out[i] = (ltrr_profile_item_t){t[i].key, t[i].weight / max};
+        qsort(out, n, sizeof(*out), item_cmp);
+        return n;
+}
+
+void ltrr_profile_view_build(ltrr_profile_view_t *v,
+                             const ltrr_user_profile_t *p)
+{
+        v->artists_cnt = p ? view_table(v->artists, p->artists,
+                                        p->artists_cnt)
+                           : 0;
+        v->genres_cnt = p ? view_table(v->genres, p->genres, p->genres_cnt)
+                          : 0;
+}
+
+/* Scaled weight of @p key in the sorted @p t, 0 if absent. */
+static float view_get(const ltrr_profile_item_t *t, uint32_t n,
+                      uint32_t key)
+{
+        ltrr_profile_item_t k = {key, 0.0f};
+        const ltrr_profile_item_t *f =
+            n ? bsearch(&k, t, n, sizeof(*t), item_cmp) : NULL;
+        return f ? f->weight : 0.0f;
+}
+
+void ltrr_profile_view_affinity(const ltrr_profile_view_t *v,
+                                const ltrr_index_t *ix, uint32_t ent,
+                                float *artist, float *genre)
+{
+        const ltrr_arm_entattr_t *ea = ltrr_arm_entattr(ix);
+        ltrr_index_entity_t e;
+        float a = 0.0f, g = 0.0f, w;
+
+        if (ea && ent < ltrr_index_count(ix)) {
+                for (int i = 0; i < LTRR_ARM_ENTATTR_SLOTS; i++) {
+                        if (ea[ent].artist[i] &&
+                            (w = view_get(v->artists, v->artists_cnt,
+                                          ea[ent].artist[i])) > a)
+                                a = w;
+                        if (ea[ent].genre[i] &&
+                            (w = view_get(v->genres, v->genres_cnt,
+                                          ea[ent].genre[i] - 1)) > g)
+                                g = w;
+                }
+        } else if (v->artists_cnt &&
+                   ltrr_index_entity(ix, ent, &e) == LTRR_OK) {
+                for (const char *s = e.artists; *s;) {
+                        const char *end = strstr(s, ", ");
+                        size_t len = end ? (size_t)(end - s) : strlen(s);
+                        if ((w = view_get(v->artists, v->artists_cnt,
+                                          ltrr_arm_artist_hash(s, len))) > a)
+                                a = w;
+                        s += len + (end ? 2 : 0);
+                }
+        }
+        *artist = a;
+        *genre = g;
+}
+
 /* ---- popularity overrides ----------------------------------------------- */
 
 ltrr_pop_overrides_t *ltrr_pop_overrides_new(void)

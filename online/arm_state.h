@@ -166,6 +166,33 @@ ltrr_err_t ltrr_user_profile_derive(ltrr_user_profile_t *p,
 float ltrr_user_profile_weight(const ltrr_user_profile_t *p, int what,
                                uint32_t key);
 
+/**
+ * @brief A profile's artist and genre affinities, sorted by key for
+ *        lookups per candidate, each scaled by the largest of its table.
+ */
+typedef struct ltrr_profile_view_s {
+        uint32_t artists_cnt;  /**< entries in artists */
+        uint32_t genres_cnt;   /**< entries in genres */
+        ltrr_profile_item_t artists[LTRR_ARM_PROFILE_ARTISTS_MAX]; /**< by
+                                                                 key, scaled */
+        ltrr_profile_item_t genres[LTRR_ARM_PROFILE_GENRES_MAX]; /**< by key,
+                                                                   scaled */
+} ltrr_profile_view_t;
+
+/** @brief Builds @p v from the derived artists and genres of @p p (NULL:
+ *         an empty view). */
+void ltrr_profile_view_build(ltrr_profile_view_t *v,
+                             const ltrr_user_profile_t *p);
+/**
+ * @brief The user's affinity to entity @p ent of @p ix: the largest
+ *        scaled weight among its artists (*@p artist) and its genres
+ *        (*@p genre), in [0, 1]. Reads the LTRR_ARM_SEC_ENTATTR section
+ *        (without it, artists from the entity's record and no genres).
+ */
+void ltrr_profile_view_affinity(const ltrr_profile_view_t *v,
+                                const ltrr_index_t *ix, uint32_t ent,
+                                float *artist, float *genre);
+
 /** @brief Creates empty popularity overrides. */
 ltrr_pop_overrides_t *ltrr_pop_overrides_new(void);
 /** @brief Frees @p po; NULL is a no-op. */

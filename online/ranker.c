@@ -43,8 +43,10 @@ const ltrr_ranker_fdesc_t ltrr_ranker_fdescs[LTRR_RANKER_NFEAT] = {
     {"log_popularity", 19, "ln(1 + engagements) / 16, capped at 1"},
     {"age", 20, "ln(1 + age days) / ln(3651), capped at 1; unknown = 1"},
     {"q2e", 21, "observed Q2E score for this query, [0, 1]"},
-    {"user_artist", 22, "user affinity to the entity's artist, [0, 1]"},
-    {"user_genre", 23, "user affinity to the entity's genre, [0, 1]"},
+    {"user_artist", 22, "user affinity to the entity's artist / the "
+                        "profile's largest, [0, 1]; 0 without a user"},
+    {"user_genre", 23, "user affinity to the entity's genre / the "
+                       "profile's largest, [0, 1]; 0 without a user"},
     {"exact_name", 24, "1 if the normalized name equals the query"},
     {"prefix_name", 25, "1 if the normalized name starts with the query"},
     {"query_len", 26, "query tokens / 10, capped at 1"},

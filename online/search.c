@@ -89,7 +89,8 @@ void ltrr_search_conf_init(ltrr_search_conf_t *conf)
 }
 
 /* The built-in ranker used until a model is loaded: arm evidence, Q2E
- * memory and exact matches, with small popularity and history terms. */
+ * memory, exact matches and the user's taste, with small popularity and
+ * history terms. */
 static ltrr_ranker_t *ranker_default(char *errstr, size_t errstr_size)
 {
         double w[LTRR_RANKER_NFEAT] = {0};
@@ -109,6 +110,8 @@ static ltrr_ranker_t *ranker_default(char *errstr, size_t errstr_size)
         w[LTRR_RANKER_F_EXACT_NAME] = 1.0;
         w[LTRR_RANKER_F_PREFIX_NAME] = 0.3;
         w[LTRR_RANKER_F_TYPE_MATCH] = 0.3;
+        w[LTRR_RANKER_F_USER_ARTIST] = 1.0;
+        w[LTRR_RANKER_F_USER_GENRE] = 0.3;
         w[LTRR_RANKER_F_USER_SEEN] = 0.3;
         w[LTRR_RANKER_F_TOKEN_OVERLAP] = 0.5;
         if (ltrr_ranker_weights_set(rk, w, LTRR_RANKER_NFEAT, errstr,
@@ -239,9 +242,10 @@ static ltrr_err_t search_alloc(ltrr_search_t *se, char *errstr,
         se->pos = calloc(LTRR_SEARCH_CANDS_MAX, sizeof(*se->pos));
         se->aq2e = ltrr_q2e_state_new();
         se->aprof = ltrr_user_profile_new();
+        se->aview = malloc(sizeof(*se->aview));
         if (!se->asc || !se->cands || !se->hits || !se->rc || !se->x ||
             !se->scores || !se->idx || !se->order || !se->fused ||
-            !se->pos || !se->aq2e || !se->aprof)
+            !se->pos || !se->aq2e || !se->aprof || !se->aview)
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "no memory");
         return LTRR_OK;
@@ -298,6 +302,7 @@ void ltrr_search_destroy(ltrr_search_t *se)
         free(se->pos);
         ltrr_q2e_state_destroy(se->aq2e);
         ltrr_user_profile_destroy(se->aprof);
+        free(se->aview);
         free(se);
 }
 

@@ -83,6 +83,8 @@ struct ltrr_search_s {
         const ltrr_search_ids_t *ids;     /* borrowed id map, or NULL */
         ltrr_q2e_state_t *aq2e;           /* arms' Q2E state, reused */
         ltrr_user_profile_t *aprof;       /* arms' user profile, reused */
+        ltrr_profile_view_t *aview;       /* its affinities for the
+                                             ranker, reused */
 };
 
 struct ltrr_search_query_s {

@@ -92,6 +92,8 @@ static void cand_fill(ltrr_search_t *se, const ltrr_index_t *ix,
                            ? (float)(sq->now_ms / 86400000 - e.release_days)
                            : -1.0f;
         rc->q2e = ltrr_search_state_q2e_score(st, e.id);
+        ltrr_profile_view_affinity(se->aview, ix, h->ent, &rc->user_artist,
+                                   &rc->user_genre);
         rc->user_seen = (uint8_t)ltrr_search_state_seen(st, e.id);
         rc->query_tokens = (uint16_t)sq->tb.cnt;
         rc->type_match = (uint8_t)type_match(sq, e.type);
@@ -177,6 +179,10 @@ ltrr_err_t search_rank(ltrr_search_t *se, const ltrr_index_t *ix,
 {
         size_t i, got;
 
+        /* The profile run_arms() filled: only with the id map and a user
+         * (else it is another query's). */
+        ltrr_profile_view_build(se->aview,
+                                se->ids && sq->user[0] ? se->aprof : NULL);
         for (i = 0; i < n; i++)
                 cand_fill(se, ix, sq, st, &se->hits[i], &se->rc[i]);
         if (ltrr_ranker_features_build(se->rc, n, se->x))

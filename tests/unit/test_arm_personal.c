@@ -56,6 +56,8 @@ typedef struct fx_s {
         ltrr_index_t *without; /* same catalog, sections that do not
                                 * match (ignored by the reader) */
         ltrr_index_t *artonly; /* the artist section, a bad genre one */
+        ltrr_index_t *noattr;  /* no section the reader takes: no entity
+                                * attributes either */
         ltrr_analyzer_t *an;
         ltrr_arm_scratch_t *scr;
         ltrr_token_t toks[64];
@@ -140,15 +142,16 @@ static ltrr_catalog_t *make_catalog(const gen_t *g)
 }
 
 /* Builds and opens an index of @p cat with the arms' sections; for
- * each bit of @p spoil (1 artists, 2 genres) a section for another
- * entity count is handed in, so the build writes that one and the
- * reader ignores it. */
+ * each bit of @p spoil (1 artists, 2 genres, 4 entity attributes) a
+ * section for another entity count is handed in, so the build writes
+ * that one and the reader ignores it. */
 static ltrr_index_t *build(const ltrr_catalog_t *cat, int spoil)
 {
         char errstr[256];
         ltrr_index_extra_t extra[LTRR_INDEX_EXTRA_MAX];
         ltrr_index_build_conf_t bc = {.lang = "en"};
         ltrr_arm_artents_hdr_t bad = {NENT + 1, 0, 0};
+        static const uint64_t bad_attr = NENT + 1;
         ltrr_arm_sections_t *as =
             ltrr_arm_sections_new(cat, "en", errstr, sizeof(errstr));
         assert_non_null(as);
@@ -163,6 +166,11 @@ static ltrr_index_t *build(const ltrr_catalog_t *cat, int spoil)
                 extra[bc.extra_cnt].data = &bad;
                 extra[bc.extra_cnt++].len = sizeof(bad);
         }
+        for (size_t i = 0; (spoil & 4) && i < bc.extra_cnt; i++)
+                if (extra[i].kind == LTRR_ARM_SEC_ENTATTR) {
+                        extra[i].data = &bad_attr;
+                        extra[i].len = sizeof(bad_attr);
+                }
         bc.extra = extra;
         ltrr_index_t *ix = armtest_index(cat, &bc, path);
         ltrr_arm_sections_destroy(as);
@@ -180,6 +188,7 @@ static int setup(void **state)
         fx->with = build(cat, 0);
         fx->without = build(cat, 3);
         fx->artonly = build(cat, 2);
+        fx->noattr = build(cat, 7);
         ltrr_catalog_destroy(cat);
         fx->an = ltrr_analyzer_new("en", errstr, sizeof(errstr));
         fx->scr = ltrr_arm_scratch_new();
@@ -195,6 +204,7 @@ static int teardown(void **state)
         ltrr_index_destroy(fx->with);
         ltrr_index_destroy(fx->without);
         ltrr_index_destroy(fx->artonly);
+        ltrr_index_destroy(fx->noattr);
         ltrr_analyzer_destroy(fx->an);
         ltrr_arm_scratch_destroy(fx->scr);
         free(fx);
@@ -544,6 +554,88 @@ static void test_same_answers(void **state)
         ltrr_user_profile_destroy(p);
 }
 
+/* Largest artist weight of @p p, divided by @p max, among the first
+ * @p n artists of entity @p e, by the profile's linear lookup. */
+static float artist_expect(const fx_t *fx, const ltrr_user_profile_t *p,
+                           int e, int n, float max)
+{
+        float best = 0.0f;
+        for (int i = 0; i < n && i < fx->g.nart[e]; i++) {
+                float w = ltrr_user_profile_weight(
+                              p, 1, art_hash(&fx->g, fx->g.art[e][i])) /
+                          max;
+                if (w > best)
+                        best = w;
+        }
+        return best;
+}
+
+/* Largest weight in table @p what (1 artists, 2 genres) of @p p. */
+static float table_max(const ltrr_user_profile_t *p, int what)
+{
+        const ltrr_profile_item_t *t = what == 1 ? p->artists : p->genres;
+        uint32_t n = what == 1 ? p->artists_cnt : p->genres_cnt;
+        float m = 0.0f;
+        for (uint32_t i = 0; i < n; i++)
+                if (t[i].weight > m)
+                        m = t[i].weight;
+        return m;
+}
+
+/* The ranker's affinities (ltrr_profile_view_affinity()): for every
+ * entity, the largest scaled weight of its first two artists and of its
+ * genres, as the profile's own lookup gives them; without the sections,
+ * every artist of the record and no genre; an empty view gives 0. */
+static void test_profile_view(void **state)
+{
+        fx_t *fx = *state;
+        ltrr_user_profile_t *p = ltrr_user_profile_new();
+        ltrr_profile_view_t v;
+        size_t with_a = 0, with_g = 0, top = 0;
+        float a, g;
+        assert_non_null(p);
+        for (uint32_t i = 0; i < 20; i++)
+                assert_int_equal(ltrr_user_profile_add(p, 0,
+                                                       (i * 149u) % NENT,
+                                                       1.0f + (float)i),
+                                 LTRR_OK);
+        assert_int_equal(ltrr_user_profile_derive(p, fx->with), LTRR_OK);
+        float amax = table_max(p, 1), gmax = table_max(p, 2);
+        assert_true(amax > 0 && gmax > 0);
+        ltrr_profile_view_build(&v, p);
+        const ltrr_arm_entattr_t *ea = ltrr_arm_entattr(fx->with);
+        assert_non_null(ea);
+        assert_null(ltrr_arm_entattr(fx->noattr));
+        for (int e = 0; e < NENT; e++) {
+                float ge = 0.0f;
+                for (int i = 0; i < LTRR_ARM_ENTATTR_SLOTS; i++)
+                        if (ea[e].genre[i]) {
+                                float w = ltrr_user_profile_weight(
+                                              p, 2, ea[e].genre[i] - 1) /
+                                          gmax;
+                                if (w > ge)
+                                        ge = w;
+                        }
+                ltrr_profile_view_affinity(&v, fx->with, (uint32_t)e, &a, &g);
+                assert_float_equal(a, artist_expect(fx, p, e, 2, amax), 1e-6);
+                assert_float_equal(g, ge, 1e-6);
+                with_a += a > 0;
+                with_g += g > 0;
+                top += a == 1.0f;
+                ltrr_profile_view_affinity(&v, fx->noattr, (uint32_t)e, &a,
+                                           &g);
+                assert_float_equal(a, artist_expect(fx, p, e, 3, amax), 1e-6);
+                assert_true(g == 0.0f);
+        }
+        assert_true(with_a > 100 && with_a < NENT);
+        assert_true(with_g > 100);
+        assert_true(top > 0);
+        ltrr_profile_view_build(&v, NULL);
+        ltrr_profile_view_affinity(&v, fx->with, 0, &a, &g);
+        assert_true(a == 0.0f && g == 0.0f);
+        ltrr_user_profile_destroy(p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -552,6 +644,7 @@ int main(void)
             cmocka_unit_test(test_build_bad_input),
             cmocka_unit_test(test_derive),
             cmocka_unit_test(test_same_answers),
+            cmocka_unit_test(test_profile_view),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -442,6 +442,57 @@ static void test_memory_arm_state(void **state)
         ltrr_search_ids_destroy(ids);
 }
 
+/* The ranker sees the user's affinities: each result's logged vector
+ * carries its artist's affinity scaled by the largest (Ann 2, Cat 1),
+ * 0 for the others, and none without a user. */
+static void test_ranker_affinity(void **state)
+{
+        fx_t *fx = *state;
+        const char *aff[] = {"e0", "2", "e3", "1"};
+        const ltrr_search_out_t *out;
+        ltrr_search_ids_t *ids;
+        int lex = ltrr_arm_find("lexical"), seen = 0;
+
+        assert_true(lex >= 0);
+        ids = ltrr_search_ids_new(fx->ix, fx->errstr, sizeof(fx->errstr));
+        assert_non_null(ids);
+        assert_int_equal(ltrr_search_state_affinity(fx->st, aff, 4,
+                                                    fx->errstr,
+                                                    sizeof(fx->errstr)),
+                         LTRR_OK);
+        ltrr_search_set_ids(fx->se, ids);
+        fx->req.mode = LTRR_SEARCH_MODE_STATIC;
+        fx->req.arms = 1u << lex;
+        for (int anon = 0; anon < 2; anon++) {
+                fx->req.user_id = anon ? "" : "u1";
+                assert_int_equal(prep(fx), LTRR_OK);
+                assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq,
+                                                 fx->st, fx->errstr,
+                                                 sizeof(fx->errstr)),
+                                 LTRR_OK);
+                out = ltrr_search_out(fx->sq);
+                assert_int_equal(out->hit_cnt, 4); /* the four apples */
+                assert_non_null(out->rankers);
+                for (size_t i = 0; i < out->hit_cnt; i++) {
+                        const ltrr_ranker_input_t *r = &out->rankers[i];
+                        const char *id = out->imp->results[i].entity_id;
+                        float want = anon                   ? 0.0f
+                                     : !strcmp(id, "e0")    ? 1.0f
+                                     : !strcmp(id, "e3")    ? 0.5f
+                                                            : 0.0f;
+                        assert_true(r->present);
+                        assert_float_equal(
+                            r->features[LTRR_RANKER_F_USER_ARTIST], want,
+                            1e-6);
+                        seen += want > 0;
+                }
+        }
+        assert_int_equal(seen, 2);
+        fx->req.user_id = "u1";
+        ltrr_search_set_ids(fx->se, NULL);
+        ltrr_search_ids_destroy(ids);
+}
+
 static void test_static_uniform(void **state)
 {
         fx_t *fx = *state;
@@ -848,6 +899,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_ids, setup, teardown),
             cmocka_unit_test_setup_teardown(test_arm_fill, setup, teardown),
             cmocka_unit_test_setup_teardown(test_memory_arm_state, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_ranker_affinity, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_static_uniform, setup,
                                             teardown),
