@@ -2,8 +2,9 @@
  * ltrr - the fresh arm (exploration): entities released in the last
  * LTRR_ARM_FRESH_DAYS days before the request day (ctx->today_days) that
  * match the query lexically (name, artist, album or description), ranked
- * by recency times popularity. The lexical pass is filtered to fresh
- * entities before scoring (ltrr_arm_lex_filtered()): it keeps the
+ * by the square of the match times recency times popularity; the query's
+ * recency words ("new") are not matched. The lexical pass is filtered to
+ * fresh entities before scoring (ltrr_arm_lex_filtered()): it keeps the
  * 4k best fresh matches instead of filtering a large unfiltered pool;
  * with the index's RECENT lists it scores only the fresh entities of
  * each query term (ltrr_arm_lex_recent()).
@@ -16,6 +17,7 @@
 
 #include "arm.h"
 #include "arm_state.h"
+#include "feature.h"
 #include "index_int.h"
 
 /* Returns 1 (the index always serves this arm). */
@@ -93,8 +95,9 @@ static int keep_fresh(const void *opaque, const ltrr_index_t *ix,
         return (int)(c->bits[ent / 64] >> (ent % 64)) & 1;
 }
 
-/* Re-scores the fresh lexical candidates @p c by recency and popularity;
- * lexical_rel is relative to the best fresh match. */
+/* Re-scores the fresh lexical candidates @p c: the square of lexical_rel
+ * (relative to the best fresh match) puts the best matches first, then
+ * recency and popularity order equal ones. */
 static void rescore(const ltrr_index_t *ix, const ltrr_arm_ctx_t *ctx,
                     ltrr_arm_cand_t *c, size_t n)
 {
@@ -105,7 +108,7 @@ static void rescore(const ltrr_index_t *ix, const ltrr_arm_ctx_t *ctx,
                                                 c[i].ent, NULL);
                 float lex = best > 0 ? c[i].score / best : 0.0f;
                 ltrr_arm_cand_t *o = &c[i];
-                o->score = (0.5f + 0.5f * lex) * (0.25f + rec) *
+                o->score = lex * lex * (0.25f + rec) *
                            ltrr_arm_pop_factor(pop);
                 o->feat[0] = lex;
                 o->feat[1] = rec;
@@ -114,6 +117,25 @@ static void rescore(const ltrr_index_t *ix, const ltrr_arm_ctx_t *ctx,
                                      ix->feats[o->ent].release_days);
         }
         ltrr_arm_cand_sort(c, n);
+}
+
+/** Longest query whose recency words the arm leaves out. */
+#define FRESH_TOKENS_MAX 32
+
+/* Copies the tokens of @p q to @p out without its recency words ("new",
+ * "latest": they ask for this arm, they are not what the user looks
+ * for); returns their count, or 0 when the query is all recency words
+ * or too long (then the arm matches the query as typed). */
+static size_t content_tokens(const ltrr_arm_query_t *q, ltrr_token_t *out)
+{
+        size_t n = 0;
+        if (q->cnt > FRESH_TOKENS_MAX)
+                return 0;
+        for (size_t i = 0; i < q->cnt; i++)
+                if (!ltrr_feature_fresh_word(q->toks[i].norm,
+                                             q->toks[i].norm_len))
+                        out[n++] = q->toks[i];
+        return n;
 }
 
 /* The arm's run function (see ltrr_arm_run_fn). The lexical pass only
@@ -139,8 +161,10 @@ static ltrr_err_t fresh_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
         if (!c)
                 return ltrr_errf(LTRR_ERR_NOMEM, errstr, errstr_size,
                                  "no scratch memory");
+        ltrr_token_t toks[FRESH_TOKENS_MAX];
+        ltrr_arm_query_t cq = {toks, content_tokens(q, toks), q->norm};
         ltrr_err_t err = ltrr_arm_lex_recent(
-            ix, q, ctx, scr, slot, keep_fresh, c,
+            ix, cq.cnt ? &cq : q, ctx, scr, slot, keep_fresh, c,
             ctx->today_days - LTRR_ARM_FRESH_DAYS, want, pool, &np, errstr,
             errstr_size);
         if (err != LTRR_OK)
@@ -153,7 +177,8 @@ static ltrr_err_t fresh_run(const ltrr_index_t *ix, const ltrr_arm_query_t *q,
 
 const ltrr_arm_t ltrr_arm_fresh = {
     .name = "fresh",
-    .desc = "recent releases matching the query, by recency x popularity",
+    .desc = "recent releases matching the query, by match squared x "
+            "recency x popularity",
     .feat_names = {"lexical_rel", "recency", "popularity", "age_days"},
     .available = fresh_available,
     .run = fresh_run,

@@ -539,6 +539,18 @@ static void test_fresh(void **state)
         assert_true(fx->out[0].feat[3] == 12.0f); /* age in days */
         assert_int_equal(run(fx, fx->ix, "fresh", "jazz", 10), LTRR_OK);
         assert_int_equal(fx->cnt, 0);
+        /* recency words ask for the arm, they are not matched: "new jazz"
+         * is jazz (there is no fresh jazz), not the fresh "New Band" */
+        assert_int_equal(run(fx, fx->ix, "fresh", "new jazz", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 0);
+        assert_int_equal(run(fx, fx->ix, "fresh", "latest love", 10),
+                         LTRR_OK);
+        assert_int_equal(fx->cnt, 1);
+        assert_int_equal(fx->out[0].ent, ent("Love Again"));
+        /* a query of recency words alone is matched as typed */
+        assert_int_equal(run(fx, fx->ix, "fresh", "new", 10), LTRR_OK);
+        assert_int_equal(fx->cnt, 1);
+        assert_int_equal(fx->out[0].ent, ent("Love Again"));
         int32_t today = fx->ctx.today_days;
         fx->ctx.today_days = 0;
         assert_int_equal(run(fx, fx->ix, "fresh", "love", 10),
