@@ -514,6 +514,18 @@ static size_t same_answers(fx_t *fx, ltrr_user_profile_t *p)
         return seen;
 }
 
+/* Fills @p p with 20 entities of rising weight spread over the catalog,
+ * artists and genres derived on the index with both sections. */
+static void profile_of_entities(const fx_t *fx, ltrr_user_profile_t *p)
+{
+        for (uint32_t i = 0; i < 20; i++)
+                assert_int_equal(ltrr_user_profile_add(p, 0,
+                                                       (i * 149u) % NENT,
+                                                       1.0f + (float)i),
+                                 LTRR_OK);
+        assert_int_equal(ltrr_user_profile_derive(p, fx->with), LTRR_OK);
+}
+
 /* Profiles of entities (artists and genres derived), of artists only
  * (one unknown, a guest credited often), of genres only, and with an
  * entity past the index: the same answers with and without the
@@ -523,12 +535,7 @@ static void test_same_answers(void **state)
         fx_t *fx = *state;
         ltrr_user_profile_t *p = ltrr_user_profile_new();
         assert_non_null(p);
-        for (uint32_t i = 0; i < 20; i++)
-                assert_int_equal(ltrr_user_profile_add(p, 0,
-                                                       (i * 149u) % NENT,
-                                                       1.0f + (float)i),
-                                 LTRR_OK);
-        assert_int_equal(ltrr_user_profile_derive(p, fx->with), LTRR_OK);
+        profile_of_entities(fx, p);
         assert_true(p->artists_cnt > 3);
         assert_true(p->genres_cnt > 1);
         assert_true(same_answers(fx, p) > 500);
@@ -594,12 +601,7 @@ static void test_profile_view(void **state)
         size_t with_a = 0, with_g = 0, top = 0;
         float a, g;
         assert_non_null(p);
-        for (uint32_t i = 0; i < 20; i++)
-                assert_int_equal(ltrr_user_profile_add(p, 0,
-                                                       (i * 149u) % NENT,
-                                                       1.0f + (float)i),
-                                 LTRR_OK);
-        assert_int_equal(ltrr_user_profile_derive(p, fx->with), LTRR_OK);
+        profile_of_entities(fx, p);
         float amax = table_max(p, 1), gmax = table_max(p, 2);
         assert_true(amax > 0 && gmax > 0);
         ltrr_profile_view_build(&v, p);

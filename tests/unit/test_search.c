@@ -127,6 +127,16 @@ static ltrr_err_t prep(fx_t *fx)
                                    fx->errstr, sizeof(fx->errstr));
 }
 
+/* Prepares and runs fx->req, both successfully; returns the output. */
+static const ltrr_search_out_t *run_ok(fx_t *fx)
+{
+        assert_int_equal(prep(fx), LTRR_OK);
+        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
+                                         fx->errstr, sizeof(fx->errstr)),
+                         LTRR_OK);
+        return ltrr_search_out(fx->sq);
+}
+
 static void test_destroy_null(void **state)
 {
         ltrr_search_conf_t conf;
@@ -256,17 +266,11 @@ static void test_replay(void **state)
         uint32_t first[LTRR_BANDIT_MAX_ARMS];
         size_t i, n;
 
-        assert_int_equal(prep(fx), LTRR_OK);
-        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
-                                         fx->errstr, sizeof(fx->errstr)),
-                         LTRR_OK);
+        run_ok(fx);
         n = ltrr_search_out(fx->sq)->dec->n_arms;
         for (i = 0; i < n; i++)
                 first[i] = ltrr_search_out(fx->sq)->dec->arms[i].budget;
-        assert_int_equal(prep(fx), LTRR_OK);
-        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
-                                         fx->errstr, sizeof(fx->errstr)),
-                         LTRR_OK);
+        run_ok(fx);
         for (i = 0; i < n; i++)
                 assert_int_equal(first[i],
                                  ltrr_search_out(fx->sq)->dec->arms[i].budget);
@@ -284,11 +288,7 @@ static void test_q2e_and_degraded(void **state)
                                                sizeof(fx->errstr)),
                          LTRR_OK);
         ltrr_search_state_set_degraded(fx->st, 1);
-        assert_int_equal(prep(fx), LTRR_OK);
-        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
-                                         fx->errstr, sizeof(fx->errstr)),
-                         LTRR_OK);
-        out = ltrr_search_out(fx->sq);
+        out = run_ok(fx);
         assert_int_equal(out->degraded, 1);
         assert_int_equal(ltrr_index_entity(fx->ix, out->hits[0].ent, &e), 0);
         assert_string_equal(e.id, "e5");
@@ -422,17 +422,10 @@ static void test_memory_arm_state(void **state)
                          LTRR_OK);
         fx->req.mode = LTRR_SEARCH_MODE_STATIC;
         fx->req.arms = 1u << mem;
-        assert_int_equal(prep(fx), LTRR_OK);
-        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
-                                         fx->errstr, sizeof(fx->errstr)),
-                         LTRR_OK);
+        run_ok(fx);
         assert_int_equal(ltrr_search_out(fx->sq)->hit_cnt, 0);
         ltrr_search_set_ids(fx->se, ids);
-        assert_int_equal(prep(fx), LTRR_OK);
-        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
-                                         fx->errstr, sizeof(fx->errstr)),
-                         LTRR_OK);
-        out = ltrr_search_out(fx->sq);
+        out = run_ok(fx);
         assert_int_equal(out->hit_cnt, 1);
         assert_int_equal(ltrr_index_entity(fx->ix, out->hits[0].ent, &e), 0);
         assert_string_equal(e.id, "e2"); /* "Blue Sky": no "apple" in it */
@@ -465,12 +458,7 @@ static void test_ranker_affinity(void **state)
         fx->req.arms = 1u << lex;
         for (int anon = 0; anon < 2; anon++) {
                 fx->req.user_id = anon ? "" : "u1";
-                assert_int_equal(prep(fx), LTRR_OK);
-                assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq,
-                                                 fx->st, fx->errstr,
-                                                 sizeof(fx->errstr)),
-                                 LTRR_OK);
-                out = ltrr_search_out(fx->sq);
+                out = run_ok(fx);
                 assert_int_equal(out->hit_cnt, 4); /* the four apples */
                 assert_non_null(out->rankers);
                 for (size_t i = 0; i < out->hit_cnt; i++) {
@@ -501,11 +489,7 @@ static void test_static_uniform(void **state)
 
         fx->req.mode = LTRR_SEARCH_MODE_STATIC;
         fx->req.arms = 1u; /* the first registered arm only */
-        assert_int_equal(prep(fx), LTRR_OK);
-        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
-                                         fx->errstr, sizeof(fx->errstr)),
-                         LTRR_OK);
-        out = ltrr_search_out(fx->sq);
+        out = run_ok(fx);
         assert_string_equal(out->imp->policy, "static");
         assert_true(out->dec->arms[0].ran);
         assert_float_equal(out->dec->arms[0].prob, 1.0, 0);
@@ -514,11 +498,7 @@ static void test_static_uniform(void **state)
         for (i = 0; i < out->hit_cnt; i++)
                 assert_int_equal(out->hits[i].arms, 1u);
         fx->req.mode = LTRR_SEARCH_MODE_UNIFORM;
-        assert_int_equal(prep(fx), LTRR_OK);
-        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
-                                         fx->errstr, sizeof(fx->errstr)),
-                         LTRR_OK);
-        out = ltrr_search_out(fx->sq);
+        out = run_ok(fx);
         assert_string_equal(out->imp->policy, "uniform");
         assert_true(out->dec->arms[0].prob > 0 && out->dec->arms[0].prob < 1);
         assert_int_equal(ltrr_search_run(NULL, fx->ix, fx->sq, fx->st,
@@ -531,11 +511,7 @@ static const ltrr_search_out_t *run_static(fx_t *fx, uint32_t arms)
 {
         fx->req.mode = LTRR_SEARCH_MODE_STATIC;
         fx->req.arms = arms;
-        assert_int_equal(prep(fx), LTRR_OK);
-        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
-                                         fx->errstr, sizeof(fx->errstr)),
-                         LTRR_OK);
-        return ltrr_search_out(fx->sq);
+        return run_ok(fx);
 }
 
 /* The merge keeps each member's first result near the top of a union
@@ -658,12 +634,7 @@ static void test_learned_never_empty(void **state)
         for (i = 0; i < 20; i++) {
                 memset(fx->req.impression_id.b, i + 1,
                        sizeof(fx->req.impression_id.b));
-                assert_int_equal(prep(fx), LTRR_OK);
-                assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq,
-                                                 fx->st, fx->errstr,
-                                                 sizeof(fx->errstr)),
-                                 LTRR_OK);
-                out = ltrr_search_out(fx->sq);
+                out = run_ok(fx);
                 for (a = ran = 0; a < out->dec->n_arms; a++)
                         ran += out->dec->arms[a].ran;
                 assert_true(ran >= 1);
@@ -701,10 +672,7 @@ static float unknown_flag(fx_t *fx, const char *q)
         const ltrr_impression_t *imp;
 
         req_set(&fx->req, q, 5);
-        assert_int_equal(prep(fx), LTRR_OK);
-        assert_int_equal(ltrr_search_run(fx->se, fx->ix, fx->sq, fx->st,
-                                         fx->errstr, sizeof(fx->errstr)),
-                         LTRR_OK);
+        run_ok(fx);
         imp = ltrr_search_out(fx->sq)->imp;
         assert_int_equal(imp->context.feature_cnt, LTRR_FEATURE_CTX_DIM);
         return imp->context.features[LTRR_FEATURE_CTX_DIM - 1];
