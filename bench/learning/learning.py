@@ -567,9 +567,12 @@ def doc_text(args, arms, budget, sums, elapsed, svgname):
           "query length), decisions/0045-unknown-word-bucket.md (and by "
           "a query word the index does not know), "
           "decisions/0046-profile-from-affinities.md (the personal "
-          "profile from affinities, not recent plays) and "
+          "profile from affinities, not recent plays), "
           "decisions/0047-q2e-spelling.md (a typo reads the Q2E memory "
-          "of its spelling correction).",
+          "of its spelling correction), "
+          "decisions/0048-ranker-affinities.md (the ranker sees the "
+          "user's taste) and decisions/0049-fresh-relevance-first.md "
+          "(the fresh arm ranks the release asked for first).",
           "",
           "## Candidates retrieved per query",
           "",
