@@ -57,14 +57,28 @@ rm -rf "$dir"
 say "start the embedded stack in $dir"
 "$root/tools/stack.sh" up "$dir"
 stopped=0
+sim_pid=
+# Stops the simulator (it prints its summary), then the stack. It must
+# also work when the terminal is gone: a closed window sends SIGHUP to
+# this script alone, and every write to the terminal fails. So the
+# simulator is told to stop here, the messages are best effort, and once
+# they cannot be written the rest of stack.sh's output is drained, so it
+# still stops every daemon.
 stop_stack() {
         [ "$stopped" = 1 ] && return
         stopped=1
-        say "stop the stack"
-        "$root/tools/stack.sh" down "$dir"
+        if [ -n "$sim_pid" ]; then
+                kill -TERM "$sim_pid" 2>/dev/null || true
+                wait "$sim_pid" 2>/dev/null || true
+        fi
+        say "stop the stack" 2>/dev/null || true
+        "$root/tools/stack.sh" down "$dir" 2>&1 |
+                { cat 2>/dev/null || cat >/dev/null; } || true
 }
 trap stop_stack EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 # shellcheck source=/dev/null
 . "$dir/stack.env"
 
@@ -99,4 +113,8 @@ print("  success@10 %.3f  nDCG@10 %.3f  queries %d" % (s["success_at_10"],
 fi
 say "simulated users search, click, play and skip; Ctrl-C stops everything"
 echo "  open $LTRR_SERVE_URL/dashboard to watch the bandit learn"
-"${sim[@]}" --queries 100000000 --rate 50 || true
+# In the background, so that a signal to this script runs its trap at
+# once (bash runs traps only after a foreground command ends).
+"${sim[@]}" --queries 100000000 --rate 50 &
+sim_pid=$!
+wait "$sim_pid" || true
