@@ -147,15 +147,13 @@ static float artist_weight(const pers_t *v, const ltrr_index_t *ix,
                 }
                 return w;
         }
-        const char *s = ix->strings + ix->ents[ent].artists;
-        while (*s) {
-                const char *end = strstr(s, ", ");
-                size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *s = ix->strings + ix->ents[ent].artists, *name;
+        size_t len;
+        while (ltrr_arm_artist_next(&s, &name, &len)) {
                 float a = ltrr_user_profile_weight(
-                    v->p, 1, ltrr_arm_artist_hash(s, len));
+                    v->p, 1, ltrr_arm_artist_hash(name, len));
                 if (a / v->max[1] > w)
                         w = a / v->max[1];
-                s += len + (end ? 2 : 0);
         }
         return w;
 }

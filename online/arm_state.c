@@ -131,6 +131,17 @@ uint32_t ltrr_arm_artist_hash(const char *name, size_t len)
         return ltrr_text_hash32(name, len);
 }
 
+int ltrr_arm_artist_next(const char **s, const char **name, size_t *len)
+{
+        if (!**s)
+                return 0;
+        const char *end = strstr(*s, ", ");
+        *name = *s;
+        *len = end ? (size_t)(end - *s) : strlen(*s);
+        *s += *len + (end ? 2 : 0);
+        return 1;
+}
+
 ltrr_err_t ltrr_user_profile_derive(ltrr_user_profile_t *p,
                                     const ltrr_index_t *ix)
 {
@@ -142,15 +153,13 @@ ltrr_err_t ltrr_user_profile_derive(ltrr_user_profile_t *p,
                 ltrr_index_entity_t e;
                 if (ltrr_index_entity(ix, p->ents[i].key, &e) != LTRR_OK)
                         continue;
-                for (const char *s = e.artists; *s;) {
-                        const char *end = strstr(s, ", ");
-                        size_t len = end ? (size_t)(end - s) : strlen(s);
+                const char *s = e.artists, *a;
+                size_t len;
+                while (ltrr_arm_artist_next(&s, &a, &len))
                         if (len && ltrr_user_profile_add(
-                                       p, 1, ltrr_arm_artist_hash(s, len),
+                                       p, 1, ltrr_arm_artist_hash(a, len),
                                        p->ents[i].weight) != LTRR_OK)
                                 ret = LTRR_ERR_NOSPACE;
-                        s += len + (end ? 2 : 0);
-                }
                 if (ea)
                         for (int g = 0; g < LTRR_ARM_ENTATTR_SLOTS; g++)
                                 if (ea[p->ents[i].key].genre[g] &&
@@ -212,6 +221,8 @@ void ltrr_profile_view_affinity(const ltrr_profile_view_t *v,
         const ltrr_arm_entattr_t *ea = ltrr_arm_entattr(ix);
         ltrr_index_entity_t e;
         float a = 0.0f, g = 0.0f, w;
+        const char *s, *name;
+        size_t len;
 
         if (ea && ent < ltrr_index_count(ix)) {
                 for (int i = 0; i < LTRR_ARM_ENTATTR_SLOTS; i++) {
@@ -226,13 +237,11 @@ void ltrr_profile_view_affinity(const ltrr_profile_view_t *v,
                 }
         } else if (v->artists_cnt &&
                    ltrr_index_entity(ix, ent, &e) == LTRR_OK) {
-                for (const char *s = e.artists; *s;) {
-                        const char *end = strstr(s, ", ");
-                        size_t len = end ? (size_t)(end - s) : strlen(s);
-                        if ((w = view_get(v->artists, v->artists_cnt,
-                                          ltrr_arm_artist_hash(s, len))) > a)
+                for (s = e.artists; ltrr_arm_artist_next(&s, &name, &len);) {
+                        w = view_get(v->artists, v->artists_cnt,
+                                     ltrr_arm_artist_hash(name, len));
+                        if (w > a)
                                 a = w;
-                        s += len + (end ? 2 : 0);
                 }
         }
         *artist = a;

@@ -219,6 +219,14 @@ float ltrr_arm_popularity(const ltrr_index_t *ix,
 /** @brief Key of one artist name for profile tables (32-bit FNV-1a of
  *         its bytes as the index stores them). */
 uint32_t ltrr_arm_artist_hash(const char *name, size_t len);
+/**
+ * @brief Steps through an entity's artists string ("A, B, C"): sets
+ *        *@p name and *@p len to the artist at *@p s and moves *@p s
+ *        past it and its ", ".
+ * @returns 1 when an artist was read (maybe empty: "A, , B"), 0 once
+ *          *@p s is at the end.
+ */
+int ltrr_arm_artist_next(const char **s, const char **name, size_t *len);
 
 /**
  * @brief Attribute-section key of a QU kind and value.
